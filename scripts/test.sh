@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test of FraudActors: style check, Release build, then each test project.
+# It needs only the .NET SDK today; later suites install and start what they need here
+# (PostgreSQL from Debian's packages) before the tests run. CI (.ci/run) calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+echo "== restore and build (Release)"
+dotnet build FraudActors.sln -c Release -nologo -clp:ErrorsOnly
+
+echo "== style (dotnet format --verify-no-changes)"
+dotnet format FraudActors.sln --verify-no-changes --no-restore
+
+results=$(mktemp -d)
+status=0
+for project in tests/*/*.Tests.csproj; do
+    name=$(basename "$project" .csproj)
+    echo "== test $name"
+    if ! dotnet test "$project" -c Release --no-build -nologo \
+        --logger "console;verbosity=normal" --logger "trx;LogFileName=$name.trx" \
+        --results-directory "$results" 2>&1 | tee "$results/$name.log" | grep -vE '^\s*$|^\s+Passed '; then
+        status=1
+    fi
+done
+
+# One closing line for the whole run, summed over the projects' own summaries.
+awk '/^(Passed|Failed)!/ {
+        for (i = 1; i <= NF; i++) {
+            if ($i == "Failed:") f += $(i + 1) + 0
+            if ($i == "Passed:") p += $(i + 1) + 0
+            if ($i == "Skipped:") s += $(i + 1) + 0
+        }
+        n++
+     }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s; if (n == 0) exit 1 }' "$results"/*.log || status=1
+exit $status

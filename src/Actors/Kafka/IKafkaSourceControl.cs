@@ -1,0 +1,22 @@
+using Confluent.Kafka;
+
+namespace FraudActors.Actors.Kafka;
+
+/// <summary>The handle a running <see cref="KafkaSourceStage"/> materializes to.</summary>
+public interface IKafkaSourceControl
+{
+    /// <summary>
+    /// Marks records as fully handled: each entry is the next offset to read of its partition
+    /// (last handled + 1). Only stored offsets are committed to the consumer group.
+    /// </summary>
+    void StoreOffsets(IReadOnlyList<TopicPartitionOffset> nextOffsets);
+
+    /// <summary>
+    /// Stops emitting, waits until every record already emitted has been stored (or the drain
+    /// timeout passes), commits, leaves the group and completes the stream.
+    /// </summary>
+    Task DrainAndStopAsync();
+
+    /// <summary>Completes when the consumer is closed, whether by a stop or a failure.</summary>
+    Task Completion { get; }
+}

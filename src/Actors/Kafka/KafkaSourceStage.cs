@@ -1,0 +1,276 @@
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using Confluent.Kafka;
+
+namespace FraudActors.Actors.Kafka;
+
+/// <summary>
+/// An Akka.Streams source over a Confluent.Kafka consumer. Every consumer call happens on the
+/// stage's own turn (pull, timer or async callback), so the consumer is never shared between
+/// threads. It reads only on demand — the consumer's own bounded prefetch and one held record are
+/// the only buffers — and commits only offsets that downstream stored as handled.
+/// </summary>
+public sealed class KafkaSourceStage(KafkaSourceSettings settings)
+    : GraphStageWithMaterializedValue<SourceShape<SourceEvent>, IKafkaSourceControl>
+{
+    private readonly Outlet<SourceEvent> _out = new("KafkaSource.out");
+    private readonly KafkaSourceSettings _settings = settings;
+
+    public override SourceShape<SourceEvent> Shape => new(_out);
+
+    public override ILogicAndMaterializedValue<IKafkaSourceControl> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    {
+        var logic = new Logic(this);
+        return new LogicAndMaterializedValue<IKafkaSourceControl>(logic, logic.Control);
+    }
+
+    private sealed class Logic : TimerGraphStageLogic
+    {
+        private const string PollTimer = "poll";
+        private const string DrainTimer = "drain-timeout";
+
+        private readonly KafkaSourceStage _stage;
+        private readonly Queue<SourceEvent> _partitionEvents = new();
+        private readonly Dictionary<TopicPartition, long> _lastEmitted = new();
+        private readonly Dictionary<TopicPartition, long> _nextStored = new();
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private IConsumer<byte[]?, byte[]>? _consumer;
+        private ConsumeResult<byte[]?, byte[]>? _held;
+        private bool _draining;
+
+        public Logic(KafkaSourceStage stage)
+            : base(stage.Shape)
+        {
+            _stage = stage;
+            Control = new SourceControl(
+                GetAsyncCallback<IReadOnlyList<TopicPartitionOffset>>(Store),
+                GetAsyncCallback(BeginDrain),
+                _completion.Task);
+            SetHandler(stage._out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
+        }
+
+        public SourceControl Control { get; }
+
+        private KafkaSourceSettings Settings => _stage._settings;
+
+        public override void PreStart()
+        {
+            var config = new ConsumerConfig(new Dictionary<string, string>(Settings.Consumer))
+            {
+                EnableAutoOffsetStore = false,
+            };
+            var log = Log;
+            _consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
+                .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
+                .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions.Select(p => p.TopicPartition).ToList(), lost: false))
+                .SetPartitionsLostHandler((_, partitions) => OnRevoked(partitions.Select(p => p.TopicPartition).ToList(), lost: true))
+                .SetErrorHandler((_, error) => log.Warning("Kafka consumer: {0} ({1})", error.Reason, error.Code))
+                .SetLogHandler((_, message) => LogClientMessage(log, message))
+                .Build();
+            _consumer.Subscribe(Settings.Topics);
+        }
+
+        public override void PostStop()
+        {
+            if (_consumer is { } consumer)
+            {
+                try
+                {
+                    // Close commits the stored offsets and leaves the group at once, so the
+                    // partitions move to another member without waiting for a session timeout.
+                    consumer.Close();
+                }
+                catch (KafkaException e)
+                {
+                    Log.Warning("Kafka consumer did not close cleanly: {0}", e.Error.Reason);
+                }
+                finally
+                {
+                    consumer.Dispose();
+                }
+            }
+
+            _completion.TrySetResult();
+        }
+
+        protected override void OnTimer(object timerKey)
+        {
+            switch (timerKey)
+            {
+                case PollTimer:
+                    TryPush();
+                    break;
+                case DrainTimer:
+                    Log.Warning("Kafka source: drain timed out with records in flight; they will be read again");
+                    CompleteStage();
+                    break;
+            }
+        }
+
+        private void TryPush()
+        {
+            if (!IsAvailable(_stage._out))
+            {
+                return;
+            }
+
+            if (_partitionEvents.TryDequeue(out var change))
+            {
+                Push(_stage._out, change);
+                return;
+            }
+
+            if (_held is { } held)
+            {
+                _held = null;
+                Emit(held);
+                return;
+            }
+
+            if (_draining)
+            {
+                return;
+            }
+
+            var result = Poll();
+            if (_partitionEvents.TryDequeue(out change))
+            {
+                // The poll ran a rebalance: the change goes first, the record (if any) waits.
+                _held = result is null || IsRevoked(result) ? null : result;
+                Push(_stage._out, change);
+            }
+            else if (result is not null)
+            {
+                Emit(result);
+            }
+            else
+            {
+                ScheduleOnce(PollTimer, Settings.PollInterval);
+            }
+        }
+
+        private ConsumeResult<byte[]?, byte[]>? Poll()
+        {
+            try
+            {
+                return _consumer!.Consume(TimeSpan.Zero);
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                Log.Warning("Kafka consumer: {0}", e.Error.Reason);
+                return null;
+            }
+            catch (KafkaException e)
+            {
+                FailStage(e);
+                return null;
+            }
+        }
+
+        private void Emit(ConsumeResult<byte[]?, byte[]> result)
+        {
+            var record = new KafkaRecord(
+                result.Topic,
+                result.Partition.Value,
+                result.Offset.Value,
+                result.Message.Key,
+                result.Message.Value ?? [],
+                result.Message.Timestamp.UtcDateTime);
+            _lastEmitted[record.TopicPartition] = record.Offset;
+            Push(_stage._out, record);
+        }
+
+        private void OnAssigned(List<TopicPartition> partitions)
+        {
+            Log.Info("Kafka source: assigned {0}", string.Join(", ", partitions));
+            _partitionEvents.Enqueue(new PartitionsAssigned(partitions));
+        }
+
+        private void OnRevoked(List<TopicPartition> partitions, bool lost)
+        {
+            Log.Info("Kafka source: {0} {1}", lost ? "lost" : "revoked", string.Join(", ", partitions));
+            foreach (var partition in partitions)
+            {
+                _lastEmitted.Remove(partition);
+                _nextStored.Remove(partition);
+            }
+
+            if (_held is not null && partitions.Contains(_held.TopicPartition))
+            {
+                _held = null;
+            }
+
+            _partitionEvents.Enqueue(new PartitionsRevoked(partitions, lost));
+        }
+
+        private bool IsRevoked(ConsumeResult<byte[]?, byte[]> result) => !_consumer!.Assignment.Contains(result.TopicPartition);
+
+        private void Store(IReadOnlyList<TopicPartitionOffset> nextOffsets)
+        {
+            foreach (var next in nextOffsets)
+            {
+                try
+                {
+                    _consumer!.StoreOffset(next);
+                    _nextStored[next.TopicPartition] = next.Offset.Value;
+                }
+                catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_State)
+                {
+                    // The partition was revoked while its record was in flight; its next owner reads it again.
+                    Log.Debug("Kafka source: offset {0} not stored, partition no longer assigned", next);
+                }
+            }
+
+            if (_draining && Drained())
+            {
+                CompleteStage();
+            }
+        }
+
+        private void BeginDrain()
+        {
+            _draining = true;
+            _held = null;
+            if (Drained())
+            {
+                CompleteStage();
+            }
+            else
+            {
+                ScheduleOnce(DrainTimer, Settings.DrainTimeout);
+            }
+        }
+
+        private bool Drained() =>
+            _lastEmitted.All(e => _nextStored.TryGetValue(e.Key, out var next) && next > e.Value);
+
+        private static void LogClientMessage(ILoggingAdapter log, Confluent.Kafka.LogMessage message)
+        {
+            if (message.Level <= SyslogLevel.Warning)
+            {
+                log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
+            }
+            else
+            {
+                log.Debug("librdkafka {0}: {1}", message.Facility, message.Message);
+            }
+        }
+    }
+
+    private sealed class SourceControl(
+        Action<IReadOnlyList<TopicPartitionOffset>> store,
+        Action drain,
+        Task completion) : IKafkaSourceControl
+    {
+        public Task Completion => completion;
+
+        public void StoreOffsets(IReadOnlyList<TopicPartitionOffset> nextOffsets) => store(nextOffsets);
+
+        public async Task DrainAndStopAsync()
+        {
+            drain();
+            await completion.ConfigureAwait(false);
+        }
+    }
+}

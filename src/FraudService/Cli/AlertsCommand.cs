@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text;
+using Confluent.Kafka;
+using FraudActors.Actors.Kafka;
+using FraudActors.FraudService.Configuration;
+using FraudActors.Messages.Alerts;
+
+namespace FraudActors.FraudService.Cli;
+
+/// <summary><c>fraud alerts</c>: a consumer of the alerts topic for people and downstream scripts.</summary>
+public static class AlertsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("alerts", "Print alerts from the alerts topic as they arrive.");
+        var options = new CommandOptions(command, SettingKeys.Bootstrap, SettingKeys.AlertsTopic);
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "read the topic from its start, not only new alerts" };
+        var json = new Option<bool>("--json") { Description = "print each alert's JSON value, one per line" };
+        var group = new Option<string?>("--group") { Description = "consumer group; without it a private group is used and nothing is committed" };
+        var limit = new Option<int?>("--limit") { Description = "stop after this many alerts" };
+        limit.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is <= 0)
+            {
+                r.AddError("--limit must be a positive number");
+            }
+        });
+        command.Options.Add(fromBeginning);
+        command.Options.Add(json);
+        command.Options.Add(group);
+        command.Options.Add(limit);
+
+        command.SetAction((parse, _) => Guarded.RunAsync(stop =>
+        {
+            var settings = options.Settings(parse);
+            LibRdKafka.EnsureLoaded();
+            var groupId = parse.GetValue(group);
+            var config = new ConsumerConfig
+            {
+                BootstrapServers = settings.Bootstrap,
+                GroupId = groupId ?? $"fraud-alerts-{Guid.NewGuid():N}",
+                EnableAutoCommit = groupId is not null,
+                AutoOffsetReset = parse.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
+                IsolationLevel = IsolationLevel.ReadCommitted,
+            };
+            return Task.Run(() => Consume(config, settings.Topics.Alerts, parse.GetValue(json), parse.GetValue(limit), stop), CancellationToken.None);
+        }));
+        return command;
+    }
+
+    private static int Consume(ConsumerConfig config, string topic, bool json, int? limit, CancellationToken stop)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(config)
+            .SetErrorHandler((_, e) => Console.Error.WriteLine($"fraud alerts: {e.Reason}"))
+            .Build();
+        consumer.Subscribe(topic);
+        var seen = 0;
+        try
+        {
+            while (limit is null || seen < limit)
+            {
+                var result = consumer.Consume(stop);
+                if (json)
+                {
+                    Console.WriteLine(Encoding.UTF8.GetString(result.Message.Value));
+                }
+                else
+                {
+                    try
+                    {
+                        Console.WriteLine(AlertJson.Deserialize(result.Message.Value).ToConsoleLine());
+                    }
+                    catch (FormatException e)
+                    {
+                        Console.Error.WriteLine($"fraud alerts: skipped partition {result.Partition.Value} offset {result.Offset.Value}: {e.Message}");
+                    }
+                }
+
+                seen++;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            consumer.Close();
+        }
+
+        return ExitCodes.Success;
+    }
+}

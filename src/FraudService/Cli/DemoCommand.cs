@@ -1,0 +1,65 @@
+using System.CommandLine;
+using FraudActors.FraudService.Configuration;
+using FraudActors.FraudService.Hosting;
+using FraudActors.FraudService.Producing;
+
+namespace FraudActors.FraudService.Cli;
+
+/// <summary>
+/// <c>fraud demo</c>, the README's first command: dev broker, producer and service in one
+/// process, on embedded defaults, with ALERT lines for u901 and u902 within a minute.
+/// </summary>
+public static class DemoCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("demo", "Run everything in one process: dev broker, producer, service. ALERT lines appear within a minute.");
+        var rate = new Option<double>("--rate") { Description = "background transactions per second", DefaultValueFactory = _ => 20 };
+        var users = new Option<int>("--users") { Description = "background users", DefaultValueFactory = _ => 200 };
+        var duration = new Option<string?>("--duration") { Description = "stop by itself after this long (e.g. 90s); default: until Ctrl-C" };
+        duration.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } text && !(Durations.TryParse(text, out var d) && d > TimeSpan.Zero))
+            {
+                r.AddError($"--duration: '{text}' is not a positive duration; {Durations.Hint}");
+            }
+        });
+        command.Options.Add(rate);
+        command.Options.Add(users);
+        command.Options.Add(duration);
+
+        command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
+        {
+            var generator = ProduceCommand.GeneratorOptions(seed: null, parse.GetValue(users), parse.GetValue(rate), start: null, count: null);
+            var settings = FraudSettings.From(SettingsLoader.Load(
+                new Dictionary<SettingKey, string>(), [], configFile: null, environmentName: "demo", Environment.GetEnvironmentVariable));
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            if (parse.GetValue(duration) is { } text && Durations.TryParse(text, out var d))
+            {
+                limit.CancelAfter(d);
+            }
+
+            using var broker = BrokerCommand.Start(settings.Topics, partitions: 3);
+            settings = settings with { Bootstrap = broker.BootstrapServers };
+            await Console.Error.WriteLineAsync(
+                $"fraud demo: dev broker at {broker.BootstrapServers}; {generator.Rate} transactions/s from {generator.Users} users; " +
+                "u901 and u902 burst every 30 s. ALERT lines follow. Ctrl-C stops.").ConfigureAwait(false);
+
+            await using var node = await FraudNode.StartAsync(settings, alert => Console.WriteLine(alert.ToConsoleLine()), limit.Token).ConfigureAwait(false);
+            var records = new TransactionGenerator(generator).Generate().Select(TransactionGenerator.ToRecord);
+            try
+            {
+                await TransactionProducer.RunAsync(
+                    broker.BootstrapServers, settings.Topics.Transactions, records, generator.Rate, maxSpeed: false, TextWriter.Null, limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (limit.IsCancellationRequested)
+            {
+            }
+
+            await node.StopAsync().ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"fraud demo: stopped cleanly ({node.Metrics})").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

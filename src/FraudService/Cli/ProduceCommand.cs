@@ -1,0 +1,109 @@
+using System.CommandLine;
+using System.Globalization;
+using FraudActors.FraudService.Configuration;
+using FraudActors.FraudService.Producing;
+
+namespace FraudActors.FraudService.Cli;
+
+/// <summary>
+/// <c>fraud produce</c>: the lab's <c>produce_transactions.py</c>, rebuilt: synthetic background
+/// users plus the bursting users u901 and u902, or the replay of a JSONL file.
+/// </summary>
+public static class ProduceCommand
+{
+    /// <summary>With a seed the stream's event time starts here, so the same seed gives the same stream.</summary>
+    public static readonly DateTimeOffset SeededStart = new(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
+
+    public static Command Create()
+    {
+        var command = new Command("produce", "Produce transactions to Kafka: synthetic users with bursting u901/u902, or a JSONL file.");
+        var options = new CommandOptions(command, SettingKeys.Bootstrap, SettingKeys.TransactionsTopic);
+        var rate = PositiveOption<double>("--rate", "transactions per second (wall clock and event time)", 20);
+        var count = new Option<long?>("--count") { Description = "stop after this many transactions (default: run until stopped)" };
+        count.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long?>() is <= 0)
+            {
+                r.AddError("--count must be a positive number");
+            }
+        });
+        var users = PositiveOption<int>("--users", "number of background users", 1000);
+        var seed = new Option<int?>("--seed") { Description = "random seed: the same seed gives the same stream, event times included" };
+        var start = new Option<DateTimeOffset?>("--start") { Description = "event time of the first transaction (default: now, or 2026-03-17T09:00:00Z with --seed)" };
+        var file = new Option<FileInfo>("--file") { Description = "replay this JSONL file (one transaction per line) instead of generating" };
+        file.AcceptExistingOnly();
+        var maxSpeed = new Option<bool>("--max-speed") { Description = "send as fast as possible; event time still advances 1/rate per transaction" };
+        foreach (var option in new Option[] { rate, count, users, seed, start, file, maxSpeed })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
+        {
+            var settings = options.Settings(parse);
+            IEnumerable<(string? Key, byte[] Value)> records;
+            if (parse.GetValue(file) is { } jsonl)
+            {
+                records = TransactionFile.Read(jsonl.FullName);
+                if (parse.GetValue(count) is { } limit)
+                {
+                    records = records.Take((int)Math.Min(limit, int.MaxValue));
+                }
+            }
+            else
+            {
+                var given = parse.GetValue(seed);
+                var generator = GeneratorOptions(given, parse.GetValue(users), parse.GetValue(rate), parse.GetValue(start), parse.GetValue(count));
+                records = new TransactionGenerator(generator).Generate().Select(TransactionGenerator.ToRecord);
+            }
+
+            var summary = await TransactionProducer.RunAsync(
+                settings.Bootstrap,
+                settings.Topics.Transactions,
+                records,
+                parse.GetValue(rate),
+                parse.GetValue(maxSpeed),
+                Console.Error,
+                stop).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"fraud produce: {summary}").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>Generator options from the command's values; without a seed one is drawn and printed.</summary>
+    public static GeneratorOptions GeneratorOptions(int? seed, int users, double rate, DateTimeOffset? start, long? count)
+    {
+        var options = new GeneratorOptions(
+            seed ?? Random.Shared.Next(),
+            users,
+            rate,
+            start ?? (seed is null ? DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()) : SeededStart),
+            count);
+        if (TransactionGenerator.Validate(options) is { } error)
+        {
+            throw new ConfigurationException(error);
+        }
+
+        if (seed is null)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fraud produce: seed={options.Seed} (pass --seed {options.Seed} --start {options.Start:O} to repeat this stream)"));
+        }
+
+        return options;
+    }
+
+    private static Option<T> PositiveOption<T>(string name, string description, T fallback)
+        where T : struct, IComparable<T>
+    {
+        var option = new Option<T>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<T>().CompareTo(default) <= 0)
+            {
+                r.AddError($"{name} must be a positive number");
+            }
+        });
+        return option;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace FraudActors.FraudService.Configuration;
+
+public enum SettingKind
+{
+    Text,
+    Choice,
+    Duration,
+    PositiveInt,
+    Port,
+}
+
+/// <summary>
+/// One setting readable three ways: a command-line option, a <c>FRAUD_*</c> environment variable
+/// and a HOCON key. The names here are the public contract of DESIGN.md section 6.
+/// </summary>
+public sealed record SettingKey(string Option, string Path, SettingKind Kind, string Description, params string[] Choices)
+{
+    public string EnvironmentVariable => "FRAUD_" + Option.TrimStart('-').Replace('-', '_').ToUpperInvariant();
+
+    /// <summary>Checks a raw value; returns it as a HOCON value, or throws naming the option and the source.</summary>
+    public string ToHocon(string raw, string source)
+    {
+        string Fail(string what) => throw new ConfigurationException($"{Option}: '{raw}' {what} (from {source})");
+        return Kind switch
+        {
+            SettingKind.Text => string.IsNullOrWhiteSpace(raw) && Path != SettingKeys.Connection.Path ? Fail("is empty") : Quote(raw),
+            SettingKind.Choice => Choices.Contains(raw, StringComparer.Ordinal) ? Quote(raw) : Fail($"is not one of {string.Join(", ", Choices)}"),
+            SettingKind.Duration => Durations.TryParse(raw, out var d) && d > TimeSpan.Zero ? Quote(raw) : Fail($"is not a positive duration; {Durations.Hint}"),
+            SettingKind.PositiveInt => int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? raw : Fail("is not a positive whole number"),
+            SettingKind.Port => int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p <= 65535 ? raw : Fail("is not a port number (0-65535)"),
+            _ => throw new ArgumentOutOfRangeException(nameof(raw)),
+        };
+    }
+
+    private static string Quote(string s) =>
+        "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}
+
+public static class SettingKeys
+{
+    public static readonly SettingKey Bootstrap = new("--bootstrap", "fraud.bootstrap", SettingKind.Text, "Kafka bootstrap servers, host:port[,host:port...]");
+    public static readonly SettingKey Group = new("--group", "fraud.group-id", SettingKind.Text, "Kafka consumer group of the service");
+    public static readonly SettingKey TransactionsTopic = new("--topic", "fraud.topics.transactions", SettingKind.Text, "topic the transactions are read from");
+    public static readonly SettingKey AlertsTopic = new("--alerts-topic", "fraud.topics.alerts", SettingKind.Text, "topic the alerts are written to");
+    public static readonly SettingKey DlqTopic = new("--dlq-topic", "fraud.topics.dlq", SettingKind.Text, "dead-letter topic for records that fail parsing or validation");
+    public static readonly SettingKey Store = new("--store", "fraud.store", SettingKind.Choice, "where checkpoints are kept", "memory", "sqlite", "postgres");
+    public static readonly SettingKey Connection = new("--connection", "fraud.connection", SettingKind.Text, "database connection string for --store sqlite|postgres");
+    public static readonly SettingKey Http = new("--http", "fraud.http", SettingKind.Text, "address of the HTTP API and dashboard");
+    public static readonly SettingKey CheckpointInterval = new("--checkpoint-interval", "fraud.checkpoint.interval", SettingKind.Duration, "time between checkpoints (e.g. 10s)");
+    public static readonly SettingKey Parallelism = new("--parallelism", "fraud.ingest.parallelism", SettingKind.PositiveInt, "records in flight between Kafka and the user actors");
+    public static readonly SettingKey NodePort = new("--node-port", "fraud.node.port", SettingKind.Port, "Akka cluster port of this node (0 = any free port)");
+}

@@ -1,0 +1,136 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Streams;
+using Confluent.Kafka;
+using FraudActors.Actors.Alerts;
+using FraudActors.Actors.Ingest;
+using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Users;
+using FraudActors.FraudService.Configuration;
+using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Transactions;
+
+namespace FraudActors.FraudService.Hosting;
+
+/// <summary>
+/// One service node: the actor system joined to its cluster, the user shard region, the alert
+/// and dead-letter producers and the ingest stream. The composition root of <c>fraud run</c>
+/// and <c>fraud demo</c>.
+/// </summary>
+public sealed class FraudNode : IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+    private readonly IProducer<byte[]?, byte[]> _producer;
+    private readonly TransactionIngest _ingest;
+    private int _stopped;
+
+    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, TransactionIngest ingest, PipelineMetrics metrics)
+    {
+        _system = system;
+        _producer = producer;
+        _ingest = ingest;
+        Metrics = metrics;
+    }
+
+    public PipelineMetrics Metrics { get; }
+
+    public static async Task<FraudNode> StartAsync(FraudSettings settings, Action<Alert> onAlert, CancellationToken cancellationToken)
+    {
+        LibRdKafka.EnsureLoaded();
+        var system = ActorSystem.Create("fraud", AkkaConfig(settings));
+        try
+        {
+            var log = Logging.GetLogger(system, "fraud");
+            await JoinAsync(system, cancellationToken).ConfigureAwait(false);
+
+            var users = await ClusterSharding.Get(system).StartAsync(
+                "user",
+                userId => UserActor.PropsFor(userId, settings.Rules, TimeProvider.System),
+                ClusterShardingSettings.Create(system),
+                new UserMessageRouter()).ConfigureAwait(false);
+
+            var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(settings))
+                .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
+                .Build();
+            var metrics = new PipelineMetrics();
+            var pipeline = new TransactionPipeline(
+                users,
+                new TransactionParser(settings.Ingest.MaxRecordBytes),
+                new KafkaAlertSink(producer, settings.Topics.Alerts, onAlert),
+                new DeadLetterPublisher(producer, settings.Topics.DeadLetters),
+                PipelineSettings.Default with { Parallelism = settings.Ingest.Parallelism, AskTimeout = settings.Ingest.AskTimeout },
+                metrics,
+                log);
+            var source = KafkaSourceSettings.Create(ConsumerConfig(settings), settings.Topics.Transactions);
+            var ingest = new TransactionIngest(pipeline, source, system.Materializer(), log);
+            ingest.Start();
+            log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
+            return new FraudNode(system, producer, ingest, metrics);
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Drains the records in flight, commits their offsets, flushes alerts and leaves the cluster.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        await _ingest.StopAsync().ConfigureAwait(false);
+        _producer.Flush(TimeSpan.FromSeconds(10));
+        _producer.Dispose();
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private static Akka.Configuration.Config AkkaConfig(FraudSettings settings)
+    {
+        var derived = ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $"""
+            akka.remote.dot-netty.tcp.hostname = "{settings.Node.Hostname}"
+            akka.remote.dot-netty.tcp.port = {settings.Node.Port}
+            akka.cluster.sharding.passivate-idle-entity-after = {(long)settings.PassivateAfter.TotalMilliseconds}ms
+            """));
+        return derived.WithFallback(settings.Hocon).WithFallback(ClusterSharding.DefaultConfig());
+    }
+
+    /// <summary>A single node joins itself; joining others arrives with the cluster issue.</summary>
+    private static async Task JoinAsync(ActorSystem system, CancellationToken cancellationToken)
+    {
+        var cluster = Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        await cluster.JoinAsync(cluster.SelfAddress, cancellationToken).ConfigureAwait(false);
+        await up.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ConsumerConfig ConsumerConfig(FraudSettings settings) => new()
+    {
+        BootstrapServers = settings.Bootstrap,
+        GroupId = settings.GroupId,
+        ClientId = "fraud-node",
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        EnableAutoCommit = true,
+        AutoCommitIntervalMs = (int)settings.CheckpointInterval.TotalMilliseconds,
+        EnablePartitionEof = false,
+    };
+
+    private static ProducerConfig ProducerConfig(FraudSettings settings) => new()
+    {
+        BootstrapServers = settings.Bootstrap,
+        ClientId = "fraud-node",
+        EnableIdempotence = true,
+        Acks = Acks.All,
+        LingerMs = 5,
+    };
+}

@@ -1,0 +1,33 @@
+namespace FraudActors.Messages.Transactions;
+
+/// <summary>
+/// Why a record of the transactions topic went to the dead-letter topic. The wire name
+/// (<see cref="RejectReasons.WireName"/>) is what the DLQ's <c>reason</c> header carries.
+/// </summary>
+public enum RejectReason
+{
+    Oversized,
+    InvalidJson,
+    MissingUserId,
+    InvalidAmount,
+    InvalidTimestamp,
+    InvalidField,
+    MissingKey,
+    KeyMismatch,
+}
+
+public static class RejectReasons
+{
+    public static string WireName(this RejectReason reason) => reason switch
+    {
+        RejectReason.Oversized => "oversized",
+        RejectReason.InvalidJson => "invalid-json",
+        RejectReason.MissingUserId => "missing-user-id",
+        RejectReason.InvalidAmount => "invalid-amount",
+        RejectReason.InvalidTimestamp => "invalid-ts",
+        RejectReason.InvalidField => "invalid-field",
+        RejectReason.MissingKey => "missing-key",
+        RejectReason.KeyMismatch => "key-mismatch",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
+    };
+}

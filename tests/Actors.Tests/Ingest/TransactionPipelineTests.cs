@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Streams;
+using Akka.TestKit.Xunit2;
+using Confluent.Kafka;
+using FraudActors.Actors.Alerts;
+using FraudActors.Actors.Ingest;
+using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.Tests.Kafka;
+using FraudActors.Actors.Users;
+using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Transactions;
+
+namespace FraudActors.Actors.Tests.Ingest;
+
+/// <summary>
+/// The whole ingest path on the dev broker (real Kafka protocol) and a one-node cluster: bad
+/// records of every kind reach the DLQ with their reason and origin, and the stream goes on.
+/// </summary>
+public sealed class TransactionPipelineTests : TestKit, IDisposable
+{
+    private const string Transactions = "transactions";
+    private const string Alerts = "alerts";
+    private const string Dlq = "transactions.dlq";
+    private const string Group = "pipeline-test";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private readonly DevBroker _broker = KafkaTestTopics.StartBroker((Transactions, 3), (Alerts, 3), (Dlq, 3));
+
+    public TransactionPipelineTests()
+        : base(ConfigurationFactory.ParseString("""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.remote.dot-netty.tcp.port = 0
+            akka.loglevel = WARNING
+            """).WithFallback(ClusterSharding.DefaultConfig()))
+    {
+    }
+
+    [Fact]
+    public async Task Every_kind_of_bad_record_goes_to_the_dlq_with_its_reason_and_the_stream_goes_on()
+    {
+        const string ts = "2026-03-17T09:00:00Z";
+        var bad = new (string Reason, string? Key, string Value)[]
+        {
+            ("oversized", "u1", $$"""{"user_id":"u1","amount":1,"ts":"{{ts}}","pad":"{{new string('x', 2048)}}"}"""),
+            ("invalid-json", "u1", "this is not json"),
+            ("missing-user-id", "u1", $$"""{"amount":1,"ts":"{{ts}}"}"""),
+            ("missing-user-id", "u1", $$"""{"user_id":"","amount":1,"ts":"{{ts}}"}"""),
+            ("invalid-amount", "u1", $$"""{"user_id":"u1","amount":"lots","ts":"{{ts}}"}"""),
+            ("invalid-amount", "u1", $$"""{"user_id":"u1","amount":1e999,"ts":"{{ts}}"}"""),
+            ("invalid-ts", "u1", """{"user_id":"u1","amount":1,"ts":"half past nine"}"""),
+            ("missing-key", null, $$"""{"user_id":"u1","amount":1,"ts":"{{ts}}"}"""),
+            ("key-mismatch", "u2", $$"""{"user_id":"u1","amount":1,"ts":"{{ts}}"}"""),
+        };
+
+        // Six good transactions of u1 within a minute come after all the bad ones: the sixth alerts.
+        var good = Enumerable.Range(0, 6).Select(i =>
+            ((string?)"u1", Encoding.UTF8.GetString(TransactionJson.Serialize(
+                new Transaction("u1", 10m + i, "shop", new DateTimeOffset(2026, 3, 17, 9, 0, i, TimeSpan.Zero), $"tx-{i}")))));
+        var positions = await KafkaTestTopics.ProduceAsync(
+            _broker.BootstrapServers,
+            Transactions,
+            bad.Select(b => (b.Key, b.Value)).Concat(good));
+
+        var metrics = new PipelineMetrics();
+        var (control, completion) = (await Pipeline(metrics)).Run(
+            KafkaSourceSettings.Create(ConsumerConfig(), Transactions),
+            Sys.Materializer());
+        await AwaitConditionAsync(() => Task.FromResult(metrics.RecordsIn == positions.Count && metrics.Alerts == 1 && metrics.DeadLettered == bad.Length), Timeout);
+        await control.DrainAndStopAsync();
+        await completion;
+
+        var dead = KafkaTestTopics.ReadAll(_broker.BootstrapServers, Dlq, Timeout);
+        Assert.Equal(bad.Length, dead.Count);
+        for (var i = 0; i < bad.Length; i++)
+        {
+            var origin = positions[i];
+            var record = Assert.Single(dead, d =>
+                d.Header(DeadLetterPublisher.PartitionHeader) == origin.Partition.Value.ToString(CultureInfo.InvariantCulture)
+                && d.Header(DeadLetterPublisher.OffsetHeader) == origin.Offset.Value.ToString(CultureInfo.InvariantCulture));
+            Assert.Equal(bad[i].Reason, record.Header(DeadLetterPublisher.ReasonHeader));
+            Assert.Equal(Transactions, record.Header(DeadLetterPublisher.TopicHeader));
+            Assert.False(string.IsNullOrWhiteSpace(record.Header(DeadLetterPublisher.ErrorHeader)));
+            Assert.Equal(bad[i].Value, Encoding.UTF8.GetString(record.Message.Value));
+            Assert.Equal(bad[i].Key, record.Message.Key is null ? null : Encoding.UTF8.GetString(record.Message.Key));
+        }
+
+        var alert = AlertJson.Deserialize(Assert.Single(KafkaTestTopics.ReadAll(_broker.BootstrapServers, Alerts, Timeout)).Message.Value);
+        Assert.Equal(("u1", 6, 15m, "tx-5"), (alert.UserId, alert.Count, alert.LastAmount, alert.TxId));
+        Assert.Equal(positions[^1].Offset.Value, alert.Offset);
+        Assert.Equal($"sliding-velocity:{positions[^1].Partition.Value}:{positions[^1].Offset.Value}", alert.AlertId);
+
+        // Every record was handled, bad ones included, so every offset is committed: nothing blocks.
+        var committed = KafkaTestTopics.CommittedOffsets(_broker.BootstrapServers, Group, Transactions, 3, Timeout);
+        foreach (var partition in positions.GroupBy(p => p.Partition.Value))
+        {
+            Assert.Equal(partition.Max(p => p.Offset.Value) + 1, committed[partition.Key]);
+        }
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        _broker.Dispose();
+    }
+
+    private async Task<TransactionPipeline> Pipeline(PipelineMetrics metrics)
+    {
+        var cluster = Cluster.Get(Sys);
+        await cluster.JoinAsync(cluster.SelfAddress);
+        var users = await ClusterSharding.Get(Sys).StartAsync(
+            "user",
+            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
+            ClusterShardingSettings.Create(Sys),
+            new UserMessageRouter());
+        var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = _broker.BootstrapServers,
+            EnableIdempotence = true,
+        }).Build();
+        return new TransactionPipeline(
+            users,
+            new TransactionParser(maxValueBytes: 1024),
+            new KafkaAlertSink(producer, Alerts),
+            new DeadLetterPublisher(producer, Dlq),
+            PipelineSettings.Default,
+            metrics,
+            Sys.Log);
+    }
+
+    private ConsumerConfig ConsumerConfig() => new()
+    {
+        BootstrapServers = _broker.BootstrapServers,
+        GroupId = Group,
+        SessionTimeoutMs = 6000,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        EnableAutoCommit = true,
+        AutoCommitIntervalMs = 200,
+    };
+}

@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.Users;
+using FraudActors.Messages.Commands;
+using FraudActors.Messages.Events;
+using FraudActors.Messages.Transactions;
+
+namespace FraudActors.Actors.Tests.Users;
+
+/// <summary>User actors for real: behind a shard region of a one-node cluster.</summary>
+public sealed class UserActorTests : TestKit
+{
+    private static readonly Config ClusterConfig = ConfigurationFactory.ParseString("""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+        akka.remote.dot-netty.tcp.port = 0
+        akka.loglevel = WARNING
+        """).WithFallback(ClusterSharding.DefaultConfig());
+
+    private static readonly DateTimeOffset T0 = new(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
+
+    public UserActorTests()
+        : base(ClusterConfig)
+    {
+    }
+
+    [Fact]
+    public void A_user_alerts_on_its_sixth_transaction_and_replies_to_every_one()
+    {
+        var user = Sys.ActorOf(UserActor.PropsFor("u901", RuleSettings.Default, TimeProvider.System));
+        for (var offset = 0; offset < 5; offset++)
+        {
+            user.Tell(Apply("u901", 0, offset, T0.AddSeconds(offset)), TestActor);
+            var reply = ExpectMsg<TransactionApplied>();
+            Assert.Equal(offset, reply.Offset);
+            Assert.Empty(reply.Alerts);
+            Assert.False(reply.Duplicate);
+        }
+
+        user.Tell(Apply("u901", 0, 5, T0.AddSeconds(5)), TestActor);
+        var sixth = ExpectMsg<TransactionApplied>();
+        Assert.Equal(6, Assert.Single(sixth.Alerts).Count);
+    }
+
+    [Fact]
+    public void A_replayed_offset_changes_nothing_and_repeats_its_alerts_with_the_same_ids()
+    {
+        var user = Sys.ActorOf(UserActor.PropsFor("u1", RuleSettings.Default, TimeProvider.System));
+        for (var offset = 0; offset < 6; offset++)
+        {
+            user.Tell(Apply("u1", 0, offset, T0.AddSeconds(offset)), TestActor);
+        }
+
+        var first = ReceiveN(6).Cast<TransactionApplied>().Last();
+        var alert = Assert.Single(first.Alerts);
+
+        // Offsets 0..5 again, as after a stream restart from an older committed offset.
+        for (var offset = 0; offset < 6; offset++)
+        {
+            user.Tell(Apply("u1", 0, offset, T0.AddSeconds(offset)), TestActor);
+        }
+
+        var replays = ReceiveN(6).Cast<TransactionApplied>().ToList();
+        Assert.All(replays, r => Assert.True(r.Duplicate));
+        Assert.Equal(alert.AlertId, Assert.Single(replays[5].Alerts).AlertId);
+        Assert.All(replays.Take(5), r => Assert.Empty(r.Alerts));
+
+        // The replays did not count: the next transaction is the seventh, not the thirteenth.
+        user.Tell(Apply("u1", 0, 6, T0.AddSeconds(6)), TestActor);
+        Assert.Equal(7, Assert.Single(ExpectMsg<TransactionApplied>().Alerts).Count);
+    }
+
+    [Fact]
+    public async Task The_shard_region_routes_each_user_to_its_own_actor_so_users_never_affect_each_other()
+    {
+        var cluster = Cluster.Get(Sys);
+        await cluster.JoinAsync(cluster.SelfAddress);
+        await AwaitConditionAsync(() => Task.FromResult(cluster.State.Members.Any(m => m.Status == MemberStatus.Up)));
+        var region = await ClusterSharding.Get(Sys).StartAsync(
+            "user",
+            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
+            ClusterShardingSettings.Create(Sys),
+            new UserMessageRouter());
+
+        // u1 and u2 share partition 0, u3 is on partition 1; each makes 5 transactions within 10 s.
+        var users = new[] { ("u1", 0), ("u2", 0), ("u3", 1) };
+        var offset = 0L;
+        for (var i = 0; i < 5; i++)
+        {
+            foreach (var (user, partition) in users)
+            {
+                region.Tell(Apply(user, partition, offset++, T0.AddSeconds(i)), TestActor);
+            }
+        }
+
+        var replies = ReceiveN(15, TimeSpan.FromSeconds(20)).Cast<TransactionApplied>().ToList();
+        Assert.All(replies, r => Assert.Empty(r.Alerts));
+
+        region.Tell(Apply("u2", 0, offset, T0.AddSeconds(6)), TestActor);
+        var alert = Assert.Single(ExpectMsg<TransactionApplied>().Alerts);
+        Assert.Equal(("u2", 6), (alert.UserId, alert.Count));
+    }
+
+    private static ApplyTransaction Apply(string user, int partition, long offset, DateTimeOffset ts) =>
+        new(partition, offset, new Transaction(user, 10m, "shop", ts));
+}
