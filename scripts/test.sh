@@ -25,14 +25,11 @@ for project in tests/*/*.Tests.csproj; do
     fi
 done
 
-# One closing line for the whole run, summed over the projects' own summaries.
-awk '/^(Passed|Failed)!/ {
-        for (i = 1; i <= NF; i++) {
-            if ($i == "Failed:") f += $(i + 1) + 0
-            if ($i == "Passed:") p += $(i + 1) + 0
-            if ($i == "Skipped:") s += $(i + 1) + 0
-        }
-        n++
-     }
-     END { printf "%d passed, %d failed, %d skipped\n", p, f, s; if (n == 0) exit 1 }' "$results"/*.log || status=1
+# One closing line for the whole run, summed over the projects' own summaries
+# ("Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N").
+awk '/^Total tests:/ { n++ }
+     /^[[:space:]]+Passed: [0-9]+$/ { p += $2 }
+     /^[[:space:]]+Failed: [0-9]+$/ { f += $2 }
+     /^[[:space:]]+Skipped: [0-9]+$/ { s += $2 }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s; if (n == 0 || f > 0) exit 1 }' "$results"/*.log || status=1
 exit $status

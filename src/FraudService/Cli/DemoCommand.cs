@@ -15,7 +15,7 @@ public static class DemoCommand
     {
         var command = new Command("demo", "Run everything in one process: dev broker, producer, service. ALERT lines appear within a minute.");
         var rate = new Option<double>("--rate") { Description = "background transactions per second", DefaultValueFactory = _ => 20 };
-        var users = new Option<int>("--users") { Description = "background users", DefaultValueFactory = _ => 200 };
+        var users = new Option<int>("--users") { Description = "background users", DefaultValueFactory = _ => 500 };
         var duration = new Option<string?>("--duration") { Description = "stop by itself after this long (e.g. 90s); default: until Ctrl-C" };
         duration.Validators.Add(r =>
         {

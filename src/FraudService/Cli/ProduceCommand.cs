@@ -87,7 +87,7 @@ public static class ProduceCommand
 
         if (seed is null)
         {
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fraud produce: seed={options.Seed} (pass --seed {options.Seed} --start {options.Start:O} to repeat this stream)"));
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fraud: seed={options.Seed} (pass --seed {options.Seed} --start {options.Start:O} to repeat this stream)"));
         }
 
         return options;

@@ -11,10 +11,10 @@ using FraudActors.Actors.Alerts;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Rules;
-using FraudActors.Actors.Tests.Kafka;
 using FraudActors.Actors.Users;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
+using FraudActors.Testing;
 
 namespace FraudActors.Actors.Tests.Ingest;
 
@@ -31,6 +31,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private readonly DevBroker _broker = KafkaTestTopics.StartBroker((Transactions, 3), (Alerts, 3), (Dlq, 3));
+    private IProducer<byte[]?, byte[]>? _producer;
 
     public TransactionPipelineTests()
         : base(ConfigurationFactory.ParseString("""
@@ -107,6 +108,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
     public new void Dispose()
     {
         base.Dispose();
+        _producer?.Dispose();
         _broker.Dispose();
     }
 
@@ -119,7 +121,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
             id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
             ClusterShardingSettings.Create(Sys),
             new UserMessageRouter());
-        var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        var producer = _producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
         {
             BootstrapServers = _broker.BootstrapServers,
             EnableIdempotence = true,

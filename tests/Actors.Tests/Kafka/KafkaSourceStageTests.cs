@@ -3,6 +3,7 @@ using Akka.Streams.Dsl;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
 using FraudActors.Actors.Kafka;
+using FraudActors.Testing;
 
 namespace FraudActors.Actors.Tests.Kafka;
 

@@ -2,7 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using FraudActors.Actors.Kafka;
 
-namespace FraudActors.Actors.Tests.Kafka;
+namespace FraudActors.Testing;
 
 /// <summary>Small Kafka chores for tests against the dev broker: produce, read a topic to its end, read committed offsets.</summary>
 public static class KafkaTestTopics
