@@ -70,6 +70,16 @@ public sealed class PipelineProcessTests
         // The console shows the lecture's line for each alert.
         Assert.Equal(alerts.Count, service.StandardOutput.Count(l => l.StartsWith("ALERT user=u90", StringComparison.Ordinal)));
 
+        // Downstream teams read the same alerts with `fraud alerts`.
+        var (readCode, reader) = await FraudProcess.RunAsync(Timeout, "alerts", "--bootstrap", bootstrap, "--from-beginning", "--limit", $"{alerts.Count}");
+        Assert.Equal(0, readCode);
+        Assert.Equal(
+            alerts.Select(a => a.ToConsoleLine()).Order(StringComparer.Ordinal),
+            reader.StandardOutput.Order(StringComparer.Ordinal));
+        var (jsonCode, json) = await FraudProcess.RunAsync(Timeout, "alerts", "--bootstrap", bootstrap, "--from-beginning", "--json", "--limit", "1");
+        Assert.Equal(0, jsonCode);
+        Assert.Contains(AlertJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(Assert.Single(json.StandardOutput))).AlertId, alerts.Select(a => a.AlertId));
+
         service.Interrupt();
         Assert.Equal(0, await service.WaitForExitAsync(Timeout));
         broker.Interrupt();
