@@ -105,6 +105,29 @@ public sealed class UserActorTests : TestKit
         Assert.Equal(("u2", 6), (alert.UserId, alert.Count));
     }
 
+    [Fact]
+    public async Task Idle_users_are_passivated()
+    {
+        var cluster = Cluster.Get(Sys);
+        await cluster.JoinAsync(cluster.SelfAddress);
+        var region = await ClusterSharding.Get(Sys).StartAsync(
+            "idle-user",
+            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
+            ClusterShardingSettings.Create(Sys).WithPassivateIdleAfter(TimeSpan.FromMilliseconds(500)),
+            new UserMessageRouter());
+        region.Tell(Apply("u7", 0, 0, T0), TestActor);
+        ExpectMsg<TransactionApplied>();
+
+        async Task<int> Entities()
+        {
+            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance);
+            return state.Shards.Sum(s => s.EntityIds.Count);
+        }
+
+        Assert.Equal(1, await Entities());
+        await AwaitConditionAsync(async () => await Entities() == 0, TimeSpan.FromSeconds(20));
+    }
+
     private static ApplyTransaction Apply(string user, int partition, long offset, DateTimeOffset ts) =>
         new(partition, offset, new Transaction(user, 10m, "shop", ts));
 }
