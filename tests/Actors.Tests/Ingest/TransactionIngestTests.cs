@@ -26,12 +26,7 @@ public sealed class TransactionIngestTests : TestKit, IDisposable
     private readonly IProducer<byte[]?, byte[]> _producer;
 
     public TransactionIngestTests()
-        : base(ConfigurationFactory.ParseString("""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = 0
-            akka.loglevel = WARNING
-            """).WithFallback(ClusterSharding.DefaultConfig()))
+        : base(OneNodeCluster.Config)
     {
         _producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _broker.BootstrapServers }).Build();
     }
@@ -45,13 +40,7 @@ public sealed class TransactionIngestTests : TestKit, IDisposable
                 new Transaction("u1", 1m + i, "shop", new DateTimeOffset(2026, 3, 17, 9, 0, i, TimeSpan.Zero)))))));
 
         var sink = new FailingOnceSink();
-        var cluster = Cluster.Get(Sys);
-        await cluster.JoinAsync(cluster.SelfAddress);
-        var users = await ClusterSharding.Get(Sys).StartAsync(
-            "user",
-            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
-            ClusterShardingSettings.Create(Sys),
-            new UserMessageRouter());
+        var users = await OneNodeCluster.StartUsersAsync(Sys);
         var metrics = new PipelineMetrics();
         var pipeline = new TransactionPipeline(
             users, new TransactionParser(), sink, new DeadLetterPublisher(_producer, "transactions.dlq"), PipelineSettings.Default, metrics, Sys.Log);

@@ -34,12 +34,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
     private IProducer<byte[]?, byte[]>? _producer;
 
     public TransactionPipelineTests()
-        : base(ConfigurationFactory.ParseString("""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = 0
-            akka.loglevel = WARNING
-            """).WithFallback(ClusterSharding.DefaultConfig()))
+        : base(OneNodeCluster.Config)
     {
     }
 
@@ -114,13 +109,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
 
     private async Task<TransactionPipeline> Pipeline(PipelineMetrics metrics)
     {
-        var cluster = Cluster.Get(Sys);
-        await cluster.JoinAsync(cluster.SelfAddress);
-        var users = await ClusterSharding.Get(Sys).StartAsync(
-            "user",
-            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
-            ClusterShardingSettings.Create(Sys),
-            new UserMessageRouter());
+        var users = await OneNodeCluster.StartUsersAsync(Sys);
         var producer = _producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
         {
             BootstrapServers = _broker.BootstrapServers,

@@ -9,22 +9,17 @@ using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Transactions;
 
+using FraudActors.Testing;
+
 namespace FraudActors.Actors.Tests.Users;
 
 /// <summary>User actors for real: behind a shard region of a one-node cluster.</summary>
 public sealed class UserActorTests : TestKit
 {
-    private static readonly Config ClusterConfig = ConfigurationFactory.ParseString("""
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-        akka.remote.dot-netty.tcp.port = 0
-        akka.loglevel = WARNING
-        """).WithFallback(ClusterSharding.DefaultConfig());
-
     private static readonly DateTimeOffset T0 = new(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
 
     public UserActorTests()
-        : base(ClusterConfig)
+        : base(OneNodeCluster.Config)
     {
     }
 
@@ -77,14 +72,7 @@ public sealed class UserActorTests : TestKit
     [Fact]
     public async Task The_shard_region_routes_each_user_to_its_own_actor_so_users_never_affect_each_other()
     {
-        var cluster = Cluster.Get(Sys);
-        await cluster.JoinAsync(cluster.SelfAddress);
-        await AwaitConditionAsync(() => Task.FromResult(cluster.State.Members.Any(m => m.Status == MemberStatus.Up)));
-        var region = await ClusterSharding.Get(Sys).StartAsync(
-            "user",
-            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
-            ClusterShardingSettings.Create(Sys),
-            new UserMessageRouter());
+        var region = await OneNodeCluster.StartUsersAsync(Sys);
 
         // u1 and u2 share partition 0, u3 is on partition 1; each makes 5 transactions within 10 s.
         var users = new[] { ("u1", 0), ("u2", 0), ("u3", 1) };
@@ -108,13 +96,7 @@ public sealed class UserActorTests : TestKit
     [Fact]
     public async Task Idle_users_are_passivated()
     {
-        var cluster = Cluster.Get(Sys);
-        await cluster.JoinAsync(cluster.SelfAddress);
-        var region = await ClusterSharding.Get(Sys).StartAsync(
-            "idle-user",
-            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
-            ClusterShardingSettings.Create(Sys).WithPassivateIdleAfter(TimeSpan.FromMilliseconds(500)),
-            new UserMessageRouter());
+        var region = await OneNodeCluster.StartUsersAsync(Sys, "idle-user", passivateIdleAfter: TimeSpan.FromMilliseconds(500));
         region.Tell(Apply("u7", 0, 0, T0), TestActor);
         ExpectMsg<TransactionApplied>();
 

@@ -1,0 +1,40 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.Users;
+
+namespace FraudActors.Testing;
+
+/// <summary>A TestKit actor system as a one-node cluster with the user shard region, as a node runs it.</summary>
+public static class OneNodeCluster
+{
+    /// <summary>A new instance each time, so no test system shares configuration with another.</summary>
+    public static Config Config => ConfigurationFactory.ParseString("""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+        akka.remote.dot-netty.tcp.port = 0
+        akka.loglevel = WARNING
+        """).WithFallback(ClusterSharding.DefaultConfig());
+
+    /// <summary>Joins the system to itself and starts the user region with the default rules.</summary>
+    public static async Task<IActorRef> StartUsersAsync(ActorSystem system, string typeName = "user", TimeSpan? passivateIdleAfter = null)
+    {
+        var cluster = Cluster.Get(system);
+        await cluster.JoinAsync(cluster.SelfAddress);
+        // The extension first: it adds sharding's defaults to the system's configuration.
+        var sharding = ClusterSharding.Get(system);
+        var settings = ClusterShardingSettings.Create(system);
+        if (passivateIdleAfter is { } idle)
+        {
+            settings = settings.WithPassivateIdleAfter(idle);
+        }
+
+        return await sharding.StartAsync(
+            typeName,
+            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
+            settings,
+            new UserMessageRouter());
+    }
+}
