@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of FraudActors: style check, Release build, then each test project.
-# It needs only the .NET SDK today; later suites install and start what they need here
-# (PostgreSQL from Debian's packages) before the tests run. CI (.ci/run) calls exactly this.
+# Starts what the tests need first: a throwaway PostgreSQL (installed from Debian's packages
+# if missing) on a free loopback port, stopped and deleted at the end. CI (.ci/run) calls
+# exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,16 @@ dotnet build FraudActors.sln -c Release -nologo -clp:ErrorsOnly
 
 echo "== style (dotnet format --verify-no-changes)"
 dotnet format FraudActors.sln --verify-no-changes --no-restore
+
+echo "== PostgreSQL (throwaway)"
+port=55432
+while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+export FRAUD_PG_PORT=$port FRAUD_PG_DIR
+FRAUD_PG_DIR=$(mktemp -d /tmp/fraud-pg.XXXXXX)
+trap './scripts/postgres.sh stop "$FRAUD_PG_DIR"' EXIT
+FRAUD_TEST_POSTGRES=$(./scripts/postgres.sh start)
+export FRAUD_TEST_POSTGRES
+echo "$FRAUD_TEST_POSTGRES"
 
 results=$(mktemp -d)
 status=0

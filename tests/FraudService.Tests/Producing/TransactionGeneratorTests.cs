@@ -20,7 +20,7 @@ public sealed class TransactionGeneratorTests
     {
         var stream = Generate(seed: 1, count: 5000);
         Assert.Equal(5000, stream.Count);
-        Assert.All(stream.Zip(stream.Skip(1)), pair => Assert.True(pair.First.Timestamp <= pair.Second.Timestamp));
+        Assert.All(stream.Zip(stream.Skip(1), (earlier, later) => (earlier, later)), pair => Assert.True(pair.earlier.Timestamp <= pair.later.Timestamp));
         Assert.Equal(Enumerable.Range(0, 5000).Select(i => $"tx-{i}"), stream.Select(t => t.TxId));
     }
 

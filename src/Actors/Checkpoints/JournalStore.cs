@@ -1,0 +1,63 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+
+namespace FraudActors.Actors.Checkpoints;
+
+/// <summary>
+/// Where partition journals live, as the HOCON of the Akka.Persistence plugins: in memory
+/// (tests), SQLite (the embedded default) or PostgreSQL (production), the last two through
+/// Akka.Persistence.Sql, whose tables are created on first start.
+/// </summary>
+public static class JournalStore
+{
+    public const string Memory = "memory";
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>The persistence configuration, with the SQL plugin's own defaults beneath it.</summary>
+    public static Config Config(string store, string connection) =>
+        ConfigurationFactory.ParseString(Hocon(store, connection)).WithFallback(SqlPersistence.DefaultConfiguration);
+
+    public static string Hocon(string store, string connection)
+    {
+        var (provider, mapping) = store switch
+        {
+            Memory => (string.Empty, string.Empty),
+            Sqlite => ("SQLite.MS", "sqlite"),
+            Postgres => ("PostgreSQL.15", "postgresql"),
+            _ => throw new ArgumentOutOfRangeException(nameof(store), store, "expected memory, sqlite or postgres"),
+        };
+
+        var plugins = store == Memory
+            ? """
+              akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+              akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+              """
+            : $$"""
+              akka.persistence {
+                journal {
+                  plugin = "akka.persistence.journal.sql"
+                  sql {
+                    connection-string = "{{Escape(connection)}}"
+                    provider-name = "{{provider}}"
+                    table-mapping = {{mapping}}
+                    auto-initialize = true
+                  }
+                }
+                snapshot-store {
+                  plugin = "akka.persistence.snapshot-store.sql"
+                  sql {
+                    connection-string = "{{Escape(connection)}}"
+                    provider-name = "{{provider}}"
+                    table-mapping = {{mapping}}
+                    auto-initialize = true
+                  }
+                }
+              }
+              """;
+        return plugins + "\n" + CheckpointSerializer.Hocon;
+    }
+
+    private static string Escape(string s) =>
+        s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+}

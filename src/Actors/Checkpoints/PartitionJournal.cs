@@ -1,0 +1,126 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using FraudActors.Messages.Checkpoints;
+
+namespace FraudActors.Actors.Checkpoints;
+
+/// <param name="MaxChunkBytes">Upper bound of one chunk event's user states, so no journal row grows without limit.</param>
+/// <param name="SnapshotEvery">Commits between snapshots; after each snapshot the events before it are deleted.</param>
+public sealed record PartitionJournalSettings(int MaxChunkBytes = 256 * 1024, int SnapshotEvery = 10);
+
+/// <summary>
+/// The partition journal of DESIGN.md section 4: one persistent actor per Kafka partition
+/// (<c>partition-&lt;topic&gt;-&lt;p&gt;</c>) whose events are checkpoints — chunks of changed
+/// users' states, then a commit event with the partition offset. Only the commit makes a
+/// checkpoint real, so the offsets and the state they reflect are durable together. Recovery
+/// reads the last snapshot plus a few deltas, not one query per user.
+/// </summary>
+public sealed class PartitionJournal : ReceivePersistentActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly PartitionJournalSettings _settings;
+    private readonly PartitionJournalState _state = new();
+    private int _commitsSinceSnapshot;
+
+    public PartitionJournal(string topic, int partition, PartitionJournalSettings settings)
+    {
+        PersistenceId = PersistenceIdFor(topic, partition);
+        _settings = settings;
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is PartitionSnapshot snapshot)
+            {
+                _state.Apply(snapshot);
+            }
+        });
+        Recover<CheckpointChunk>(_state.Apply);
+        Recover<CheckpointCommitted>(commit =>
+        {
+            _state.Apply(commit);
+            _commitsSinceSnapshot++;
+        });
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (_state.PendingChunks > 0)
+            {
+                _log.Warning("{0}: {1} chunk(s) of an uncommitted checkpoint ignored", PersistenceId, _state.PendingChunks);
+            }
+
+            _state.DropUncommitted();
+            _log.Info("{0}: recovered epoch {1}, next offset {2}, {3} users", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users.Count);
+        });
+
+        Command<WriteCheckpoint>(Write);
+        Command<LoadUser>(load => Sender.Tell(new UserLoaded(load.UserId, _state.Users.GetValueOrDefault(load.UserId))));
+        Command<GetPartitionCheckpoint>(_ => Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count)));
+        Command<SaveSnapshotSuccess>(saved =>
+        {
+            // The snapshot holds everything up to here: older events and snapshots can go.
+            DeleteMessages(saved.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(failed => _log.Warning("{0}: snapshot failed, events kept: {1}", PersistenceId, failed.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(failed => _log.Warning("{0}: old events not deleted: {1}", PersistenceId, failed.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning("{0}: old snapshots not deleted: {1}", PersistenceId, failed.Cause.Message));
+    }
+
+    public override string PersistenceId { get; }
+
+    public static string PersistenceIdFor(string topic, int partition) =>
+        string.Create(CultureInfo.InvariantCulture, $"partition-{topic}-{partition}");
+
+    public static Props PropsFor(string topic, int partition, PartitionJournalSettings settings) =>
+        Props.Create(() => new PartitionJournal(topic, partition, settings));
+
+    /// <summary>Splits users into chunks of at most <paramref name="maxChunkBytes"/> of state (at least one user each).</summary>
+    public static List<CheckpointChunk> Chunk(long epoch, IReadOnlyList<UserSnapshot> users, int maxChunkBytes)
+    {
+        var chunks = new List<CheckpointChunk>();
+        var current = new List<UserSnapshot>();
+        var bytes = 0L;
+        foreach (var user in users)
+        {
+            var size = user.State.Length + (2 * user.UserId.Length) + 8;
+            if (current.Count > 0 && bytes + size > maxChunkBytes)
+            {
+                chunks.Add(new CheckpointChunk(epoch, chunks.Count, current));
+                current = [];
+                bytes = 0;
+            }
+
+            current.Add(user);
+            bytes += size;
+        }
+
+        if (current.Count > 0)
+        {
+            chunks.Add(new CheckpointChunk(epoch, chunks.Count, current));
+        }
+
+        return chunks;
+    }
+
+    private void Write(WriteCheckpoint write)
+    {
+        var replyTo = Sender;
+        var chunks = Chunk(write.Epoch, write.Users, _settings.MaxChunkBytes);
+        var bytes = write.Users.Sum(u => (long)u.State.Length);
+        var commit = new CheckpointCommitted(write.Epoch, write.NextOffset, write.Users.Count, bytes);
+        PersistAll(chunks, _state.Apply);
+        Persist(commit, committed =>
+        {
+            _state.Apply(committed);
+            replyTo.Tell(new CheckpointWritten(committed.Epoch, committed.NextOffset, committed.Users, committed.Bytes, chunks.Count));
+            if (++_commitsSinceSnapshot >= _settings.SnapshotEvery)
+            {
+                _commitsSinceSnapshot = 0;
+                SaveSnapshot(_state.ToSnapshot());
+            }
+        });
+    }
+}

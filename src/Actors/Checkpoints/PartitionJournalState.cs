@@ -1,0 +1,70 @@
+using FraudActors.Messages.Checkpoints;
+
+namespace FraudActors.Actors.Checkpoints;
+
+/// <summary>
+/// What a partition journal knows, rebuilt from its events: the committed state of each user
+/// and the offset it reflects. Chunks wait for their epoch's commit; a chunk of an epoch that
+/// never commits (a crash mid-checkpoint) is dropped as soon as another epoch's event appears,
+/// and is never part of <see cref="Users"/>.
+/// </summary>
+public sealed class PartitionJournalState
+{
+    private readonly Dictionary<string, byte[]> _users = new(StringComparer.Ordinal);
+    private readonly List<CheckpointChunk> _pending = [];
+
+    /// <summary>The next offset to read after the last committed checkpoint; null before the first.</summary>
+    public long? NextOffset { get; private set; }
+
+    /// <summary>The epoch of the last committed checkpoint; 0 before the first.</summary>
+    public long Epoch { get; private set; }
+
+    public IReadOnlyDictionary<string, byte[]> Users => _users;
+
+    /// <summary>Chunks still waiting for their commit (none after a clean recovery).</summary>
+    public int PendingChunks => _pending.Count;
+
+    public void Apply(CheckpointChunk chunk)
+    {
+        if (_pending.Count > 0 && _pending[0].Epoch != chunk.Epoch)
+        {
+            _pending.Clear();
+        }
+
+        _pending.Add(chunk);
+    }
+
+    public void Apply(CheckpointCommitted commit)
+    {
+        foreach (var chunk in _pending.Where(c => c.Epoch == commit.Epoch))
+        {
+            foreach (var user in chunk.Users)
+            {
+                _users[user.UserId] = user.State;
+            }
+        }
+
+        _pending.Clear();
+        Epoch = commit.Epoch;
+        NextOffset = commit.NextOffset;
+    }
+
+    public void Apply(PartitionSnapshot snapshot)
+    {
+        _users.Clear();
+        _pending.Clear();
+        foreach (var user in snapshot.Users)
+        {
+            _users[user.UserId] = user.State;
+        }
+
+        Epoch = snapshot.Epoch;
+        NextOffset = snapshot.NextOffset;
+    }
+
+    /// <summary>Recovery is over: chunks still without a commit belong to a checkpoint that failed.</summary>
+    public void DropUncommitted() => _pending.Clear();
+
+    public PartitionSnapshot ToSnapshot() =>
+        new(Epoch, NextOffset ?? 0, [.. _users.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))]);
+}

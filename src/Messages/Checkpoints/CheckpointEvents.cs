@@ -1,0 +1,21 @@
+namespace FraudActors.Messages.Checkpoints;
+
+/// <summary>One user's checkpointed state, already serialized by its versioned codec.</summary>
+public sealed record UserSnapshot(string UserId, byte[] State);
+
+/// <summary>
+/// Journal event of a partition journal: part of the changed users' states of checkpoint
+/// <paramref name="Epoch"/>. It counts only once a <see cref="CheckpointCommitted"/> of the same
+/// epoch follows it; recovery ignores chunks without one.
+/// </summary>
+public sealed record CheckpointChunk(long Epoch, int Index, IReadOnlyList<UserSnapshot> Users);
+
+/// <summary>
+/// Journal event that makes checkpoint <paramref name="Epoch"/> real: every chunk of the epoch
+/// before it, and <paramref name="NextOffset"/>, the partition's next offset to read (Kafka's
+/// convention: last applied + 1).
+/// </summary>
+public sealed record CheckpointCommitted(long Epoch, long NextOffset, int Users, long Bytes);
+
+/// <summary>Snapshot of a partition journal: every user's last committed state and the offset they reflect.</summary>
+public sealed record PartitionSnapshot(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users);

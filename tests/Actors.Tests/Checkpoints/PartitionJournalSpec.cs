@@ -1,0 +1,165 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.TestKit.Xunit2;
+using FraudActors.Actors.Checkpoints;
+using FraudActors.Messages.Checkpoints;
+using FraudActors.Testing;
+
+namespace FraudActors.Actors.Tests.Checkpoints;
+
+/// <summary>The partition journal's behaviour, run against each store (one subclass per store).</summary>
+public abstract class PartitionJournalSpec(Config config) : TestKit(config)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Each test uses its own topic name, so runs never share persistence ids.</summary>
+    protected string Topic { get; } = "t" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task Committed_checkpoints_survive_a_restart_with_users_and_offset()
+    {
+        var journal = Start(snapshotEvery: 100);
+        await WriteAsync(journal, 1, 10, ("u1", 1), ("u2", 2));
+        await WriteAsync(journal, 2, 20, ("u2", 22), ("u3", 3));
+        await StopAsync(journal);
+
+        var recovered = Start(snapshotEvery: 100);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal((2L, (long?)20L, 3), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
+        Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
+        Assert.Equal([22], (await LoadAsync(recovered, "u2")).State);
+        Assert.Equal([3], (await LoadAsync(recovered, "u3")).State);
+        Assert.Null((await LoadAsync(recovered, "nobody")).State);
+    }
+
+    [Fact]
+    public async Task A_journal_that_never_committed_has_no_offset()
+    {
+        var checkpoint = await Start(snapshotEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal((0L, (long?)null, 0), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
+    }
+
+    [Fact]
+    public async Task Chunks_persisted_without_their_commit_are_ignored_on_recovery()
+    {
+        var journal = Start(snapshotEvery: 100);
+        await WriteAsync(journal, 1, 10, ("u1", 1));
+        await StopAsync(journal);
+
+        // A crash between the chunks and the commit of epoch 2 leaves chunks alone in the journal.
+        var chunk = new CheckpointChunk(2, 0, [new UserSnapshot("u1", [99]), new UserSnapshot("u9", [9])]);
+        var id = PartitionJournal.PersistenceIdFor(Topic, 0);
+        var crashed = Sys.ActorOf(Props.Create(() => new ChunkOnlyWriter(id, chunk)));
+        Assert.Equal("persisted", await crashed.Ask<string>("write", Timeout));
+        await StopAsync(crashed);
+
+        var recovered = Start(snapshotEvery: 100);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal((1L, (long?)10L, 1), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
+        Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
+        Assert.Null((await LoadAsync(recovered, "u9")).State);
+
+        // The next checkpoint commits normally after the abandoned one.
+        await WriteAsync(recovered, 3, 30, ("u2", 2));
+        Assert.Equal([2], (await LoadAsync(recovered, "u2")).State);
+        Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
+    }
+
+    [Fact]
+    public async Task Snapshots_keep_the_state_and_recovery_reads_them()
+    {
+        var journal = Start(snapshotEvery: 2);
+        for (var epoch = 1; epoch <= 5; epoch++)
+        {
+            await WriteAsync(journal, epoch, epoch * 100, ($"u{epoch}", (byte)epoch), ("shared", (byte)epoch));
+        }
+
+        await StopAsync(journal);
+        var recovered = Start(snapshotEvery: 2);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal((5L, (long?)500L, 6), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
+        Assert.Equal([5], (await LoadAsync(recovered, "shared")).State);
+        Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
+    }
+
+    [Fact]
+    public async Task Large_checkpoints_are_written_in_chunks()
+    {
+        var journal = Start(snapshotEvery: 100, maxChunkBytes: 1024);
+        var users = Enumerable.Range(0, 200).Select(i => new UserSnapshot($"user-{i}", new byte[64])).ToList();
+        var written = await journal.Ask<CheckpointWritten>(new WriteCheckpoint(1, 1000, users), Timeout);
+        Assert.Equal(200, written.Users);
+        Assert.True(written.Chunks > 10, $"{written.Chunks} chunks");
+        await StopAsync(journal);
+        Assert.Equal(200, (await Start(snapshotEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Users);
+    }
+
+    protected IActorRef Start(int snapshotEvery, int maxChunkBytes = 256 * 1024) =>
+        Sys.ActorOf(PartitionJournal.PropsFor(Topic, 0, new PartitionJournalSettings(maxChunkBytes, snapshotEvery)));
+
+    protected static async Task<CheckpointWritten> WriteAsync(IActorRef journal, long epoch, long nextOffset, params (string User, byte State)[] users)
+    {
+        var written = await journal.Ask<CheckpointWritten>(
+            new WriteCheckpoint(epoch, nextOffset, [.. users.Select(u => new UserSnapshot(u.User, [u.State]))]), Timeout);
+        Assert.Equal((epoch, nextOffset, users.Length), (written.Epoch, written.NextOffset, written.Users));
+        return written;
+    }
+
+    protected static Task<UserLoaded> LoadAsync(IActorRef journal, string user) => journal.Ask<UserLoaded>(new LoadUser(user), Timeout);
+
+    protected async Task StopAsync(IActorRef actor)
+    {
+        Watch(actor);
+        Sys.Stop(actor);
+        await ExpectTerminatedAsync(actor, Timeout);
+    }
+
+    /// <summary>Writes a chunk and no commit under a partition journal's id: a checkpoint cut short by a crash.</summary>
+    private sealed class ChunkOnlyWriter : ReceivePersistentActor
+    {
+        public ChunkOnlyWriter(string persistenceId, CheckpointChunk chunk)
+        {
+            PersistenceId = persistenceId;
+            Recover<object>(_ => { });
+            Command<string>(_ =>
+            {
+                var replyTo = Sender;
+                Persist(chunk, _ => replyTo.Tell("persisted"));
+            });
+        }
+
+        public override string PersistenceId { get; }
+    }
+}
+
+public sealed class InMemoryPartitionJournalTests() : PartitionJournalSpec(JournalStore.Config(JournalStore.Memory, string.Empty));
+
+public sealed class SqlitePartitionJournalTests() : PartitionJournalSpec(
+    JournalStore.Config(JournalStore.Sqlite, $"Data Source={Path.Combine(Path.GetTempPath(), $"fraud-journal-{Guid.NewGuid():N}.db")}"));
+
+public sealed class PostgreSqlPartitionJournalTests() : PartitionJournalSpec(JournalStore.Config(JournalStore.Postgres, TestPostgres.ConnectionString))
+{
+    [Fact]
+    public async Task A_new_actor_system_recovers_what_another_committed_as_after_a_process_restart()
+    {
+        var journal = Start(snapshotEvery: 3);
+        for (var epoch = 1; epoch <= 4; epoch++)
+        {
+            await WriteAsync(journal, epoch, epoch * 10, ($"u{epoch}", (byte)epoch));
+        }
+
+        using var other = ActorSystem.Create("restarted", JournalStore.Config(JournalStore.Postgres, TestPostgres.ConnectionString));
+        try
+        {
+            var recovered = other.ActorOf(PartitionJournal.PropsFor(Topic, 0, new PartitionJournalSettings()));
+            var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, TimeSpan.FromSeconds(30));
+            Assert.Equal((4L, (long?)40L, 4), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
+            Assert.Equal([3], (await LoadAsync(recovered, "u3")).State);
+        }
+        finally
+        {
+            await other.Terminate();
+        }
+    }
+}

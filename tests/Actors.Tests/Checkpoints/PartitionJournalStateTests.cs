@@ -1,0 +1,105 @@
+using FraudActors.Actors.Checkpoints;
+using FraudActors.Messages.Checkpoints;
+
+namespace FraudActors.Actors.Tests.Checkpoints;
+
+/// <summary>Chunk/commit recovery, without actors: only a commit makes a checkpoint real.</summary>
+public sealed class PartitionJournalStateTests
+{
+    [Fact]
+    public void Chunks_count_once_their_epoch_commits()
+    {
+        var state = new PartitionJournalState();
+        state.Apply(Chunk(1, 0, ("u1", 1), ("u2", 2)));
+        state.Apply(Chunk(1, 1, ("u3", 3)));
+        Assert.Empty(state.Users);
+        Assert.Null(state.NextOffset);
+
+        state.Apply(new CheckpointCommitted(1, 100, 3, 3));
+        Assert.Equal(["u1", "u2", "u3"], state.Users.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(100, state.NextOffset);
+        Assert.Equal(1, state.Epoch);
+    }
+
+    [Fact]
+    public void Chunks_without_a_commit_are_ignored_and_the_previous_checkpoint_stands()
+    {
+        var state = new PartitionJournalState();
+        state.Apply(Chunk(1, 0, ("u1", 1)));
+        state.Apply(new CheckpointCommitted(1, 10, 1, 1));
+
+        // Epoch 2 crashed after its chunk; epoch 3 commits without touching u1.
+        state.Apply(Chunk(2, 0, ("u1", 99), ("u2", 99)));
+        state.Apply(Chunk(3, 0, ("u3", 3)));
+        state.Apply(new CheckpointCommitted(3, 30, 1, 1));
+
+        Assert.Equal([1], state.Users["u1"]);
+        Assert.False(state.Users.ContainsKey("u2"));
+        Assert.Equal([3], state.Users["u3"]);
+        Assert.Equal(30, state.NextOffset);
+    }
+
+    [Fact]
+    public void Chunks_left_at_the_end_of_recovery_are_dropped()
+    {
+        var state = new PartitionJournalState();
+        state.Apply(new CheckpointCommitted(1, 5, 0, 0));
+        state.Apply(Chunk(2, 0, ("u1", 7)));
+        Assert.Equal(1, state.PendingChunks);
+
+        state.DropUncommitted();
+        Assert.Equal(0, state.PendingChunks);
+
+        // A commit of a later epoch must not pick the dropped chunk up.
+        state.Apply(new CheckpointCommitted(3, 9, 0, 0));
+        Assert.Empty(state.Users);
+        Assert.Equal(9, state.NextOffset);
+    }
+
+    [Fact]
+    public void A_commit_without_chunks_moves_the_offset_only_and_later_states_replace_earlier_ones()
+    {
+        var state = new PartitionJournalState();
+        state.Apply(Chunk(1, 0, ("u1", 1)));
+        state.Apply(new CheckpointCommitted(1, 10, 1, 1));
+        state.Apply(new CheckpointCommitted(2, 20, 0, 0));
+        Assert.Equal([1], state.Users["u1"]);
+        Assert.Equal(20, state.NextOffset);
+
+        state.Apply(Chunk(3, 0, ("u1", 2)));
+        state.Apply(new CheckpointCommitted(3, 30, 1, 1));
+        Assert.Equal([2], state.Users["u1"]);
+    }
+
+    [Fact]
+    public void A_snapshot_round_trips_the_committed_state()
+    {
+        var state = new PartitionJournalState();
+        state.Apply(Chunk(4, 0, ("b", 2), ("a", 1)));
+        state.Apply(new CheckpointCommitted(4, 40, 2, 2));
+
+        var restored = new PartitionJournalState();
+        restored.Apply(state.ToSnapshot());
+        Assert.Equal(4, restored.Epoch);
+        Assert.Equal(40, restored.NextOffset);
+        Assert.Equal(state.Users.OrderBy(u => u.Key), restored.Users.OrderBy(u => u.Key));
+    }
+
+    [Fact]
+    public void Users_are_split_into_chunks_of_bounded_size()
+    {
+        var users = Enumerable.Range(0, 10).Select(i => new UserSnapshot($"u{i}", new byte[100])).ToList();
+        var chunks = PartitionJournal.Chunk(7, users, maxChunkBytes: 300);
+        Assert.True(chunks.Count >= 4);
+        Assert.Equal(users, chunks.SelectMany(c => c.Users));
+        Assert.Equal(Enumerable.Range(0, chunks.Count), chunks.Select(c => c.Index));
+        Assert.All(chunks, c => Assert.Equal(7, c.Epoch));
+
+        // A user larger than the bound still gets a chunk of its own.
+        var big = PartitionJournal.Chunk(1, [new UserSnapshot("big", new byte[1000])], maxChunkBytes: 300);
+        Assert.Single(Assert.Single(big).Users);
+    }
+
+    private static CheckpointChunk Chunk(long epoch, int index, params (string User, byte State)[] users) =>
+        new(epoch, index, [.. users.Select(u => new UserSnapshot(u.User, [u.State]))]);
+}
