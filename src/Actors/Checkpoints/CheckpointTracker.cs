@@ -1,0 +1,93 @@
+using FraudActors.Messages.Checkpoints;
+
+namespace FraudActors.Actors.Checkpoints;
+
+/// <summary>
+/// What a barrier of one partition must collect: the users that received records since the
+/// previous barrier, with the last offset sent to each, and the partition offset it cuts at.
+/// </summary>
+public sealed record BarrierCut(long Epoch, int Partition, long NextOffset, IReadOnlyDictionary<string, long> Expected);
+
+/// <summary>The outcome of a barrier: the states to persist, or why the checkpoint is broken.</summary>
+public sealed record CutOutcome(IReadOnlyList<UserSnapshot> States, string? Broken)
+{
+    public bool IsComplete => Broken is null;
+}
+
+/// <summary>
+/// Barrier bookkeeping (DESIGN.md section 4, steps 2 and 3), pure: which users are dirty per
+/// partition, where a barrier cuts, and whether the replies prove that every record sent before
+/// it was applied. Sharding delivers at most once, so a user whose last applied offset is not
+/// the last offset sent to it lost a record in transit, and the checkpoint must not commit.
+/// </summary>
+public sealed class CheckpointTracker
+{
+    private readonly Dictionary<int, Dictionary<string, long>> _dirty = [];
+    private readonly Dictionary<int, long> _lastSent = [];
+
+    /// <summary>A record of <paramref name="partition"/> at <paramref name="offset"/> was sent to <paramref name="userId"/>.</summary>
+    public void Sent(int partition, string userId, long offset)
+    {
+        if (!_dirty.TryGetValue(partition, out var users))
+        {
+            _dirty[partition] = users = new Dictionary<string, long>(StringComparer.Ordinal);
+        }
+
+        users[userId] = offset;
+        _lastSent[partition] = offset;
+    }
+
+    /// <summary>A record that went to no user (a dead letter) still moves the partition's cut.</summary>
+    public void Skipped(int partition, long offset) => _lastSent[partition] = offset;
+
+    /// <summary>The partitions that moved since their last cut.</summary>
+    public IEnumerable<int> Partitions => _lastSent.Keys;
+
+    /// <summary>Cuts partition <paramref name="partition"/> for epoch <paramref name="epoch"/> and starts its next interval.</summary>
+    public BarrierCut Cut(long epoch, int partition)
+    {
+        var expected = _dirty.Remove(partition, out var users) ? users : new Dictionary<string, long>();
+        var next = _lastSent.Remove(partition, out var last) ? last + 1 : throw new InvalidOperationException($"partition {partition} has nothing to cut");
+        return new BarrierCut(epoch, partition, next, expected);
+    }
+
+    /// <summary>Forgets a partition (revoked, or rewinding to its last commit).</summary>
+    public void Forget(int partition)
+    {
+        _dirty.Remove(partition);
+        _lastSent.Remove(partition);
+    }
+
+    /// <summary>Checks the users' replies against the cut.</summary>
+    public static CutOutcome Verify(BarrierCut cut, IReadOnlyCollection<UserCheckpointState> replies)
+    {
+        var byUser = new Dictionary<string, UserCheckpointState>(StringComparer.Ordinal);
+        foreach (var reply in replies)
+        {
+            if (reply.Epoch != cut.Epoch || reply.Partition != cut.Partition)
+            {
+                return new CutOutcome([], $"user {reply.UserId} answered epoch {reply.Epoch} of partition {reply.Partition}, not {cut.Epoch} of {cut.Partition}");
+            }
+
+            byUser[reply.UserId] = reply;
+        }
+
+        var states = new List<UserSnapshot>(cut.Expected.Count);
+        foreach (var (user, sent) in cut.Expected)
+        {
+            if (!byUser.TryGetValue(user, out var reply))
+            {
+                return new CutOutcome([], $"user {user} did not answer the barrier");
+            }
+
+            if (reply.LastAppliedOffset != sent)
+            {
+                return new CutOutcome([], $"user {user} applied offset {reply.LastAppliedOffset}, but {sent} was sent: a record was lost in transit");
+            }
+
+            states.Add(new UserSnapshot(user, reply.State));
+        }
+
+        return new CutOutcome(states, null);
+    }
+}
