@@ -22,6 +22,9 @@ public sealed class PartitionJournal : ReceivePersistentActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PartitionJournalSettings _settings;
     private readonly PartitionJournalState _state = new();
+
+    /// <summary>States of users that stopped since the last commit; the next checkpoint persists them.</summary>
+    private readonly Dictionary<string, byte[]> _handedOver = new(StringComparer.Ordinal);
     private int _commitsSinceSnapshot;
 
     public PartitionJournal(string topic, int partition, PartitionJournalSettings settings)
@@ -54,7 +57,17 @@ public sealed class PartitionJournal : ReceivePersistentActor
         });
 
         Command<WriteCheckpoint>(Write);
-        Command<LoadUser>(load => Sender.Tell(new UserLoaded(load.UserId, _state.Users.GetValueOrDefault(load.UserId))));
+        Command<LoadUser>(load => Sender.Tell(new UserLoaded(load.UserId, _handedOver.GetValueOrDefault(load.UserId) ?? _state.Users.GetValueOrDefault(load.UserId))));
+        Command<HandOverUser>(handOver =>
+        {
+            _handedOver[handOver.UserId] = handOver.State;
+            Sender.Tell(new UserHandedOver(handOver.UserId));
+        });
+        Command<RewindPartition>(_ =>
+        {
+            _handedOver.Clear();
+            Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count));
+        });
         Command<GetPartitionCheckpoint>(_ => Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count)));
         Command<SaveSnapshotSuccess>(saved =>
         {
@@ -115,6 +128,16 @@ public sealed class PartitionJournal : ReceivePersistentActor
         Persist(commit, committed =>
         {
             _state.Apply(committed);
+            // A handed-over state is dropped once this very state is committed; a newer one
+            // (handed over after the barrier) waits for the next checkpoint.
+            foreach (var user in write.Users)
+            {
+                if (_handedOver.TryGetValue(user.UserId, out var handed) && handed.AsSpan().SequenceEqual(user.State))
+                {
+                    _handedOver.Remove(user.UserId);
+                }
+            }
+
             replyTo.Tell(new CheckpointWritten(committed.Epoch, committed.NextOffset, committed.Users, committed.Bytes, chunks.Count));
             if (++_commitsSinceSnapshot >= _settings.SnapshotEvery)
             {

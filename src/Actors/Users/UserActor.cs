@@ -1,18 +1,23 @@
 using Akka.Actor;
 using Akka.Event;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Rules;
 using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
+using FraudActors.Messages.Sharding;
 
 namespace FraudActors.Actors.Users;
 
 /// <summary>
 /// One user's sharded actor: holds the user's <see cref="UserState"/> and applies its
-/// transactions in offset order. The logic lives in <see cref="UserState.Apply"/>; this class
-/// only receives, replies and keeps the state.
+/// transactions in offset order. With partition journals it starts from its last checkpointed
+/// state, answers checkpoint barriers with its state, and hands its state over before it stops.
+/// The logic lives in <see cref="UserState.Apply"/>; this class only receives, replies and keeps
+/// the state.
 /// </summary>
-public sealed class UserActor : ReceiveActor
+public sealed class UserActor : ReceiveActor, IWithUnboundedStash
 {
     /// <summary>
     /// Alerts of the last few applied records are kept so that a record read again after a
@@ -22,36 +27,139 @@ public sealed class UserActor : ReceiveActor
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<(long Offset, IReadOnlyList<Alert> Alerts)> _recentAlerts = new();
+    private readonly string _userId;
+    private readonly RuleSettings _rules;
+    private readonly TimeProvider _clock;
+    private readonly IPartitionJournals? _journals;
     private UserState _state;
+    private long _generation;
+    private int _partition;
 
-    public UserActor(string userId, RuleSettings rules, TimeProvider clock)
+    /// <summary>True when the state changed since it was last given to a barrier or the journal.</summary>
+    private bool _changed;
+
+    public UserActor(string userId, RuleSettings rules, TimeProvider clock, IPartitionJournals? journals = null)
     {
+        _userId = userId;
+        _rules = rules;
+        _clock = clock;
+        _journals = journals;
         _state = UserState.Empty(userId);
-        Receive<ApplyTransaction>(command =>
+        if (journals is null)
         {
-            if (command.Offset <= _state.LastAppliedOffset)
-            {
-                _log.Debug("User {0}: offset {1} of partition {2} already applied", _state.UserId, command.Offset, command.Partition);
-                var again = _recentAlerts.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
-                Sender.Tell(new TransactionApplied(_state.UserId, command.Partition, command.Offset, again, Duplicate: true));
-                return;
-            }
+            Active();
+        }
+        else
+        {
+            Loading(requested: false);
+        }
+    }
 
-            (_state, var alerts) = _state.Apply(command, rules, clock.GetUtcNow());
-            if (alerts.Count > 0)
+    public IStash Stash { get; set; } = null!;
+
+    public static Props PropsFor(string userId, RuleSettings rules, TimeProvider clock, IPartitionJournals? journals = null) =>
+        Props.Create(() => new UserActor(userId, rules, clock, journals));
+
+    /// <summary>Waits for the user's last checkpointed state; everything else waits in the stash.</summary>
+    private void Loading(bool requested)
+    {
+        Become(() =>
+        {
+            Receive<UserLoaded>(loaded =>
             {
-                if (_recentAlerts.Count == RecentAlertsKept)
+                _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State);
+                _recentAlerts.Clear();
+                _changed = false;
+                Stash.UnstashAll();
+                Active();
+            });
+            Receive<Status.Failure>(failure => throw new InvalidOperationException($"user {_userId}: its partition journal did not answer", failure.Cause));
+            ReceiveAny(message =>
+            {
+                if (!requested && message is IUserMessage first)
                 {
-                    _recentAlerts.Dequeue();
+                    requested = true;
+                    _partition = first.Partition;
+                    _generation = (first as ApplyTransaction)?.Generation ?? _generation;
+                    RequestState();
                 }
 
-                _recentAlerts.Enqueue((command.Offset, alerts));
-            }
-
-            Sender.Tell(new TransactionApplied(_state.UserId, command.Partition, command.Offset, alerts, Duplicate: false));
+                Stash.Stash();
+            });
         });
     }
 
-    public static Props PropsFor(string userId, RuleSettings rules, TimeProvider clock) =>
-        Props.Create(() => new UserActor(userId, rules, clock));
+    private void Active()
+    {
+        Become(() =>
+        {
+            Receive<ApplyTransaction>(Apply);
+            Receive<CheckpointBarrier>(barrier =>
+            {
+                Sender.Tell(new UserCheckpointState(_userId, barrier.Partition, barrier.Epoch, _state.LastAppliedOffset, UserStateCodec.Encode(_state)));
+                _changed = false;
+            });
+            Receive<StopUser>(_ => Stop());
+        });
+    }
+
+    private void Apply(ApplyTransaction command)
+    {
+        if (_journals is not null && command.Generation > _generation)
+        {
+            // The partition rewound to its last checkpoint: this state may be ahead of it.
+            _generation = command.Generation;
+            _partition = command.Partition;
+            Stash.Stash();
+            RequestState();
+            Loading(requested: true);
+            return;
+        }
+
+        if (command.Offset <= _state.LastAppliedOffset)
+        {
+            _log.Debug("User {0}: offset {1} of partition {2} already applied", _userId, command.Offset, command.Partition);
+            var again = _recentAlerts.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
+            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true));
+            return;
+        }
+
+        (_state, var alerts) = _state.Apply(command, _rules, _clock.GetUtcNow());
+        _partition = command.Partition;
+        _changed = true;
+        if (alerts.Count > 0)
+        {
+            if (_recentAlerts.Count == RecentAlertsKept)
+            {
+                _recentAlerts.Dequeue();
+            }
+
+            _recentAlerts.Enqueue((command.Offset, alerts));
+        }
+
+        Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false));
+    }
+
+    /// <summary>Never stop with state the partition journal does not hold (DESIGN.md section 4, step 5).</summary>
+    private void Stop()
+    {
+        if (_journals is null || !_changed)
+        {
+            Context.Stop(Self);
+            return;
+        }
+
+        _journals.For(_partition)
+            .Ask<UserHandedOver>(new HandOverUser(_userId, UserStateCodec.Encode(_state)), TimeSpan.FromSeconds(30))
+            .PipeTo(Self);
+        Become(() =>
+        {
+            Receive<UserHandedOver>(_ => Context.Stop(Self));
+            Receive<Status.Failure>(failure => throw new InvalidOperationException($"user {_userId}: state not handed over", failure.Cause));
+            ReceiveAny(_ => Stash.Stash());
+        });
+    }
+
+    private void RequestState() =>
+        _journals!.For(_partition).Ask<UserLoaded>(new LoadUser(_userId), TimeSpan.FromSeconds(30)).PipeTo(Self);
 }

@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.Users;
+using FraudActors.Messages.Checkpoints;
+using FraudActors.Messages.Commands;
+using FraudActors.Messages.Events;
+using FraudActors.Messages.Transactions;
+
+namespace FraudActors.Actors.Tests.Users;
+
+/// <summary>A user actor with its partition journal: load on start, barrier replies, hand-over before stopping, reload on rewind.</summary>
+public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalStore.Memory, string.Empty))
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    [Fact]
+    public async Task A_user_starts_from_its_checkpointed_state_and_skips_what_it_already_applied()
+    {
+        var journals = Journals();
+
+        // Checkpointed: five transactions in the last minute, the last at offset 4.
+        var state = new UserState("u1", 4, [.. Enumerable.Range(0, 5).Select(i => T0.AddSeconds(i).ToUnixTimeMilliseconds())]);
+        await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(1, 5, [new UserSnapshot("u1", UserStateCodec.Encode(state))]), Timeout);
+
+        var user = Sys.ActorOf(UserActor.PropsFor("u1", RuleSettings.Default, TimeProvider.System, journals));
+        user.Tell(Apply("u1", 3, T0.AddSeconds(3)), TestActor);
+        Assert.True(ExpectMsg<TransactionApplied>().Duplicate);
+
+        user.Tell(Apply("u1", 5, T0.AddSeconds(5)), TestActor);
+        var sixth = ExpectMsg<TransactionApplied>();
+        Assert.False(sixth.Duplicate);
+        Assert.Equal(6, Assert.Single(sixth.Alerts).Count);
+    }
+
+    [Fact]
+    public void A_barrier_gets_the_state_as_of_the_records_before_it()
+    {
+        var user = Sys.ActorOf(UserActor.PropsFor("u2", RuleSettings.Default, TimeProvider.System, Journals()));
+        user.Tell(Apply("u2", 7, T0), TestActor);
+        user.Tell(Apply("u2", 9, T0.AddSeconds(1)), TestActor);
+        user.Tell(new CheckpointBarrier(3, 0, "u2"), TestActor);
+        user.Tell(Apply("u2", 12, T0.AddSeconds(2)), TestActor);
+
+        ExpectMsg<TransactionApplied>();
+        ExpectMsg<TransactionApplied>();
+        var reply = ExpectMsg<UserCheckpointState>();
+        Assert.Equal(("u2", 0, 3L, 9L), (reply.UserId, reply.Partition, reply.Epoch, reply.LastAppliedOffset));
+        var state = UserStateCodec.Decode(reply.State);
+        Assert.Equal(9, state.LastAppliedOffset);
+        Assert.Equal(2, state.VelocityTimestamps.Length);
+        Assert.Equal(12, ExpectMsg<TransactionApplied>().Offset);
+    }
+
+    [Fact]
+    public async Task A_stopping_user_hands_its_state_to_the_journal_and_its_next_incarnation_continues_from_it()
+    {
+        var journals = Journals();
+        var user = Sys.ActorOf(UserActor.PropsFor("u3", RuleSettings.Default, TimeProvider.System, journals));
+        for (var offset = 0; offset < 5; offset++)
+        {
+            user.Tell(Apply("u3", offset, T0.AddSeconds(offset)), TestActor);
+        }
+
+        ReceiveN(5);
+        Watch(user);
+        user.Tell(StopUser.Instance);
+        await ExpectTerminatedAsync(user, Timeout);
+
+        var handed = await journals.For(0).Ask<UserLoaded>(new LoadUser("u3"), Timeout);
+        Assert.Equal(4, UserStateCodec.Decode(handed.State!).LastAppliedOffset);
+
+        var again = Sys.ActorOf(UserActor.PropsFor("u3", RuleSettings.Default, TimeProvider.System, journals));
+        again.Tell(Apply("u3", 5, T0.AddSeconds(5)), TestActor);
+        Assert.Equal(6, Assert.Single(ExpectMsg<TransactionApplied>().Alerts).Count);
+    }
+
+    [Fact]
+    public async Task A_newer_generation_makes_the_user_reload_its_checkpointed_state()
+    {
+        var journals = Journals();
+        var user = Sys.ActorOf(UserActor.PropsFor("u4", RuleSettings.Default, TimeProvider.System, journals));
+        for (var offset = 0; offset < 3; offset++)
+        {
+            user.Tell(Apply("u4", offset, T0.AddSeconds(offset)), TestActor);
+        }
+
+        ReceiveN(3);
+
+        // The partition rewinds to its last checkpoint, which never saw u4: offsets 0..2 apply again.
+        await journals.For(0).Ask<PartitionCheckpoint>(RewindPartition.Instance, Timeout);
+        user.Tell(Apply("u4", 0, T0, generation: 1), TestActor);
+        var replayed = ExpectMsg<TransactionApplied>();
+        Assert.False(replayed.Duplicate);
+    }
+
+    private PartitionJournals Journals() =>
+        new(Sys, "t" + Guid.NewGuid().ToString("N")[..8], new PartitionJournalSettings());
+
+    private static ApplyTransaction Apply(string user, long offset, DateTimeOffset ts, long generation = 0) =>
+        new(0, offset, new Transaction(user, 10m, "shop", ts), generation);
+}
