@@ -2,8 +2,10 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
+using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Testing;
 
@@ -16,10 +18,10 @@ public static class OneNodeCluster
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
         akka.remote.dot-netty.tcp.port = 0
         akka.loglevel = WARNING
-        """).WithFallback(ClusterSharding.DefaultConfig());
+        """).WithFallback(JournalStore.Config(JournalStore.Memory, string.Empty)).WithFallback(ClusterSharding.DefaultConfig());
 
     /// <summary>Joins the system to itself and starts the user region with the default rules.</summary>
-    public static async Task<IActorRef> StartUsersAsync(ActorSystem system, string typeName = "user", TimeSpan? passivateIdleAfter = null)
+    public static async Task<IActorRef> StartUsersAsync(ActorSystem system, string typeName = "user", TimeSpan? passivateIdleAfter = null, IPartitionJournals? journals = null)
     {
         var cluster = Cluster.Get(system);
         await cluster.JoinAsync(cluster.SelfAddress);
@@ -33,8 +35,10 @@ public static class OneNodeCluster
 
         return await sharding.StartAsync(
             typeName,
-            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System),
+            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System, journals),
             settings,
-            new UserMessageRouter());
+            new UserMessageRouter(),
+            sharding.DefaultShardAllocationStrategy(settings),
+            StopUser.Instance);
     }
 }

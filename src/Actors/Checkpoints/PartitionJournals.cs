@@ -7,6 +7,9 @@ namespace FraudActors.Actors.Checkpoints;
 public interface IPartitionJournals
 {
     IActorRef For(int partition);
+
+    /// <summary>The journals started so far.</summary>
+    IReadOnlyCollection<IActorRef> Started { get; }
 }
 
 /// <summary>
@@ -16,6 +19,8 @@ public interface IPartitionJournals
 public sealed class PartitionJournals(ActorSystem system, string topic, PartitionJournalSettings settings) : IPartitionJournals
 {
     private readonly ConcurrentDictionary<int, Lazy<IActorRef>> _journals = new();
+
+    public IReadOnlyCollection<IActorRef> Started => [.. _journals.Values.Where(j => j.IsValueCreated).Select(j => j.Value)];
 
     public IActorRef For(int partition) =>
         _journals.GetOrAdd(

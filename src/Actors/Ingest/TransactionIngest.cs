@@ -1,16 +1,21 @@
+using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Kafka;
+using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Actors.Ingest;
 
 /// <summary>
-/// Keeps the <see cref="TransactionPipeline"/> running: a failed stream (Kafka unreachable, an
-/// alert that could not be published, a user that did not answer) is restarted with back-off from
-/// the last committed offsets, so the service outlives any single fault.
+/// Keeps the <see cref="TransactionPipeline"/> running. A failed stream (a broken checkpoint,
+/// Kafka unreachable, an alert that could not be published, a user that did not answer) is
+/// restarted with back-off: its partition journals forget what was not committed, the source
+/// seeks to their last commits, and users reload their committed state (a new generation).
 /// </summary>
 public sealed class TransactionIngest(
     TransactionPipeline pipeline,
+    IPartitionJournals journals,
     KafkaSourceSettings source,
     IMaterializer materializer,
     ILoggingAdapter log)
@@ -20,15 +25,18 @@ public sealed class TransactionIngest(
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _gate = new();
-    private IKafkaSourceControl? _current;
+    private PipelineRun? _current;
     private Task? _loop;
 
     public void Start() => _loop = Task.Run(RunAsync);
 
-    /// <summary>Drains the records in flight, commits their offsets and stops.</summary>
+    /// <summary>
+    /// Stops like Flink's stop-with-savepoint: no new records are read, a final checkpoint
+    /// commits the ones in flight, the offsets are committed and the consumer leaves its group.
+    /// </summary>
     public async Task StopAsync()
     {
-        IKafkaSourceControl? current;
+        PipelineRun? current;
         lock (_gate)
         {
             _stopping.Cancel();
@@ -37,7 +45,9 @@ public sealed class TransactionIngest(
 
         if (current is not null)
         {
-            await current.DrainAndStopAsync().ConfigureAwait(false);
+            var drained = current.Control.DrainAndStopAsync();
+            await current.CheckpointNow().ConfigureAwait(false);
+            await drained.ConfigureAwait(false);
         }
 
         if (_loop is not null)
@@ -49,8 +59,13 @@ public sealed class TransactionIngest(
     private async Task RunAsync()
     {
         var backoff = MinBackoff;
-        while (!_stopping.IsCancellationRequested)
+        for (var generation = 1L; !_stopping.IsCancellationRequested; generation++)
         {
+            if (generation > 1)
+            {
+                await RewindAsync().ConfigureAwait(false);
+            }
+
             Task completion;
             lock (_gate)
             {
@@ -59,7 +74,8 @@ public sealed class TransactionIngest(
                     return;
                 }
 
-                (_current, completion) = pipeline.Run(source, materializer);
+                _current = pipeline.Run(source, materializer, generation);
+                completion = _current.Completion;
             }
 
             try
@@ -69,10 +85,18 @@ public sealed class TransactionIngest(
             }
             catch (Exception e)
             {
-                log.Error(e, "Ingest stream failed; restarting in {0} from the last committed offsets", backoff);
+                log.Error(e, "Ingest stream failed; restarting in {0} from the last checkpoint", backoff);
                 await Task.Delay(backoff, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
+        }
+    }
+
+    private async Task RewindAsync()
+    {
+        foreach (var journal in journals.Started)
+        {
+            await journal.Ask<PartitionCheckpoint>(RewindPartition.Instance, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         }
     }
 }

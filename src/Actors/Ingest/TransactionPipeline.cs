@@ -5,7 +5,9 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
 using FraudActors.Actors.Alerts;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Kafka;
+using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Transactions;
@@ -14,64 +16,108 @@ namespace FraudActors.Actors.Ingest;
 
 /// <param name="Parallelism">Records in flight at once: the bound that makes <c>Tell</c>-style sharding back-pressured.</param>
 /// <param name="AskTimeout">How long a user actor may take to apply a record before the stream fails and restarts.</param>
-public sealed record PipelineSettings(int Parallelism, TimeSpan AskTimeout, int StoreBatch, TimeSpan StoreInterval)
+public sealed record PipelineSettings(int Parallelism, TimeSpan AskTimeout)
 {
-    public static PipelineSettings Default { get; } = new(256, TimeSpan.FromSeconds(30), 1000, TimeSpan.FromMilliseconds(100));
+    public static PipelineSettings Default { get; } = new(256, TimeSpan.FromSeconds(30));
 }
+
+/// <summary>A running pipeline: its Kafka source, a way to ask for a checkpoint now, and its completion.</summary>
+public sealed record PipelineRun(IKafkaSourceControl Control, Func<Task> CheckpointNow, Task Completion);
+
+/// <summary>Thrown when a checkpoint cannot commit; the stream restarts from the last commit.</summary>
+public sealed class CheckpointFailedException(string message, Exception? cause = null) : Exception(message, cause);
 
 /// <summary>
 /// The path of a record: Kafka source → parse and validate → the user's actor (or the DLQ) →
-/// its alerts published → its offset stored for commit. Ordered, so a partition's offsets are
-/// stored in order and a stored offset always means every record before it was handled.
+/// its alerts published. Checkpoint barriers enter the same ordered stream (DESIGN.md section
+/// 4): at a barrier every dirty user of a partition answers with its state as of the barrier,
+/// the partition journal persists the states and then the commit event with the offset, and
+/// only then is the offset stored for the consumer group.
 /// </summary>
 public sealed class TransactionPipeline(
     IActorRef users,
+    IPartitionJournals journals,
     TransactionParser parser,
     IAlertSink alerts,
     DeadLetterPublisher deadLetters,
     PipelineSettings settings,
+    CheckpointSettings checkpoints,
+    CheckpointHistory history,
     PipelineMetrics metrics,
     ILoggingAdapter log)
 {
-    public (IKafkaSourceControl Control, Task Completion) Run(KafkaSourceSettings source, IMaterializer materializer)
+    private long _epoch;
+
+    /// <summary>Where a partition starts: its journal's last commit (recovering the journal if needed).</summary>
+    public long? CommittedOffset(TopicPartition partition)
     {
-        var (control, records) = Source.FromGraph(new KafkaSourceStage(source)).PreMaterialize(materializer);
-        var completion = records
-            .Collect(IsRecord, e => (KafkaRecord)e)
-            .SelectAsync(settings.Parallelism, HandleAsync)
-            .GroupedWithin(settings.StoreBatch, settings.StoreInterval)
-            .RunForeach(batch => control.StoreOffsets(LatestPerPartition(batch)), materializer);
-        return (control, completion);
+        var checkpoint = journals.For(partition.Partition.Value)
+            .Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, checkpoints.Timeout)
+            .GetAwaiter().GetResult();
+        InterlockedMax(ref _epoch, checkpoint.Epoch);
+        log.Info("Partition {0}: last checkpoint epoch {1}, resuming at offset {2}", partition, checkpoint.Epoch, checkpoint.NextOffset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(group offset)");
+        return checkpoint.NextOffset;
     }
 
-    /// <summary>Partition changes are logged here; checkpoints will act on them.</summary>
-    private bool IsRecord(SourceEvent e)
+    /// <summary>
+    /// Runs the stream. <paramref name="generation"/> counts the runs: users seeing a newer one
+    /// reload their last checkpointed state, so a restarted stream rewinds state and offsets together.
+    /// </summary>
+    public PipelineRun Run(KafkaSourceSettings source, IMaterializer materializer, long generation)
+    {
+        var tracker = new CheckpointTracker();
+        var (control, records) = Source.FromGraph(new KafkaSourceStage(source with { StartOffset = CommittedOffset }))
+            .PreMaterialize(materializer);
+        var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
+        var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Instance), null, checkpoints.Interval, checkpoints.Interval);
+        var completion = records
+            .Merge(barriers, eagerComplete: true)
+            .SelectAsync(settings.Parallelism, e => Handle(e, tracker, generation))
+            .SelectAsync(1, step => step.CommitAsync(this, control, source.Topics[0]))
+            .RunWith(Sink.Ignore<NotUsed>(), materializer);
+        completion.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
+        return new PipelineRun(control, () => ticks.OfferAsync(CheckpointTick.Instance), completion);
+    }
+
+    /// <summary>Runs on the stream's turn, in order: a record's message and a barrier's messages leave in stream order.</summary>
+    private Task<Step> Handle(SourceEvent e, CheckpointTracker tracker, long generation)
     {
         switch (e)
         {
+            case KafkaRecord record:
+                return HandleRecordAsync(record, tracker, generation);
+            case CheckpointTick:
+                return Task.FromResult<Step>(Cut(tracker));
             case PartitionsAssigned assigned:
                 log.Info("Partitions assigned: {0}", string.Join(", ", assigned.Partitions));
-                break;
+                return Task.FromResult<Step>(Step.Nothing);
             case PartitionsRevoked revoked:
                 log.Info("Partitions {0}: {1}", revoked.Lost ? "lost" : "revoked", string.Join(", ", revoked.Partitions));
-                break;
-        }
+                foreach (var partition in revoked.Partitions)
+                {
+                    tracker.Forget(partition.Partition.Value);
+                }
 
-        return e is KafkaRecord;
+                return Task.FromResult<Step>(Step.Nothing);
+            default:
+                return Task.FromResult<Step>(Step.Nothing);
+        }
     }
 
-    private async Task<TopicPartitionOffset> HandleAsync(KafkaRecord record)
+    private async Task<Step> HandleRecordAsync(KafkaRecord record, CheckpointTracker tracker, long generation)
     {
         metrics.RecordIn();
         var outcome = parser.Parse(record.Key, record.Key is not null, record.Value);
         if (!outcome.IsValid)
         {
+            tracker.Skipped(record.Partition, record.Offset);
             await deadLetters.PublishAsync(record, outcome.Reason, outcome.Detail, CancellationToken.None).ConfigureAwait(false);
             metrics.RecordDeadLettered();
-            return record.NextOffset;
+            return Step.Nothing;
         }
 
-        var command = new ApplyTransaction(record.Partition, record.Offset, outcome.Transaction!);
+        var command = new ApplyTransaction(record.Partition, record.Offset, outcome.Transaction!, generation);
+        tracker.Sent(record.Partition, command.UserId, record.Offset);
         var applied = await users.Ask<TransactionApplied>(command, settings.AskTimeout).ConfigureAwait(false);
         metrics.RecordApplied(applied.Duplicate);
         foreach (var alert in applied.Alerts)
@@ -80,17 +126,103 @@ public sealed class TransactionPipeline(
             metrics.RecordAlert();
         }
 
-        return record.NextOffset;
+        return Step.Nothing;
     }
 
-    private static List<TopicPartitionOffset> LatestPerPartition(IEnumerable<TopicPartitionOffset> handled)
+    /// <summary>Cuts every partition that moved, sending the barrier to its dirty users now, behind their records.</summary>
+    private Barrier Cut(CheckpointTracker tracker)
     {
-        var latest = new Dictionary<TopicPartition, TopicPartitionOffset>();
-        foreach (var next in handled)
+        var epoch = Interlocked.Increment(ref _epoch);
+        var started = DateTimeOffset.UtcNow;
+        var cuts = tracker.Partitions.ToList().Select(p =>
         {
-            latest[next.TopicPartition] = next;
-        }
-
-        return [.. latest.Values];
+            var cut = tracker.Cut(epoch, p);
+            var replies = cut.Expected.Keys
+                .Select(user => users.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, p, user), checkpoints.Timeout))
+                .ToList();
+            return (cut, Task.WhenAll(replies));
+        }).ToList();
+        return new Barrier(epoch, started, cuts);
     }
+
+    private async Task CommitAsync(Barrier barrier, IKafkaSourceControl control, string topic)
+    {
+        foreach (var (cut, replies) in barrier.Cuts)
+        {
+            CutOutcome outcome;
+            try
+            {
+                outcome = CheckpointTracker.Verify(cut, await replies.ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                outcome = new CutOutcome([], $"a user did not answer within {checkpoints.Timeout}");
+            }
+
+            if (!outcome.IsComplete)
+            {
+                Fail(barrier, cut, outcome.Broken!);
+            }
+
+            CheckpointWritten written;
+            try
+            {
+                written = await journals.For(cut.Partition)
+                    .Ask<CheckpointWritten>(new WriteCheckpoint(cut.Epoch, cut.NextOffset, outcome.States), checkpoints.Timeout)
+                    .ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                Fail(barrier, cut, $"the partition journal did not commit within {checkpoints.Timeout}");
+                throw;
+            }
+
+            history.Add(new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, written.Users, written.Bytes, written.NextOffset, CheckpointStatus.Completed, null));
+            control.StoreOffsets([new TopicPartitionOffset(topic, new Partition(cut.Partition), new Offset(cut.NextOffset))]);
+        }
+    }
+
+    private void Fail(Barrier barrier, BarrierCut cut, string why)
+    {
+        history.Add(new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, 0, 0, cut.NextOffset, CheckpointStatus.Failed, why));
+        log.Warning("Checkpoint {0} of partition {1} failed: {2}; rewinding to the last commit", cut.Epoch, cut.Partition, why);
+        throw new CheckpointFailedException($"checkpoint {cut.Epoch} of partition {cut.Partition}: {why}");
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+            current = Interlocked.Read(ref target);
+        }
+    }
+
+    /// <summary>What the ordered stream hands to the commit stage.</summary>
+    private abstract record Step
+    {
+        public static Step Nothing { get; } = new NothingToCommit();
+
+        public abstract Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic);
+    }
+
+    private sealed record NothingToCommit : Step
+    {
+        public override Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic) => Task.FromResult(NotUsed.Instance);
+    }
+
+    private sealed record Barrier(long Epoch, DateTimeOffset Started, List<(BarrierCut Cut, Task<UserCheckpointState[]> Replies)> Cuts) : Step
+    {
+        public override async Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic)
+        {
+            await pipeline.CommitAsync(this, control, topic).ConfigureAwait(false);
+            return NotUsed.Instance;
+        }
+    }
+}
+
+/// <summary>Time for a checkpoint: merged into the record stream, it becomes the barrier.</summary>
+public sealed record CheckpointTick : SourceEvent
+{
+    public static CheckpointTick Instance { get; } = new();
 }

@@ -181,10 +181,13 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
             Push(_stage._out, record);
         }
 
-        private void OnAssigned(List<TopicPartition> partitions)
+        private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
         {
             Log.Info("Kafka source: assigned {0}", string.Join(", ", partitions));
             _partitionEvents.Enqueue(new PartitionsAssigned(partitions));
+            return partitions.Select(p => Settings.StartOffset?.Invoke(p) is { } next
+                ? new TopicPartitionOffset(p, new Offset(next))
+                : new TopicPartitionOffset(p, Offset.Unset)).ToList();
         }
 
         private void OnRevoked(List<TopicPartition> partitions, bool lost)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Hosting;
 using FraudActors.FraudService.Producing;
@@ -40,7 +41,9 @@ public static class DemoCommand
             }
 
             using var broker = BrokerCommand.Start(settings.Topics, partitions: 3);
-            settings = settings with { Bootstrap = broker.BootstrapServers };
+            // The dev broker starts empty each time, so the demo's checkpoints do too: a fresh SQLite file.
+            var database = Path.Combine(Path.GetTempPath(), $"fraud-demo-{Environment.ProcessId}.db");
+            settings = settings with { Bootstrap = broker.BootstrapServers, Store = JournalStore.Sqlite, Connection = $"Data Source={database}" };
             await Console.Error.WriteLineAsync(
                 $"fraud demo: dev broker at {broker.BootstrapServers}; {generator.Rate} transactions/s from {generator.Users} users; " +
                 "u901 and u902 burst every 30 s. ALERT lines follow. Ctrl-C stops.").ConfigureAwait(false);
@@ -57,7 +60,8 @@ public static class DemoCommand
             }
 
             await node.StopAsync().ConfigureAwait(false);
-            await Console.Error.WriteLineAsync($"fraud demo: stopped cleanly ({node.Metrics})").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"fraud demo: stopped cleanly ({node.Metrics}; checkpoints completed={node.Checkpoints.Completed} failed={node.Checkpoints.Failed})").ConfigureAwait(false);
+            File.Delete(database);
             return ExitCodes.Success;
         }));
         return command;

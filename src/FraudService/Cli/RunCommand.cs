@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Hosting;
 
@@ -47,10 +48,10 @@ public static class RunCommand
     /// <summary>Refuses settings this build cannot honour rather than silently ignoring them.</summary>
     public static void Validate(FraudSettings settings, ParseResult? httpGiven)
     {
-        if (settings.Store != "memory")
+        if (settings.Store != JournalStore.Memory && string.IsNullOrWhiteSpace(settings.Connection))
         {
             throw new ConfigurationException(
-                $"--store: '{settings.Store}' is not available yet; this build keeps user state in memory (use --store memory)");
+                $"--connection: --store {settings.Store} needs the database's connection string (e.g. \"Host=127.0.0.1;Port=5432;Username=fraud;Password=…;Database=fraud\" or \"Data Source=fraud.db\")");
         }
 
         if (httpGiven is not null)

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Rules;
 
 namespace FraudActors.FraudService.Configuration;
@@ -17,11 +18,13 @@ public sealed record FraudSettings(
     string Store,
     string Connection,
     string Http,
-    TimeSpan CheckpointInterval,
+    CheckpointSettings Checkpoints,
     IngestSettings Ingest,
     TimeSpan PassivateAfter,
     RuleSettings Rules,
     NodeSettings Node,
+    IReadOnlyDictionary<string, string> KafkaConsumer,
+    IReadOnlyDictionary<string, string> KafkaProducer,
     Config Hocon)
 {
     public static FraudSettings From(Config config)
@@ -37,7 +40,10 @@ public sealed record FraudSettings(
             Store: reader.Choice(SettingKeys.Store),
             Connection: config.GetString(SettingKeys.Connection.Path, string.Empty),
             Http: reader.Text(SettingKeys.Http.Path),
-            CheckpointInterval: reader.Duration(SettingKeys.CheckpointInterval.Path),
+            Checkpoints: new CheckpointSettings(
+                reader.Duration(SettingKeys.CheckpointInterval.Path),
+                reader.Duration("fraud.checkpoint.timeout"),
+                reader.PositiveInt("fraud.checkpoint.retained")),
             Ingest: new IngestSettings(
                 reader.PositiveInt(SettingKeys.Parallelism.Path),
                 reader.Duration("fraud.ingest.ask-timeout"),
@@ -50,8 +56,15 @@ public sealed record FraudSettings(
                         reader.Duration("fraud.rules.sliding-velocity.window"))
                     : null),
             Node: new NodeSettings(reader.Text("fraud.node.hostname"), reader.Port(SettingKeys.NodePort.Path)),
+            KafkaConsumer: ClientProperties(config, "fraud.kafka.consumer"),
+            KafkaProducer: ClientProperties(config, "fraud.kafka.producer"),
             Hocon: config);
     }
+
+    private static Dictionary<string, string> ClientProperties(Config config, string path) =>
+        config.HasPath(path)
+            ? config.GetConfig(path).AsEnumerable().ToDictionary(p => p.Key.Trim('"'), p => p.Value.GetString(), StringComparer.Ordinal)
+            : [];
 
     /// <summary>Reads keys, failing with the key's name when one is missing or malformed.</summary>
     private sealed class Reader(Config config)

@@ -7,11 +7,13 @@ using Akka.Event;
 using Akka.Streams;
 using Confluent.Kafka;
 using FraudActors.Actors.Alerts;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Users;
 using FraudActors.FraudService.Configuration;
 using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Transactions;
 
 namespace FraudActors.FraudService.Hosting;
@@ -28,8 +30,9 @@ public sealed class FraudNode : IAsyncDisposable
     private readonly TransactionIngest _ingest;
     private int _stopped;
 
-    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, TransactionIngest ingest, PipelineMetrics metrics)
+    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, TransactionIngest ingest, PipelineMetrics metrics, CheckpointHistory checkpoints)
     {
+        Checkpoints = checkpoints;
         _system = system;
         _producer = producer;
         _ingest = ingest;
@@ -37,6 +40,8 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     public PipelineMetrics Metrics { get; }
+
+    public CheckpointHistory Checkpoints { get; }
 
     public static async Task<FraudNode> StartAsync(FraudSettings settings, Action<Alert> onAlert, CancellationToken cancellationToken)
     {
@@ -47,29 +52,41 @@ public sealed class FraudNode : IAsyncDisposable
             var log = Logging.GetLogger(system, "fraud");
             await JoinAsync(system, cancellationToken).ConfigureAwait(false);
 
-            var users = await ClusterSharding.Get(system).StartAsync(
+            var journals = new PartitionJournals(system, settings.Topics.Transactions, new PartitionJournalSettings());
+            var sharding = ClusterSharding.Get(system);
+            var shardingSettings = ClusterShardingSettings.Create(system);
+
+            // StopUser is what sharding sends a user it passivates or hands off: the user hands
+            // its state to its partition journal before it stops.
+            var users = await sharding.StartAsync(
                 "user",
-                userId => UserActor.PropsFor(userId, settings.Rules, TimeProvider.System),
-                ClusterShardingSettings.Create(system),
-                new UserMessageRouter()).ConfigureAwait(false);
+                userId => UserActor.PropsFor(userId, settings.Rules, TimeProvider.System, journals),
+                shardingSettings,
+                new UserMessageRouter(),
+                sharding.DefaultShardAllocationStrategy(shardingSettings),
+                StopUser.Instance).ConfigureAwait(false);
 
             var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(settings))
                 .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
                 .Build();
             var metrics = new PipelineMetrics();
+            var history = new CheckpointHistory(settings.Checkpoints.Retained);
             var pipeline = new TransactionPipeline(
                 users,
+                journals,
                 new TransactionParser(settings.Ingest.MaxRecordBytes),
                 new KafkaAlertSink(producer, settings.Topics.Alerts, onAlert),
                 new DeadLetterPublisher(producer, settings.Topics.DeadLetters),
-                PipelineSettings.Default with { Parallelism = settings.Ingest.Parallelism, AskTimeout = settings.Ingest.AskTimeout },
+                new PipelineSettings(settings.Ingest.Parallelism, settings.Ingest.AskTimeout),
+                settings.Checkpoints,
+                history,
                 metrics,
                 log);
             var source = KafkaSourceSettings.Create(ConsumerConfig(settings), settings.Topics.Transactions);
-            var ingest = new TransactionIngest(pipeline, source, system.Materializer(), log);
+            var ingest = new TransactionIngest(pipeline, journals, source, system.Materializer(), log);
             ingest.Start();
             log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
-            return new FraudNode(system, producer, ingest, metrics);
+            return new FraudNode(system, producer, ingest, metrics, history);
         }
         catch
         {
@@ -101,7 +118,10 @@ public sealed class FraudNode : IAsyncDisposable
             akka.remote.dot-netty.tcp.port = {settings.Node.Port}
             akka.cluster.sharding.passivate-idle-entity-after = {(long)settings.PassivateAfter.TotalMilliseconds}ms
             """));
-        return derived.WithFallback(settings.Hocon).WithFallback(ClusterSharding.DefaultConfig());
+        return derived
+            .WithFallback(JournalStore.Config(settings.Store, settings.Connection))
+            .WithFallback(settings.Hocon)
+            .WithFallback(ClusterSharding.DefaultConfig());
     }
 
     /// <summary>A single node joins itself; joining others arrives with the cluster issue.</summary>
@@ -114,18 +134,19 @@ public sealed class FraudNode : IAsyncDisposable
         await up.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static ConsumerConfig ConsumerConfig(FraudSettings settings) => new()
+    private static ConsumerConfig ConsumerConfig(FraudSettings settings) => new(new Dictionary<string, string>(settings.KafkaConsumer))
     {
         BootstrapServers = settings.Bootstrap,
         GroupId = settings.GroupId,
         ClientId = "fraud-node",
         AutoOffsetReset = AutoOffsetReset.Earliest,
         EnableAutoCommit = true,
-        AutoCommitIntervalMs = (int)settings.CheckpointInterval.TotalMilliseconds,
+        // Offsets are stored only when a checkpoint commits; librdkafka sends them soon after.
+        AutoCommitIntervalMs = 1000,
         EnablePartitionEof = false,
     };
 
-    private static ProducerConfig ProducerConfig(FraudSettings settings) => new()
+    private static ProducerConfig ProducerConfig(FraudSettings settings) => new(new Dictionary<string, string>(settings.KafkaProducer))
     {
         BootstrapServers = settings.Bootstrap,
         ClientId = "fraud-node",

@@ -8,6 +8,7 @@ using Akka.Streams;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
 using FraudActors.Actors.Alerts;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Rules;
@@ -65,12 +66,20 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
             bad.Select(b => (b.Key, b.Value)).Concat(good));
 
         var metrics = new PipelineMetrics();
-        var (control, completion) = (await Pipeline(metrics)).Run(
+        var history = new CheckpointHistory(10);
+        var run = (await Pipeline(metrics, history)).Run(
             KafkaSourceSettings.Create(ConsumerConfig(), Transactions),
-            Sys.Materializer());
+            Sys.Materializer(),
+            generation: 1);
         await AwaitConditionAsync(() => Task.FromResult(metrics.RecordsIn == positions.Count && metrics.Alerts == 1 && metrics.DeadLettered == bad.Length), Timeout);
-        await control.DrainAndStopAsync();
-        await completion;
+
+        // Stop as the service does: stop reading, a final checkpoint, then the consumer closes.
+        var drained = run.Control.DrainAndStopAsync();
+        await run.CheckpointNow();
+        await drained;
+        await run.Completion;
+        Assert.NotEmpty(history.Snapshot());
+        Assert.All(history.Snapshot(), c => Assert.Equal(CheckpointStatus.Completed, c.Status));
 
         var dead = KafkaTestTopics.ReadAll(_broker.BootstrapServers, Dlq, Timeout);
         Assert.Equal(bad.Length, dead.Count);
@@ -107,9 +116,10 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
         _broker.Dispose();
     }
 
-    private async Task<TransactionPipeline> Pipeline(PipelineMetrics metrics)
+    private async Task<TransactionPipeline> Pipeline(PipelineMetrics metrics, CheckpointHistory history)
     {
-        var users = await OneNodeCluster.StartUsersAsync(Sys);
+        var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
+        var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals);
         var producer = _producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
         {
             BootstrapServers = _broker.BootstrapServers,
@@ -117,10 +127,13 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
         }).Build();
         return new TransactionPipeline(
             users,
+            journals,
             new TransactionParser(maxValueBytes: 1024),
             new KafkaAlertSink(producer, Alerts),
             new DeadLetterPublisher(producer, Dlq),
             PipelineSettings.Default,
+            CheckpointSettings.Default,
+            history,
             metrics,
             Sys.Log);
     }

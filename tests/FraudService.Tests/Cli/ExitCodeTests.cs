@@ -9,7 +9,7 @@ public sealed class ExitCodeTests
 
     [Theory]
     [InlineData("--store", "run", "--store", "nope")]
-    [InlineData("--store", "run", "--store", "postgres")]
+    [InlineData("--connection", "run", "--store", "postgres")]
     [InlineData("--checkpoint-interval", "run", "--checkpoint-interval", "10x")]
     [InlineData("--parallelism", "run", "--parallelism", "0")]
     [InlineData("--rate", "produce", "--rate", "-1")]

@@ -14,7 +14,7 @@ public sealed class SettingsLoaderTests
         Assert.Equal("127.0.0.1:9092", settings.Bootstrap);
         Assert.Equal("fraud-detector", settings.GroupId);
         Assert.Equal(new("transactions", "alerts", "transactions.dlq"), settings.Topics);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.CheckpointInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Checkpoints.Interval);
         Assert.Equal("memory", settings.Store);
         Assert.Equal(5, settings.Rules.SlidingVelocity!.Threshold);
         Assert.Equal(TimeSpan.FromSeconds(60), settings.Rules.SlidingVelocity.WindowLength);
@@ -39,7 +39,7 @@ public sealed class SettingsLoaderTests
         var settings = Load(options, environment, file);
 
         Assert.Equal("from-option:9092", settings.Bootstrap);
-        Assert.Equal(TimeSpan.FromSeconds(2), settings.CheckpointInterval);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.Checkpoints.Interval);
         Assert.Equal(7, settings.Ingest.Parallelism);
     }
 
@@ -47,7 +47,7 @@ public sealed class SettingsLoaderTests
     public void The_demo_environment_file_overrides_the_base()
     {
         var settings = FraudSettings.From(SettingsLoader.Load(new Dictionary<SettingKey, string>(), Keys, null, "demo", _ => null));
-        Assert.Equal(TimeSpan.FromSeconds(2), settings.CheckpointInterval);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.Checkpoints.Interval);
     }
 
     [Theory]

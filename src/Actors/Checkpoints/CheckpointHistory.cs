@@ -1,0 +1,62 @@
+namespace FraudActors.Actors.Checkpoints;
+
+public enum CheckpointStatus
+{
+    Completed,
+    Failed,
+}
+
+/// <summary>One checkpoint of one partition, as the lecture's Checkpoints tab lists it.</summary>
+public sealed record CheckpointRecord(
+    long Epoch,
+    int Partition,
+    DateTimeOffset Started,
+    TimeSpan Duration,
+    int UsersPersisted,
+    long Bytes,
+    long NextOffset,
+    CheckpointStatus Status,
+    string? Failure);
+
+/// <summary>Checkpoint timing and what-if settings, named as Flink names them.</summary>
+/// <param name="Interval">Time between checkpoints (<c>checkpoint.interval</c>).</param>
+/// <param name="Timeout">How long a checkpoint may take before it fails (<c>checkpoint.timeout</c>).</param>
+/// <param name="Retained">How many checkpoint records the history keeps (<c>checkpoint.retained</c>).</param>
+public sealed record CheckpointSettings(TimeSpan Interval, TimeSpan Timeout, int Retained)
+{
+    public static CheckpointSettings Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 100);
+}
+
+/// <summary>The recent checkpoints of this node, newest last; safe to read from any thread.</summary>
+public sealed class CheckpointHistory(int retained)
+{
+    private readonly object _gate = new();
+    private readonly Queue<CheckpointRecord> _records = new();
+    private long _completed;
+    private long _failed;
+
+    public long Completed => Interlocked.Read(ref _completed);
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public void Add(CheckpointRecord record)
+    {
+        Interlocked.Increment(ref record.Status == CheckpointStatus.Completed ? ref _completed : ref _failed);
+        lock (_gate)
+        {
+            _records.Enqueue(record);
+            while (_records.Count > retained)
+            {
+                _records.Dequeue();
+            }
+        }
+    }
+
+    public IReadOnlyList<CheckpointRecord> Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. _records];
+        }
+    }
+}
