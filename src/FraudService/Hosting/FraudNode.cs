@@ -28,10 +28,12 @@ public sealed class FraudNode : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly TransactionIngest _ingest;
+    private readonly AlertOutbox _outbox;
     private int _stopped;
 
-    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, TransactionIngest ingest, PipelineMetrics metrics, CheckpointHistory checkpoints)
+    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, AlertOutbox outbox, TransactionIngest ingest, PipelineMetrics metrics, CheckpointHistory checkpoints)
     {
+        _outbox = outbox;
         Checkpoints = checkpoints;
         _system = system;
         _producer = producer;
@@ -69,13 +71,15 @@ public sealed class FraudNode : IAsyncDisposable
             var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(settings))
                 .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
                 .Build();
+            var outbox = new AlertOutbox(AlertStore(settings), producer, settings.Bootstrap, settings.Topics.Alerts, log, onAlert);
+            await outbox.StartAsync(cancellationToken).ConfigureAwait(false);
             var metrics = new PipelineMetrics();
             var history = new CheckpointHistory(settings.Checkpoints.Retained);
             var pipeline = new TransactionPipeline(
                 users,
                 journals,
                 new TransactionParser(settings.Ingest.MaxRecordBytes),
-                new KafkaAlertSink(producer, settings.Topics.Alerts, onAlert),
+                outbox,
                 new DeadLetterPublisher(producer, settings.Topics.DeadLetters),
                 new PipelineSettings(settings.Ingest.Parallelism, settings.Ingest.AskTimeout),
                 settings.Checkpoints,
@@ -86,7 +90,7 @@ public sealed class FraudNode : IAsyncDisposable
             var ingest = new TransactionIngest(pipeline, journals, source, system.Materializer(), log);
             ingest.Start();
             log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
-            return new FraudNode(system, producer, ingest, metrics, history);
+            return new FraudNode(system, producer, outbox, ingest, metrics, history);
         }
         catch
         {
@@ -104,6 +108,7 @@ public sealed class FraudNode : IAsyncDisposable
         }
 
         await _ingest.StopAsync().ConfigureAwait(false);
+        await _outbox.DisposeAsync().ConfigureAwait(false);
         _producer.Flush(TimeSpan.FromSeconds(10));
         _producer.Dispose();
         await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
@@ -133,6 +138,14 @@ public sealed class FraudNode : IAsyncDisposable
         await cluster.JoinAsync(cluster.SelfAddress, cancellationToken).ConfigureAwait(false);
         await up.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The alerts table lives in the same database as the partition journals.</summary>
+    private static IAlertStore AlertStore(FraudSettings settings) => settings.Store switch
+    {
+        JournalStore.Postgres => SqlAlertStore.PostgreSql(settings.Connection),
+        JournalStore.Sqlite => SqlAlertStore.Sqlite(settings.Connection),
+        _ => new MemoryAlertStore(),
+    };
 
     private static ConsumerConfig ConsumerConfig(FraudSettings settings) => new(new Dictionary<string, string>(settings.KafkaConsumer))
     {

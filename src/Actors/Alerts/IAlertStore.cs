@@ -1,0 +1,27 @@
+using FraudActors.Messages.Alerts;
+
+namespace FraudActors.Actors.Alerts;
+
+/// <summary>An alert row of the outbox: its place in insertion order and the bytes to publish.</summary>
+public sealed record StoredAlert(long Seq, string AlertId, string UserId, byte[] Payload);
+
+/// <summary>
+/// The <c>alerts</c> table: every alert once, by its deterministic id (a replay inserts nothing),
+/// with a flag saying whether it reached the alerts topic. It is the outbox the publisher reads.
+/// </summary>
+public interface IAlertStore
+{
+    /// <summary>Creates the table if it does not exist.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Inserts the alert unless its id is already there; true when it was new.</summary>
+    Task<bool> AddAsync(Alert alert, CancellationToken cancellationToken);
+
+    /// <summary>The oldest alerts not yet published, in insertion order.</summary>
+    Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken);
+
+    Task MarkPublishedAsync(IReadOnlyCollection<string> alertIds, CancellationToken cancellationToken);
+
+    /// <summary>How many alerts the table holds, and how many of them are published.</summary>
+    Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken);
+}

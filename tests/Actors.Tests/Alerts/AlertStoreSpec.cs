@@ -1,0 +1,56 @@
+using FraudActors.Actors.Alerts;
+using FraudActors.Messages.Alerts;
+using FraudActors.Testing;
+
+namespace FraudActors.Actors.Tests.Alerts;
+
+/// <summary>The alerts table's rules, for each store.</summary>
+public abstract class AlertStoreSpec
+{
+    protected abstract IAlertStore Create();
+
+    [Fact]
+    public async Task A_replayed_alert_inserts_nothing_and_rows_come_out_in_insertion_order_until_published()
+    {
+        var store = Create();
+        await store.InitializeAsync(CancellationToken.None);
+        await store.InitializeAsync(CancellationToken.None);
+        var prefix = Guid.NewGuid().ToString("N")[..8];
+        var alerts = Enumerable.Range(0, 5).Select(i => Sample($"{prefix}:{i}")).ToList();
+
+        foreach (var alert in alerts)
+        {
+            Assert.True(await store.AddAsync(alert, CancellationToken.None));
+        }
+
+        Assert.False(await store.AddAsync(alerts[2], CancellationToken.None));
+
+        var unpublished = (await store.UnpublishedAsync(1000, CancellationToken.None)).Where(r => r.AlertId.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        Assert.Equal(alerts.Select(a => a.AlertId), unpublished.Select(r => r.AlertId));
+        Assert.Equal(alerts[0], AlertJson.Deserialize(unpublished[0].Payload));
+        Assert.True(unpublished.Zip(unpublished.Skip(1), (a, b) => a.Seq < b.Seq).All(ordered => ordered));
+
+        await store.MarkPublishedAsync([alerts[0].AlertId, alerts[1].AlertId], CancellationToken.None);
+        var left = (await store.UnpublishedAsync(1000, CancellationToken.None)).Where(r => r.AlertId.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.Equal(alerts.Skip(2).Select(a => a.AlertId), left.Select(r => r.AlertId));
+    }
+
+    protected static Alert Sample(string id) =>
+        new(id, "sliding-velocity", "u1", 6, 60_000, 12.5m, new DateTimeOffset(2026, 3, 17, 9, 0, 0, TimeSpan.Zero), 0, 1, new DateTimeOffset(2026, 3, 17, 9, 0, 1, TimeSpan.Zero));
+}
+
+public sealed class MemoryAlertStoreTests : AlertStoreSpec
+{
+    protected override IAlertStore Create() => new MemoryAlertStore();
+}
+
+public sealed class SqliteAlertStoreTests : AlertStoreSpec
+{
+    protected override IAlertStore Create() =>
+        SqlAlertStore.Sqlite($"Data Source={Path.Combine(Path.GetTempPath(), $"fraud-alerts-{Guid.NewGuid():N}.db")}");
+}
+
+public sealed class PostgreSqlAlertStoreTests : AlertStoreSpec
+{
+    protected override IAlertStore Create() => SqlAlertStore.PostgreSql(TestPostgres.ConnectionString);
+}
