@@ -24,6 +24,9 @@ public sealed partial class FraudProcess : IAsyncDisposable
 
     public string StandardError => string.Join('\n', _stderr);
 
+    /// <summary>The last lines of standard error, for failure messages.</summary>
+    public string StandardErrorTail(int lines = 40) => string.Join('\n', _stderr.TakeLast(lines));
+
     public int Id => _process.Id;
 
     /// <summary>The executable the tests run: the build of src/FraudService beside this test build.</summary>
@@ -133,6 +136,15 @@ public sealed partial class FraudProcess : IAsyncDisposable
 
     /// <summary>Ctrl-C, as a user stops it.</summary>
     public void Interrupt() => Signal(2);
+
+    /// <summary><c>kill -9</c>: no handler runs, nothing is flushed.</summary>
+    public async Task KillHardAsync()
+    {
+        Signal(9);
+        await _process.WaitForExitAsync();
+    }
+
+    public bool HasExited => _process.HasExited;
 
     public async ValueTask DisposeAsync()
     {

@@ -34,6 +34,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         private readonly Queue<SourceEvent> _partitionEvents = new();
         private readonly Dictionary<TopicPartition, long> _lastEmitted = new();
         private readonly Dictionary<TopicPartition, long> _nextStored = new();
+        private readonly List<TopicPartitionOffset> _startsToStore = [];
         private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private IConsumer<byte[]?, byte[]>? _consumer;
         private ConsumeResult<byte[]?, byte[]>? _held;
@@ -154,7 +155,14 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         {
             try
             {
-                return _consumer!.Consume(TimeSpan.Zero);
+                var result = _consumer!.Consume(TimeSpan.Zero);
+                if (_startsToStore.Count > 0)
+                {
+                    Store([.. _startsToStore]);
+                    _startsToStore.Clear();
+                }
+
+                return result;
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
@@ -185,9 +193,14 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         {
             Log.Info("Kafka source: assigned {0}", string.Join(", ", partitions));
             _partitionEvents.Enqueue(new PartitionsAssigned(partitions));
-            return partitions.Select(p => Settings.StartOffset?.Invoke(p) is { } next
+            var starts = partitions.Select(p => Settings.StartOffset?.Invoke(p) is { } next
                 ? new TopicPartitionOffset(p, new Offset(next))
                 : new TopicPartitionOffset(p, Offset.Unset)).ToList();
+
+            // The group's offsets may lag the service's own (a crash before they were sent):
+            // they are brought up to where reading starts once the assignment is in place.
+            _startsToStore.AddRange(starts.Where(s => s.Offset != Offset.Unset));
+            return starts;
         }
 
         private void OnRevoked(List<TopicPartition> partitions, bool lost)
