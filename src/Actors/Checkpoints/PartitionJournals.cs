@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Pattern;
 
 namespace FraudActors.Actors.Checkpoints;
 
@@ -14,7 +15,9 @@ public interface IPartitionJournals
 
 /// <summary>
 /// This node's partition journals, started on first use as top-level actors named after their
-/// persistence id, so that every user of a partition talks to the same one.
+/// persistence id, so that every user of a partition talks to the same one. Each runs under a
+/// back-off supervisor: a database error stops a persistent actor, and its checkpoint fails;
+/// the journal comes back after a pause, recovers, and the next checkpoint tries again.
 /// </summary>
 public sealed class PartitionJournals(ActorSystem system, string topic, PartitionJournalSettings settings) : IPartitionJournals
 {
@@ -25,5 +28,14 @@ public sealed class PartitionJournals(ActorSystem system, string topic, Partitio
     public IActorRef For(int partition) =>
         _journals.GetOrAdd(
             partition,
-            p => new Lazy<IActorRef>(() => system.ActorOf(PartitionJournal.PropsFor(topic, p, settings), PartitionJournal.PersistenceIdFor(topic, p)))).Value;
+            p => new Lazy<IActorRef>(() => system.ActorOf(Supervised(p), PartitionJournal.PersistenceIdFor(topic, p)))).Value;
+
+    private Props Supervised(int partition) => BackoffSupervisor.Props(
+        Backoff.OnStop(
+            PartitionJournal.PropsFor(topic, partition, settings),
+            "journal",
+            minBackoff: TimeSpan.FromSeconds(1),
+            maxBackoff: TimeSpan.FromSeconds(30),
+            randomFactor: 0.2,
+            maxNrOfRetries: -1));
 }

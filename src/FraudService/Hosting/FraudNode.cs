@@ -48,6 +48,19 @@ public sealed class FraudNode : IAsyncDisposable
     public static async Task<FraudNode> StartAsync(FraudSettings settings, Action<Alert> onAlert, CancellationToken cancellationToken)
     {
         LibRdKafka.EnsureLoaded();
+
+        // The database first: a bad connection string or an unreachable database is reported
+        // before anything else starts.
+        var alertStore = AlertStore(settings);
+        try
+        {
+            await alertStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            throw new InvalidOperationException($"the {settings.Store} database is not reachable: {e.Message}", e);
+        }
+
         var system = ActorSystem.Create("fraud", AkkaConfig(settings));
         try
         {
@@ -71,7 +84,7 @@ public sealed class FraudNode : IAsyncDisposable
             var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(settings))
                 .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
                 .Build();
-            var outbox = new AlertOutbox(AlertStore(settings), producer, settings.Bootstrap, settings.Topics.Alerts, log, onAlert);
+            var outbox = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, onAlert);
             await outbox.StartAsync(cancellationToken).ConfigureAwait(false);
             var metrics = new PipelineMetrics();
             var history = new CheckpointHistory(settings.Checkpoints.Retained);
@@ -140,12 +153,22 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     /// <summary>The alerts table lives in the same database as the partition journals.</summary>
-    private static IAlertStore AlertStore(FraudSettings settings) => settings.Store switch
+    private static IAlertStore AlertStore(FraudSettings settings)
     {
-        JournalStore.Postgres => SqlAlertStore.PostgreSql(settings.Connection),
-        JournalStore.Sqlite => SqlAlertStore.Sqlite(settings.Connection),
-        _ => new MemoryAlertStore(),
-    };
+        try
+        {
+            return settings.Store switch
+            {
+                JournalStore.Postgres => SqlAlertStore.PostgreSql(settings.Connection),
+                JournalStore.Sqlite => SqlAlertStore.Sqlite(settings.Connection),
+                _ => new MemoryAlertStore(),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new Configuration.ConfigurationException($"--connection: not a valid {settings.Store} connection string: {e.Message}");
+        }
+    }
 
     private static ConsumerConfig ConsumerConfig(FraudSettings settings) => new(new Dictionary<string, string>(settings.KafkaConsumer))
     {

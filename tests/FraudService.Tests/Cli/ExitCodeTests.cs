@@ -10,6 +10,7 @@ public sealed class ExitCodeTests
     [Theory]
     [InlineData("--store", "run", "--store", "nope")]
     [InlineData("--connection", "run", "--store", "postgres")]
+    [InlineData("--connection", "run", "--store", "postgres", "--connection", "Hos=1;;x=y=z")]
     [InlineData("--checkpoint-interval", "run", "--checkpoint-interval", "10x")]
     [InlineData("--parallelism", "run", "--parallelism", "0")]
     [InlineData("--rate", "produce", "--rate", "-1")]
@@ -24,6 +25,15 @@ public sealed class ExitCodeTests
         var (code, process) = await FraudProcess.RunAsync(Timeout, args);
         Assert.Equal(2, code);
         Assert.Contains(named, process.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_is_a_runtime_failure_with_a_clear_message()
+    {
+        var (code, process) = await FraudProcess.RunAsync(
+            Timeout, "run", "--store", "postgres", "--connection", "Host=127.0.0.1;Port=1;Username=x;Database=y;Timeout=3");
+        Assert.Equal(1, code);
+        Assert.Contains("database is not reachable", process.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
