@@ -20,6 +20,9 @@ public sealed class AlertOutbox(
     ILoggingAdapter log,
     Action<Alert>? published = null) : IAlertSink, IAsyncDisposable
 {
+    /// <summary>The header that carries the alert id, so a consumer can deduplicate without parsing the value.</summary>
+    public const string AlertIdHeader = "alert_id";
+
     public const int BatchSize = 500;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
 
@@ -110,7 +113,7 @@ public sealed class AlertOutbox(
             {
                 Key = Encoding.UTF8.GetBytes(row.UserId),
                 Value = row.Payload,
-                Headers = new Headers { { KafkaAlertSink.AlertIdHeader, Encoding.UTF8.GetBytes(row.AlertId) } },
+                Headers = new Headers { { AlertIdHeader, Encoding.UTF8.GetBytes(row.AlertId) } },
             }, CancellationToken.None)).ToList();
             await Task.WhenAll(deliveries).ConfigureAwait(false);
             await store.MarkPublishedAsync([.. rows.Select(r => r.AlertId)], CancellationToken.None).ConfigureAwait(false);
@@ -161,7 +164,7 @@ public sealed class AlertOutbox(
                 }
 
                 next = record.Offset.Value + 1;
-                if (record.Message.Headers.TryGetLastBytes(KafkaAlertSink.AlertIdHeader, out var id))
+                if (record.Message.Headers.TryGetLastBytes(AlertIdHeader, out var id))
                 {
                     ids.Add(Encoding.UTF8.GetString(id));
                 }

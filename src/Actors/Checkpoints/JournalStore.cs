@@ -28,33 +28,25 @@ public static class JournalStore
             _ => throw new ArgumentOutOfRangeException(nameof(store), store, "expected memory, sqlite or postgres"),
         };
 
+        // The journal and the snapshot store take the same settings, each under its own key.
+        string Sql(string kind) => $$"""
+            akka.persistence.{{kind}} {
+              plugin = "akka.persistence.{{kind}}.sql"
+              sql {
+                connection-string = "{{Escape(connection)}}"
+                provider-name = "{{provider}}"
+                table-mapping = {{mapping}}
+                auto-initialize = true
+              }
+            }
+            """;
+
         var plugins = store == Memory
             ? """
               akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
               akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
               """
-            : $$"""
-              akka.persistence {
-                journal {
-                  plugin = "akka.persistence.journal.sql"
-                  sql {
-                    connection-string = "{{Escape(connection)}}"
-                    provider-name = "{{provider}}"
-                    table-mapping = {{mapping}}
-                    auto-initialize = true
-                  }
-                }
-                snapshot-store {
-                  plugin = "akka.persistence.snapshot-store.sql"
-                  sql {
-                    connection-string = "{{Escape(connection)}}"
-                    provider-name = "{{provider}}"
-                    table-mapping = {{mapping}}
-                    auto-initialize = true
-                  }
-                }
-              }
-              """;
+            : Sql("journal") + "\n" + Sql("snapshot-store");
         return plugins + "\n" + CheckpointSerializer.Hocon;
     }
 

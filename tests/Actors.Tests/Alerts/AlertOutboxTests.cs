@@ -60,7 +60,7 @@ public sealed class AlertOutboxTests : IDisposable
             {
                 Key = Encoding.UTF8.GetBytes(alert.UserId),
                 Value = AlertJson.Serialize(alert),
-                Headers = new Headers { { KafkaAlertSink.AlertIdHeader, Encoding.UTF8.GetBytes(alert.AlertId) } },
+                Headers = new Headers { { AlertOutbox.AlertIdHeader, Encoding.UTF8.GetBytes(alert.AlertId) } },
             });
         }
 
@@ -81,7 +81,7 @@ public sealed class AlertOutboxTests : IDisposable
     }
 
     private static List<string> AlertIds(IEnumerable<ConsumeResult<byte[]?, byte[]>> records) =>
-        [.. records.Select(r => r.Header(KafkaAlertSink.AlertIdHeader))];
+        [.. records.Select(r => r.Header(AlertOutbox.AlertIdHeader))];
 
     private static Alert Alert(string id, string user) =>
         new(id, "sliding-velocity", user, 6, 60_000, 1m, DateTimeOffset.UnixEpoch, 0, 0, DateTimeOffset.UnixEpoch);

@@ -33,6 +33,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
 
     private readonly DevBroker _broker = KafkaTestTopics.StartBroker((Transactions, 3), (Alerts, 3), (Dlq, 3));
     private IProducer<byte[]?, byte[]>? _producer;
+    private AlertOutbox? _outbox;
 
     public TransactionPipelineTests()
         : base(OneNodeCluster.Config)
@@ -78,6 +79,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
         await run.CheckpointNow();
         await drained;
         await run.Completion;
+        await _outbox!.DisposeAsync();
         Assert.NotEmpty(history.Snapshot());
         Assert.All(history.Snapshot(), c => Assert.Equal(CheckpointStatus.Completed, c.Status));
 
@@ -125,11 +127,13 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
             BootstrapServers = _broker.BootstrapServers,
             EnableIdempotence = true,
         }).Build();
+        _outbox = new AlertOutbox(new MemoryAlertStore(), producer, _broker.BootstrapServers, Alerts, Sys.Log);
+        await _outbox.StartAsync(CancellationToken.None);
         return new TransactionPipeline(
             users,
             journals,
             new TransactionParser(maxValueBytes: 1024),
-            new KafkaAlertSink(producer, Alerts),
+            _outbox,
             new DeadLetterPublisher(producer, Dlq),
             PipelineSettings.Default,
             CheckpointSettings.Default,
