@@ -8,6 +8,7 @@ var root = new RootCommand("FraudActors: fraud detection on sharded, persistent 
     ProduceCommand.Create(),
     RunCommand.Create(),
     AlertsCommand.Create(),
+    DrillCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -30,45 +30,11 @@ public static class KafkaTestTopics
         return positions;
     }
 
-    /// <summary>Every record of the topic, from the start to the high watermarks as they are now.</summary>
-    public static List<ConsumeResult<byte[]?, byte[]>> ReadAll(string bootstrap, string topic, TimeSpan timeout)
-    {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-        var partitions = admin.GetMetadata(topic, timeout).Topics.Single().Partitions
-            .Select(p => new TopicPartition(topic, new Partition(p.PartitionId)))
-            .ToList();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = "test-reader-" + Guid.NewGuid().ToString("N"),
-            EnableAutoCommit = false,
-        }).Build();
-        var ends = partitions.ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, timeout).High.Value);
-        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
-        var records = new List<ConsumeResult<byte[]?, byte[]>>();
-        var deadline = DateTime.UtcNow + timeout;
-        while (records.Count < ends.Values.Sum())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"read {records.Count} of {ends.Values.Sum()} records of {topic}");
-            }
+    public static List<ConsumeResult<byte[]?, byte[]>> ReadAll(string bootstrap, string topic, TimeSpan timeout) =>
+        TopicReader.ReadAll(bootstrap, topic, timeout);
 
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
-            {
-                records.Add(result);
-            }
-        }
-
-        return records;
-    }
-
-    public static Dictionary<int, long> CommittedOffsets(string bootstrap, string group, string topic, int partitions, TimeSpan timeout)
-    {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
-        return consumer.Committed(Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, new Partition(p))), timeout)
-            .ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
-    }
+    public static Dictionary<int, long> CommittedOffsets(string bootstrap, string group, string topic, int partitions, TimeSpan timeout) =>
+        TopicReader.CommittedOffsets(bootstrap, group, topic, partitions, timeout);
 
     public static string Header(this ConsumeResult<byte[]?, byte[]> record, string name) =>
         record.Message.Headers.TryGetLastBytes(name, out var value) ? Encoding.UTF8.GetString(value) : throw new KeyNotFoundException($"header {name}");

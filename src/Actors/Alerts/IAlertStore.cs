@@ -24,4 +24,7 @@ public interface IAlertStore
 
     /// <summary>How many alerts the table holds, and how many of them are published.</summary>
     Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every alert id in the table, published or not.</summary>
+    Task<IReadOnlyList<string>> AlertIdsAsync(CancellationToken cancellationToken);
 }

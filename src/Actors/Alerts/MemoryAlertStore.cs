@@ -43,6 +43,14 @@ public sealed class MemoryAlertStore : IAlertStore
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<string>> AlertIdsAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<string>>([.. _rows.Keys]);
+        }
+    }
+
     public Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -112,6 +112,20 @@ public sealed class SqlAlertStore : IAlertStore
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
+    public async Task<IReadOnlyList<string>> AlertIdsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, "SELECT alert_id FROM alerts ORDER BY seq");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = _connect();
