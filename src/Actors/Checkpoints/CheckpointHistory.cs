@@ -22,7 +22,8 @@ public sealed record CheckpointRecord(
 /// <param name="Interval">Time between checkpoints (<c>checkpoint.interval</c>).</param>
 /// <param name="Timeout">How long a checkpoint may take before it fails (<c>checkpoint.timeout</c>).</param>
 /// <param name="Retained">How many checkpoint records the history keeps (<c>checkpoint.retained</c>).</param>
-public sealed record CheckpointSettings(TimeSpan Interval, TimeSpan Timeout, int Retained)
+/// <param name="MinPause">Least time from the end of one checkpoint to the start of the next (<c>checkpoint.min-pause</c>).</param>
+public sealed record CheckpointSettings(TimeSpan Interval, TimeSpan Timeout, int Retained, TimeSpan MinPause = default)
 {
     public static CheckpointSettings Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 100);
 }
@@ -39,11 +40,15 @@ public sealed class CheckpointHistory(int retained)
 
     public long Failed => Interlocked.Read(ref _failed);
 
+    /// <summary>When the last checkpoint ended, completed or failed.</summary>
+    public DateTimeOffset LastEnded { get; private set; } = DateTimeOffset.MinValue;
+
     public void Add(CheckpointRecord record)
     {
         Interlocked.Increment(ref record.Status == CheckpointStatus.Completed ? ref _completed : ref _failed);
         lock (_gate)
         {
+            LastEnded = record.Started + record.Duration;
             _records.Enqueue(record);
             while (_records.Count > retained)
             {

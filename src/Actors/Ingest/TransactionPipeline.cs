@@ -86,6 +86,9 @@ public sealed class TransactionPipeline(
         {
             case KafkaRecord record:
                 return HandleRecordAsync(record, tracker, generation);
+            case CheckpointTick when DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause:
+                // Too soon after the last one: the partitions keep moving and the next tick cuts them.
+                return Task.FromResult<Step>(Step.Nothing);
             case CheckpointTick:
                 return Task.FromResult<Step>(Cut(tracker));
             case PartitionsAssigned assigned:

@@ -43,7 +43,8 @@ public sealed record FraudSettings(
             Checkpoints: new CheckpointSettings(
                 reader.Duration(SettingKeys.CheckpointInterval.Path),
                 reader.Duration("fraud.checkpoint.timeout"),
-                reader.PositiveInt("fraud.checkpoint.retained")),
+                reader.PositiveInt("fraud.checkpoint.retained"),
+                reader.DurationOrZero("fraud.checkpoint.min-pause")),
             Ingest: new IngestSettings(
                 reader.PositiveInt(SettingKeys.Parallelism.Path),
                 reader.Duration("fraud.ingest.ask-timeout"),
@@ -89,6 +90,12 @@ public sealed record FraudSettings(
             return Durations.TryParse(value, out var d) && d > TimeSpan.Zero
                 ? d
                 : throw Bad(path, value, $"is not a positive duration; {Durations.Hint}");
+        }
+
+        public TimeSpan DurationOrZero(string path)
+        {
+            var value = Raw(path);
+            return Durations.TryParse(value, out var d) ? d : throw Bad(path, value, $"is not a duration; {Durations.Hint}");
         }
 
         public int PositiveInt(string path)

@@ -16,6 +16,7 @@ public sealed class SettingsLoaderTests
         Assert.Equal(new("transactions", "alerts", "transactions.dlq"), settings.Topics);
         Assert.Equal(TimeSpan.FromSeconds(10), settings.Checkpoints.Interval);
         Assert.Equal("memory", settings.Store);
+        Assert.Equal(new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 100, TimeSpan.Zero), settings.Checkpoints);
         Assert.Equal(5, settings.Rules.SlidingVelocity!.Threshold);
         Assert.Equal(TimeSpan.FromSeconds(60), settings.Rules.SlidingVelocity.WindowLength);
     }
@@ -28,6 +29,7 @@ public sealed class SettingsLoaderTests
             fraud.bootstrap = "from-file:9092"
             fraud.checkpoint.interval = 3s
             fraud.ingest.parallelism = 7
+            fraud.checkpoint.min-pause = 1500ms
             """);
         var environment = new Dictionary<string, string>
         {
@@ -41,6 +43,7 @@ public sealed class SettingsLoaderTests
         Assert.Equal("from-option:9092", settings.Bootstrap);
         Assert.Equal(TimeSpan.FromSeconds(2), settings.Checkpoints.Interval);
         Assert.Equal(7, settings.Ingest.Parallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), settings.Checkpoints.MinPause);
     }
 
     [Fact]

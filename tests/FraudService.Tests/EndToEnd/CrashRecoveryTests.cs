@@ -1,3 +1,4 @@
+using FraudActors.FraudService.Drill;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 using FraudActors.Testing;
@@ -90,26 +91,10 @@ public sealed class CrashRecoveryTests
         new Dictionary<string, string> { ["FRAUD_ENV"] = "dev", ["FRAUD_GROUP"] = Group, ["FRAUD_CONNECTION"] = database },
         "run", "--bootstrap", bootstrap, "--store", "postgres", "--checkpoint-interval", "300ms");
 
-    /// <summary>
-    /// Alert ids the rule gives for the stream, computed independently: by brute force over
-    /// each user's transactions in partition order, ids from where each record landed.
-    /// </summary>
     private static List<string> ReferenceAlertIds(List<Confluent.Kafka.ConsumeResult<byte[]?, byte[]>> records)
     {
         var parser = new TransactionParser();
-        var seen = new Dictionary<string, List<DateTimeOffset>>();
-        var ids = new List<string>();
-        foreach (var record in records.OrderBy(r => r.Partition.Value).ThenBy(r => r.Offset.Value))
-        {
-            var tx = parser.Parse(record.Message.Key, record.Message.Key is not null, record.Message.Value).Transaction!;
-            var times = seen.TryGetValue(tx.UserId, out var list) ? list : seen[tx.UserId] = [];
-            times.Add(tx.Timestamp);
-            if (times.Count(t => t >= tx.Timestamp.AddSeconds(-60) && t <= tx.Timestamp) > 5)
-            {
-                ids.Add($"sliding-velocity:{record.Partition.Value}:{record.Offset.Value}");
-            }
-        }
-
-        return ids;
+        return AlertReference.SlidingVelocityIds(records.Select(r =>
+            (r.Partition.Value, r.Offset.Value, parser.Parse(r.Message.Key, r.Message.Key is not null, r.Message.Value).Transaction!)));
     }
 }
