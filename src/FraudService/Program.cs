@@ -9,6 +9,7 @@ var root = new RootCommand("FraudActors: fraud detection on sharded, persistent 
     RunCommand.Create(),
     AlertsCommand.Create(),
     DrillCommand.Create(),
+    CheckpointsCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -1,26 +1,22 @@
-using System.Data.Common;
+using FraudActors.Actors.Storage;
 using FraudActors.Messages.Alerts;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace FraudActors.Actors.Alerts;
 
 /// <summary>The alerts table on PostgreSQL (production) or SQLite (the embedded default), through plain ADO.NET.</summary>
 public sealed class SqlAlertStore : IAlertStore
 {
-    private readonly Func<DbConnection> _connect;
+    private readonly SqlDatabase _database;
     private readonly string _createTable;
 
-    private SqlAlertStore(Func<DbConnection> connect, string createTable)
+    private SqlAlertStore(SqlDatabase database, string createTable)
     {
-        _connect = connect;
+        _database = database;
         _createTable = createTable;
     }
 
-    public static SqlAlertStore PostgreSql(string connectionString)
-    {
-        var source = NpgsqlDataSource.Create(connectionString);
-        return new SqlAlertStore(source.CreateConnection, """
+    public static SqlAlertStore PostgreSql(string connectionString) =>
+        new(SqlDatabase.PostgreSql(connectionString), """
             CREATE TABLE IF NOT EXISTS alerts (
                 seq BIGSERIAL PRIMARY KEY,
                 alert_id TEXT NOT NULL UNIQUE,
@@ -30,10 +26,9 @@ public sealed class SqlAlertStore : IAlertStore
                 published BOOLEAN NOT NULL DEFAULT FALSE);
             CREATE INDEX IF NOT EXISTS alerts_unpublished ON alerts (seq) WHERE NOT published;
             """);
-    }
 
     public static SqlAlertStore Sqlite(string connectionString) =>
-        new(() => new SqliteConnection(connectionString), """
+        new(SqlDatabase.Sqlite(connectionString), """
             CREATE TABLE IF NOT EXISTS alerts (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 alert_id TEXT NOT NULL UNIQUE,
@@ -43,17 +38,12 @@ public sealed class SqlAlertStore : IAlertStore
                 published INTEGER NOT NULL DEFAULT 0);
             """);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, _createTable);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _database.ExecuteAsync(_createTable, cancellationToken);
 
     public async Task<bool> AddAsync(Alert alert, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = SqlDatabase.Command(
             connection,
             "INSERT INTO alerts (alert_id, user_id, payload) VALUES (@id, @user, @payload) ON CONFLICT (alert_id) DO NOTHING",
             ("id", alert.AlertId),
@@ -64,8 +54,8 @@ public sealed class SqlAlertStore : IAlertStore
 
     public async Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = SqlDatabase.Command(
             connection,
             "SELECT seq, alert_id, user_id, payload FROM alerts WHERE published = @no ORDER BY seq LIMIT @limit",
             ("no", false),
@@ -87,12 +77,12 @@ public sealed class SqlAlertStore : IAlertStore
             return;
         }
 
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var batch in alertIds.Chunk(500))
         {
             var names = batch.Select((_, i) => $"@a{i}").ToList();
-            await using var command = Command(
+            await using var command = SqlDatabase.Command(
                 connection,
                 $"UPDATE alerts SET published = @yes WHERE alert_id IN ({string.Join(", ", names)})",
                 [("yes", true), .. batch.Select((id, i) => ($"a{i}", (object)id))]);
@@ -105,8 +95,8 @@ public sealed class SqlAlertStore : IAlertStore
 
     public async Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, "SELECT COUNT(*), COUNT(CASE WHEN published = @yes THEN 1 END) FROM alerts", ("yes", true));
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = SqlDatabase.Command(connection, "SELECT COUNT(*), COUNT(CASE WHEN published = @yes THEN 1 END) FROM alerts", ("yes", true));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return (reader.GetInt64(0), reader.GetInt64(1));
@@ -114,8 +104,8 @@ public sealed class SqlAlertStore : IAlertStore
 
     public async Task<IReadOnlyList<string>> AlertIdsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, "SELECT alert_id FROM alerts ORDER BY seq");
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = SqlDatabase.Command(connection, "SELECT alert_id FROM alerts ORDER BY seq");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var ids = new List<string>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -124,27 +114,5 @@ public sealed class SqlAlertStore : IAlertStore
         }
 
         return ids;
-    }
-
-    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = _connect();
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
-
-    private static DbCommand Command(DbConnection connection, string sql, params (string Name, object Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
     }
 }

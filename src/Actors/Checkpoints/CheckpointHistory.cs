@@ -28,8 +28,11 @@ public sealed record CheckpointSettings(TimeSpan Interval, TimeSpan Timeout, int
     public static CheckpointSettings Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 100);
 }
 
-/// <summary>The recent checkpoints of this node, newest last; safe to read from any thread.</summary>
-public sealed class CheckpointHistory(int retained)
+/// <summary>
+/// The recent checkpoints of this node, newest last; safe to read from any thread. With a log,
+/// every record is also written to the database, where <c>fraud checkpoints</c> reads it.
+/// </summary>
+public sealed class CheckpointHistory(int retained, ICheckpointLog? log = null)
 {
     private readonly object _gate = new();
     private readonly Queue<CheckpointRecord> _records = new();
@@ -42,6 +45,25 @@ public sealed class CheckpointHistory(int retained)
 
     /// <summary>When the last checkpoint ended, completed or failed.</summary>
     public DateTimeOffset LastEnded { get; private set; } = DateTimeOffset.MinValue;
+
+    /// <summary>Records a checkpoint; a failure to write the log is reported, never thrown: it is history, not state.</summary>
+    public async Task AddAsync(CheckpointRecord record, Action<Exception> onLogFailure)
+    {
+        Add(record);
+        if (log is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await log.AddAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            onLogFailure(e);
+        }
+    }
 
     public void Add(CheckpointRecord record)
     {

@@ -164,7 +164,7 @@ public sealed class TransactionPipeline(
 
             if (!outcome.IsComplete)
             {
-                Fail(barrier, cut, outcome.Broken!);
+                throw await FailAsync(barrier, cut, outcome.Broken!).ConfigureAwait(false);
             }
 
             CheckpointWritten written;
@@ -176,21 +176,26 @@ public sealed class TransactionPipeline(
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
-                Fail(barrier, cut, $"the partition journal did not commit within {checkpoints.Timeout}");
-                throw;
+                throw await FailAsync(barrier, cut, $"the partition journal did not commit within {checkpoints.Timeout}").ConfigureAwait(false);
             }
 
-            history.Add(new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, written.Users, written.Bytes, written.NextOffset, CheckpointStatus.Completed, null));
+            await history.AddAsync(
+                new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, written.Users, written.Bytes, written.NextOffset, CheckpointStatus.Completed, null),
+                LogHistoryFailure).ConfigureAwait(false);
             control.StoreOffsets([new TopicPartitionOffset(topic, new Partition(cut.Partition), new Offset(cut.NextOffset))]);
         }
     }
 
-    private void Fail(Barrier barrier, BarrierCut cut, string why)
+    private async Task<CheckpointFailedException> FailAsync(Barrier barrier, BarrierCut cut, string why)
     {
-        history.Add(new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, 0, 0, cut.NextOffset, CheckpointStatus.Failed, why));
+        await history.AddAsync(
+            new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, 0, 0, cut.NextOffset, CheckpointStatus.Failed, why),
+            LogHistoryFailure).ConfigureAwait(false);
         log.Warning("Checkpoint {0} of partition {1} failed: {2}; rewinding to the last commit", cut.Epoch, cut.Partition, why);
-        throw new CheckpointFailedException($"checkpoint {cut.Epoch} of partition {cut.Partition}: {why}");
+        return new CheckpointFailedException($"checkpoint {cut.Epoch} of partition {cut.Partition}: {why}");
     }
+
+    private void LogHistoryFailure(Exception e) => log.Warning("Checkpoint history not written: {0}", e.Message);
 
     private static void InterlockedMax(ref long target, long value)
     {

@@ -10,6 +10,7 @@ using FraudActors.Actors.Alerts;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Storage;
 using FraudActors.Actors.Users;
 using FraudActors.FraudService.Configuration;
 using FraudActors.Messages.Alerts;
@@ -52,9 +53,14 @@ public sealed class FraudNode : IAsyncDisposable
         // The database first: a bad connection string or an unreachable database is reported
         // before anything else starts.
         var alertStore = AlertStore(settings);
+        var checkpointLog = CheckpointLog(settings);
         try
         {
             await alertStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            if (checkpointLog is not null)
+            {
+                await checkpointLog.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
@@ -87,7 +93,7 @@ public sealed class FraudNode : IAsyncDisposable
             var outbox = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, onAlert);
             await outbox.StartAsync(cancellationToken).ConfigureAwait(false);
             var metrics = new PipelineMetrics();
-            var history = new CheckpointHistory(settings.Checkpoints.Retained);
+            var history = new CheckpointHistory(settings.Checkpoints.Retained, checkpointLog);
             var pipeline = new TransactionPipeline(
                 users,
                 journals,
@@ -169,6 +175,14 @@ public sealed class FraudNode : IAsyncDisposable
             throw new Configuration.ConfigurationException($"--connection: not a valid {settings.Store} connection string: {e.Message}");
         }
     }
+
+    /// <summary>The checkpoint history table, where there is a database to hold it.</summary>
+    public static ICheckpointLog? CheckpointLog(FraudSettings settings) => settings.Store switch
+    {
+        JournalStore.Postgres => new SqlCheckpointLog(SqlDatabase.PostgreSql(settings.Connection)),
+        JournalStore.Sqlite => new SqlCheckpointLog(SqlDatabase.Sqlite(settings.Connection)),
+        _ => null,
+    };
 
     private static ConsumerConfig ConsumerConfig(FraudSettings settings) => new(new Dictionary<string, string>(settings.KafkaConsumer))
     {

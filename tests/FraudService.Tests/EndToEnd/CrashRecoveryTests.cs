@@ -83,6 +83,12 @@ public sealed class CrashRecoveryTests
         Assert.Equal(expected.Order(StringComparer.Ordinal), table.Select(r => r.Id).Order(StringComparer.Ordinal));
         Assert.All(table, r => Assert.True(r.Published));
 
+        // The Checkpoints tab: the history the runs wrote, read back by `fraud checkpoints`.
+        var (listed, history) = await FraudProcess.RunAsync(Timeout, "checkpoints", "--store", "postgres", "--connection", database, "--limit", "5");
+        Assert.True(listed == 0, history.StandardErrorTail());
+        Assert.StartsWith("5 newest checkpoints:", history.StandardOutput.First(), StringComparison.Ordinal);
+        Assert.Equal(5, history.StandardOutput.Count(l => l.EndsWith(" Completed", StringComparison.Ordinal)));
+
         long Committed(string b) => KafkaTestTopics.CommittedOffsets(b, Group, "transactions", 3, TimeSpan.FromSeconds(10))
             .Sum(c => Math.Max(0, c.Value));
     }
