@@ -25,6 +25,9 @@ public sealed class AlertOutbox(
 
     public const int BatchSize = 500;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan TailTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(500);
 
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -57,7 +60,7 @@ public sealed class AlertOutbox(
 
         // Unpublished rows stay in the table for the next start if Kafka does not take them in time.
         _draining = true;
-        _stop.CancelAfter(TimeSpan.FromSeconds(30));
+        _stop.CancelAfter(DrainTimeout);
         _wake.Release();
         await _loop.ConfigureAwait(false);
         _loop = null;
@@ -72,7 +75,7 @@ public sealed class AlertOutbox(
             {
                 if (!reconciled)
                 {
-                    var onTopic = ReadTail(TimeSpan.FromSeconds(30));
+                    var onTopic = ReadTail(TailTimeout, stop);
                     await store.MarkPublishedAsync(onTopic, stop).ConfigureAwait(false);
                     log.Info("Alert outbox: {0} alert(s) already on '{1}' marked published", onTopic.Count, topic);
                     reconciled = true;
@@ -88,6 +91,13 @@ public sealed class AlertOutbox(
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
+                log.Warning("Alert outbox: stopped before Kafka took every alert; unpublished alerts stay in the table for the next start");
+                return;
+            }
+            catch (Exception e) when (_draining)
+            {
+                // Stopping: what is left stays in the table and is published after the next start.
+                log.Warning("Alert outbox: {0}; unpublished alerts stay in the table for the next start", e.Message);
                 return;
             }
             catch (Exception e)
@@ -125,11 +135,16 @@ public sealed class AlertOutbox(
         }
     }
 
-    /// <summary>The alert ids in the last <see cref="BatchSize"/> records of each partition of the topic.</summary>
-    private List<string> ReadTail(TimeSpan timeout)
+    /// <summary>
+    /// The alert ids in the last <see cref="BatchSize"/> records of each partition of the topic.
+    /// Every wait is a short step, so a stop is not held up by an unreachable Kafka.
+    /// </summary>
+    private List<string> ReadTail(TimeSpan timeout, CancellationToken stop)
     {
+        var deadline = DateTime.UtcNow + timeout;
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-        var partitions = admin.GetMetadata(topic, timeout).Topics.Single().Partitions
+        var metadata = Retry(() => admin.GetMetadata(topic, Step), deadline, stop);
+        var partitions = metadata.Topics.Single().Partitions
             .Select(p => new TopicPartition(topic, new Partition(p.PartitionId)))
             .ToList();
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
@@ -141,7 +156,7 @@ public sealed class AlertOutbox(
         var ids = new List<string>();
         foreach (var partition in partitions)
         {
-            var marks = consumer.QueryWatermarkOffsets(partition, timeout);
+            var marks = Retry(() => consumer.QueryWatermarkOffsets(partition, Step), deadline, stop);
             var from = Math.Max(marks.Low.Value, marks.High.Value - BatchSize);
             if (from >= marks.High.Value)
             {
@@ -149,16 +164,16 @@ public sealed class AlertOutbox(
             }
 
             consumer.Assign(new TopicPartitionOffset(partition, new Offset(from)));
-            var deadline = DateTime.UtcNow + timeout;
             for (var next = from; next < marks.High.Value;)
             {
+                stop.ThrowIfCancellationRequested();
                 if (DateTime.UtcNow > deadline)
                 {
                     // Publishing without knowing the tail could publish an alert twice.
                     throw new TimeoutException($"alert outbox: could not read the tail of {partition} within {timeout}");
                 }
 
-                if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is not { } record)
+                if (consumer.Consume(Step) is not { } record)
                 {
                     continue;
                 }
@@ -172,5 +187,22 @@ public sealed class AlertOutbox(
         }
 
         return ids;
+    }
+
+    /// <summary>Repeats a short Kafka request until it answers, the deadline passes or the outbox stops.</summary>
+    private static T Retry<T>(Func<T> request, DateTime deadline, CancellationToken stop)
+    {
+        while (true)
+        {
+            stop.ThrowIfCancellationRequested();
+            try
+            {
+                return request();
+            }
+            catch (KafkaException) when (DateTime.UtcNow < deadline)
+            {
+                stop.WaitHandle.WaitOne(Step / 5);
+            }
+        }
     }
 }
