@@ -13,6 +13,13 @@ public sealed class ShutdownSignal : IDisposable
 
     public ShutdownSignal()
     {
+        // A shell without job control starts background commands with SIGINT ignored, and the
+        // runtime keeps an ignored SIGINT ignored; a service must still stop on it.
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+        {
+            _ = Native.signal(SigInt, SigDfl);
+        }
+
         _registrations =
         [
             PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
@@ -32,6 +39,9 @@ public sealed class ShutdownSignal : IDisposable
         _cts.Dispose();
     }
 
+    private const int SigInt = 2;
+    private static readonly IntPtr SigDfl = IntPtr.Zero;
+
     private void OnSignal(PosixSignalContext context)
     {
         if (_cts.IsCancellationRequested)
@@ -42,5 +52,11 @@ public sealed class ShutdownSignal : IDisposable
         context.Cancel = true;
         Console.Error.WriteLine($"{context.Signal} received: stopping (again to force)");
         _cts.Cancel();
+    }
+
+    private static class Native
+    {
+        [DllImport("libc", SetLastError = true)]
+        internal static extern IntPtr signal(int signum, IntPtr handler);
     }
 }
