@@ -17,4 +17,25 @@ public static class Eventually
             await Task.Delay(200);
         }
     }
+
+    /// <summary>Fetches a value until it satisfies <paramref name="accept"/>; returns that value.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> fetch, Func<T, bool> accept, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var value = await fetch();
+            if (accept(value))
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no acceptable value within {timeout}; last: {value}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
 }

@@ -15,6 +15,7 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
     public const string ChunkV1 = "chunk.v1";
     public const string CommitV1 = "commit.v1";
     public const string SnapshotV1 = "snapshot.v1";
+    public const string CompactedV1 = "compacted.v1";
 
     /// <summary>HOCON that binds the persisted types to this serializer.</summary>
     public static string Hocon => $$"""
@@ -24,6 +25,7 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
             "{{typeof(CheckpointChunk).AssemblyQualifiedName}}" = fraud-checkpoint
             "{{typeof(CheckpointCommitted).AssemblyQualifiedName}}" = fraud-checkpoint
             "{{typeof(PartitionSnapshot).AssemblyQualifiedName}}" = fraud-checkpoint
+            "{{typeof(CheckpointCompacted).AssemblyQualifiedName}}" = fraud-checkpoint
           }
         }
         """;
@@ -35,6 +37,7 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
         CheckpointChunk => ChunkV1,
         CheckpointCommitted => CommitV1,
         PartitionSnapshot => SnapshotV1,
+        CheckpointCompacted => CompactedV1,
         _ => throw new ArgumentException($"{o.GetType()} is not persisted by {nameof(CheckpointSerializer)}", nameof(o)),
     };
 
@@ -55,6 +58,12 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
                     w.Write(commit.NextOffset);
                     w.Write(commit.Users);
                     w.Write(commit.Bytes);
+                    break;
+                case CheckpointCompacted compacted:
+                    w.Write(compacted.Epoch);
+                    w.Write(compacted.NextOffset);
+                    w.Write(compacted.Users);
+                    w.Write(compacted.Chunks);
                     break;
                 case PartitionSnapshot snapshot:
                     w.Write(snapshot.Epoch);
@@ -77,6 +86,7 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
             ChunkV1 => new CheckpointChunk(r.ReadInt64(), r.ReadInt32(), ReadUsers(r)),
             CommitV1 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64()),
             SnapshotV1 => new PartitionSnapshot(r.ReadInt64(), r.ReadInt64(), ReadUsers(r)),
+            CompactedV1 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown checkpoint manifest '{manifest}': written by a newer FraudActors?"),
         };
     }

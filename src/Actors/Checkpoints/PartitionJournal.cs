@@ -7,15 +7,20 @@ using FraudActors.Messages.Checkpoints;
 namespace FraudActors.Actors.Checkpoints;
 
 /// <param name="MaxChunkBytes">Upper bound of one chunk event's user states, so no journal row grows without limit.</param>
-/// <param name="SnapshotEvery">Commits between snapshots; after each snapshot the events before it are deleted.</param>
+/// <param name="SnapshotEvery">
+/// Commits between compactions: the whole partition state rewritten as chunks (a full snapshot
+/// that no single row has to hold), after which the events before it are deleted.
+/// </param>
 public sealed record PartitionJournalSettings(int MaxChunkBytes = 256 * 1024, int SnapshotEvery = 10);
 
 /// <summary>
 /// The partition journal of DESIGN.md section 4: one persistent actor per Kafka partition
 /// (<c>partition-&lt;topic&gt;-&lt;p&gt;</c>) whose events are checkpoints — chunks of changed
 /// users' states, then a commit event with the partition offset. Only the commit makes a
-/// checkpoint real, so the offsets and the state they reflect are durable together. Recovery
-/// reads the last snapshot plus a few deltas, not one query per user.
+/// checkpoint real, so the offsets and the state they reflect are durable together. Every
+/// <see cref="PartitionJournalSettings.SnapshotEvery"/> commits the journal compacts itself:
+/// the whole state as chunks, a <see cref="CheckpointCompacted"/> event, older events deleted.
+/// Recovery reads the last compaction plus a few deltas, not one query per user.
 /// </summary>
 public sealed class PartitionJournal : ReceivePersistentActor
 {
@@ -45,6 +50,11 @@ public sealed class PartitionJournal : ReceivePersistentActor
             _state.Apply(commit);
             _commitsSinceSnapshot++;
         });
+        Recover<CheckpointCompacted>(compacted =>
+        {
+            _state.Apply(compacted);
+            _commitsSinceSnapshot = 0;
+        });
         Recover<RecoveryCompleted>(_ =>
         {
             if (_state.PendingChunks > 0)
@@ -69,13 +79,6 @@ public sealed class PartitionJournal : ReceivePersistentActor
             Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count));
         });
         Command<GetPartitionCheckpoint>(_ => Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count)));
-        Command<SaveSnapshotSuccess>(saved =>
-        {
-            // The snapshot holds everything up to here: older events and snapshots can go.
-            DeleteMessages(saved.Metadata.SequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(failed => _log.Warning("{0}: snapshot failed, events kept: {1}", PersistenceId, failed.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(failed => _log.Warning("{0}: old events not deleted: {1}", PersistenceId, failed.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -142,8 +145,27 @@ public sealed class PartitionJournal : ReceivePersistentActor
             if (++_commitsSinceSnapshot >= _settings.SnapshotEvery)
             {
                 _commitsSinceSnapshot = 0;
-                SaveSnapshot(_state.ToSnapshot());
+                Compact();
             }
+        });
+    }
+
+    /// <summary>
+    /// Rewrites the committed state as chunks of the last committed epoch and closes them with
+    /// <see cref="CheckpointCompacted"/>; only then are the events before the chunks deleted. A
+    /// crash in between leaves chunks that recovery ignores and the old events still there.
+    /// </summary>
+    private void Compact()
+    {
+        var firstChunk = LastSequenceNr + 1;
+        var users = _state.AllUsers();
+        var chunks = Chunk(_state.Epoch, users, _settings.MaxChunkBytes);
+        PersistAll(chunks, _ => { });
+        Persist(new CheckpointCompacted(_state.Epoch, _state.NextOffset ?? 0, users.Count, chunks.Count), compacted =>
+        {
+            _log.Debug("{0}: compacted at epoch {1}: {2} users in {3} chunks", PersistenceId, compacted.Epoch, compacted.Users, compacted.Chunks);
+            DeleteMessages(firstChunk - 1);
+            DeleteSnapshots(new SnapshotSelectionCriteria(firstChunk - 1));
         });
     }
 }

@@ -49,6 +49,24 @@ public sealed class PartitionJournalState
         NextOffset = commit.NextOffset;
     }
 
+    /// <summary>A compaction's chunks are the whole state: users not in them are gone.</summary>
+    public void Apply(CheckpointCompacted compacted)
+    {
+        _users.Clear();
+        foreach (var chunk in _pending.Where(c => c.Epoch == compacted.Epoch))
+        {
+            foreach (var user in chunk.Users)
+            {
+                _users[user.UserId] = user.State;
+            }
+        }
+
+        _pending.Clear();
+        Epoch = compacted.Epoch;
+        NextOffset = compacted.NextOffset;
+    }
+
+    /// <summary>A snapshot of the snapshot store, as builds before journal compaction wrote them.</summary>
     public void Apply(PartitionSnapshot snapshot)
     {
         _users.Clear();
@@ -65,6 +83,7 @@ public sealed class PartitionJournalState
     /// <summary>Recovery is over: chunks still without a commit belong to a checkpoint that failed.</summary>
     public void DropUncommitted() => _pending.Clear();
 
-    public PartitionSnapshot ToSnapshot() =>
-        new(Epoch, NextOffset ?? 0, [.. _users.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))]);
+    /// <summary>Every user's committed state, in a stable order.</summary>
+    public List<UserSnapshot> AllUsers() =>
+        [.. _users.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))];
 }

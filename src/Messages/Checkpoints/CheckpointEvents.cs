@@ -17,5 +17,13 @@ public sealed record CheckpointChunk(long Epoch, int Index, IReadOnlyList<UserSn
 /// </summary>
 public sealed record CheckpointCommitted(long Epoch, long NextOffset, int Users, long Bytes);
 
+/// <summary>
+/// Journal event that closes a compaction (a full snapshot written as ordinary chunks): the
+/// chunks of <paramref name="Epoch"/> right before it hold every user of the partition as of
+/// that committed epoch, so recovery can start at them and the events before them are deleted.
+/// Chunks of a compaction cut short by a crash have no such event and are ignored.
+/// </summary>
+public sealed record CheckpointCompacted(long Epoch, long NextOffset, int Users, int Chunks);
+
 /// <summary>Snapshot of a partition journal: every user's last committed state and the offset they reflect.</summary>
 public sealed record PartitionSnapshot(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users);

@@ -67,20 +67,56 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     }
 
     [Fact]
-    public async Task Snapshots_keep_the_state_and_recovery_reads_them()
+    public async Task Compaction_keeps_the_state_and_deletes_the_events_before_it()
     {
-        var journal = Start(snapshotEvery: 2);
+        var journal = Start(snapshotEvery: 2, maxChunkBytes: 16);
         for (var epoch = 1; epoch <= 5; epoch++)
         {
             await WriteAsync(journal, epoch, epoch * 100, ($"u{epoch}", (byte)epoch), ("shared", (byte)epoch));
         }
 
         await StopAsync(journal);
+
+        // Compactions followed epochs 2 and 4: the journal now starts with epoch 4's compaction
+        // chunks (several, as the chunks are small), its event, then epoch 5.
+        var id = PartitionJournal.PersistenceIdFor(Topic, 0);
+        var events = await Eventually.ValueAsync(
+            async () => await ReplayAsync(id),
+            replayed => replayed.FirstOrDefault() is CheckpointChunk { Epoch: 4 },
+            Timeout);
+        var chunks = events.TakeWhile(e => e is CheckpointChunk).Cast<CheckpointChunk>().ToList();
+        Assert.True(chunks.Count > 1, $"{chunks.Count} compaction chunk(s)");
+        Assert.Equal(5, chunks.Sum(c => c.Users.Count));
+        Assert.Equal(new CheckpointCompacted(4, 400, 5, chunks.Count), events[chunks.Count]);
+        var after = events.Skip(chunks.Count + 1).ToList();
+        Assert.All(after.SkipLast(1), e => Assert.Equal(5, Assert.IsType<CheckpointChunk>(e).Epoch));
+        Assert.Equal(5, Assert.IsType<CheckpointCommitted>(after[^1]).Epoch);
+
         var recovered = Start(snapshotEvery: 2);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((5L, (long?)500L, 6), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
         Assert.Equal([5], (await LoadAsync(recovered, "shared")).State);
         Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
+    }
+
+    [Fact]
+    public async Task A_compaction_cut_short_by_a_crash_is_ignored_and_the_events_before_it_still_count()
+    {
+        var journal = Start(snapshotEvery: 100);
+        await WriteAsync(journal, 1, 10, ("u1", 1), ("u2", 2));
+        await StopAsync(journal);
+
+        // The first chunk of a compaction of epoch 1, and no compaction event.
+        var id = PartitionJournal.PersistenceIdFor(Topic, 0);
+        var partial = new CheckpointChunk(1, 0, [new UserSnapshot("u1", [1])]);
+        var crashed = Sys.ActorOf(Props.Create(() => new ChunkOnlyWriter(id, partial)));
+        Assert.Equal("persisted", await crashed.Ask<string>("write", Timeout));
+        await StopAsync(crashed);
+
+        var recovered = Start(snapshotEvery: 100);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal((1L, (long?)10L, 2), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
+        Assert.Equal([2], (await LoadAsync(recovered, "u2")).State);
     }
 
     [Fact]
@@ -113,6 +149,30 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
         Watch(actor);
         Sys.Stop(actor);
         await ExpectTerminatedAsync(actor, Timeout);
+    }
+
+    /// <summary>Every event of a persistence id, as its recovery replays them.</summary>
+    private async Task<List<object>> ReplayAsync(string persistenceId)
+    {
+        var replayer = Sys.ActorOf(Props.Create(() => new Replayer(persistenceId)));
+        var events = await replayer.Ask<List<object>>("events", Timeout);
+        await StopAsync(replayer);
+        return events;
+    }
+
+    private sealed class Replayer : ReceivePersistentActor
+    {
+        private readonly List<object> _events = [];
+
+        public Replayer(string persistenceId)
+        {
+            PersistenceId = persistenceId;
+            Recover<RecoveryCompleted>(_ => { });
+            Recover<object>(_events.Add);
+            Command<string>(_ => Sender.Tell(_events.ToList()));
+        }
+
+        public override string PersistenceId { get; }
     }
 
     /// <summary>Writes a chunk and no commit under a partition journal's id: a checkpoint cut short by a crash.</summary>

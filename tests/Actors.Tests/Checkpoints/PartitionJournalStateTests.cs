@@ -72,17 +72,39 @@ public sealed class PartitionJournalStateTests
     }
 
     [Fact]
-    public void A_snapshot_round_trips_the_committed_state()
+    public void A_compaction_of_the_committed_state_recovers_it_alone_and_replaces_what_came_before()
     {
         var state = new PartitionJournalState();
         state.Apply(Chunk(4, 0, ("b", 2), ("a", 1)));
         state.Apply(new CheckpointCommitted(4, 40, 2, 2));
 
+        // What a journal whose older events were deleted replays: the compaction's chunks and its event.
+        var chunks = PartitionJournal.Chunk(state.Epoch, state.AllUsers(), maxChunkBytes: 16);
         var restored = new PartitionJournalState();
-        restored.Apply(state.ToSnapshot());
+        restored.Apply(Chunk(3, 0, ("gone", 9)));
+        restored.Apply(new CheckpointCommitted(3, 30, 1, 1));
+        chunks.ForEach(restored.Apply);
+        restored.Apply(new CheckpointCompacted(4, 40, 2, chunks.Count));
         Assert.Equal(4, restored.Epoch);
         Assert.Equal(40, restored.NextOffset);
         Assert.Equal(state.Users.OrderBy(u => u.Key), restored.Users.OrderBy(u => u.Key));
+    }
+
+    [Fact]
+    public void A_compaction_cut_short_by_a_crash_changes_nothing()
+    {
+        var state = new PartitionJournalState();
+        state.Apply(Chunk(4, 0, ("a", 1), ("b", 2)));
+        state.Apply(new CheckpointCommitted(4, 40, 2, 2));
+        state.Apply(Chunk(4, 0, ("a", 1)));
+        state.DropUncommitted();
+        Assert.Equal(2, state.Users.Count);
+
+        // Or the next checkpoint follows the abandoned chunks.
+        state.Apply(Chunk(4, 0, ("a", 1)));
+        state.Apply(Chunk(5, 0, ("c", 3)));
+        state.Apply(new CheckpointCommitted(5, 50, 1, 1));
+        Assert.Equal(["a", "b", "c"], state.Users.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -47,6 +47,7 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
             new CheckpointChunk(3, 1, [new UserSnapshot("u1", [1, 2, 3]), new UserSnapshot("u2", [])]),
             new CheckpointCommitted(3, 1234, 2, 3),
             new PartitionSnapshot(3, 1234, [new UserSnapshot("u1", [1, 2, 3])]),
+            new CheckpointCompacted(3, 1234, 5, 2),
         ];
         foreach (var e in events)
         {
