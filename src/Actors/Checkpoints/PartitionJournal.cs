@@ -78,6 +78,7 @@ public sealed class PartitionJournal : ReceivePersistentActor
             _handedOver.Clear();
             Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count));
         });
+        Command<GetCommittedUsers>(_ => Sender.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers())));
         Command<GetPartitionCheckpoint>(_ => Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count)));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(failed => _log.Warning("{0}: old events not deleted: {1}", PersistenceId, failed.Cause.Message));

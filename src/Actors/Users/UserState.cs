@@ -12,6 +12,9 @@ namespace FraudActors.Actors.Users;
 /// </summary>
 public sealed record UserState(string UserId, long LastAppliedOffset, ImmutableArray<long> VelocityTimestamps)
 {
+    /// <summary>Transactions applied to this user, each once (a replayed record does not count again).</summary>
+    public long TransactionCount { get; init; }
+
     public static UserState Empty(string userId) => new(userId, -1, []);
 
     /// <summary>Applies one transaction: the pure heart of the user actor.</summary>
@@ -40,6 +43,6 @@ public sealed record UserState(string UserId, long LastAppliedOffset, ImmutableA
             }
         }
 
-        return (this with { LastAppliedOffset = command.Offset, VelocityTimestamps = timestamps }, alerts);
+        return (this with { LastAppliedOffset = command.Offset, VelocityTimestamps = timestamps, TransactionCount = TransactionCount + 1 }, alerts);
     }
 }

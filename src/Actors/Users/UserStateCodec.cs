@@ -4,20 +4,23 @@ namespace FraudActors.Actors.Users;
 
 /// <summary>
 /// The versioned bytes of a <see cref="UserState"/> inside a checkpoint. The first byte is the
-/// format version; every version ever written stays readable.
+/// format version; every version ever written stays readable. Version 2 added the transaction
+/// count; a version 1 state loads with a count of 0 (unknown before the upgrade).
 /// </summary>
 public static class UserStateCodec
 {
     public const byte Version1 = 1;
+    public const byte Version2 = 2;
 
     public static byte[] Encode(UserState state)
     {
-        using var stream = new MemoryStream(32 + (8 * state.VelocityTimestamps.Length));
+        using var stream = new MemoryStream(40 + (8 * state.VelocityTimestamps.Length));
         using (var w = new BinaryWriter(stream))
         {
-            w.Write(Version1);
+            w.Write(Version2);
             w.Write(state.UserId);
             w.Write(state.LastAppliedOffset);
+            w.Write(state.TransactionCount);
             w.Write(state.VelocityTimestamps.Length);
             foreach (var t in state.VelocityTimestamps)
             {
@@ -32,19 +35,20 @@ public static class UserStateCodec
     {
         using var r = new BinaryReader(new MemoryStream(bytes));
         var version = r.ReadByte();
-        if (version != Version1)
+        if (version is not (Version1 or Version2))
         {
-            throw new FormatException($"user state version {version} is unknown to this build (it reads version {Version1})");
+            throw new FormatException($"user state version {version} is unknown to this build (it reads versions {Version1} and {Version2})");
         }
 
         var userId = r.ReadString();
         var lastApplied = r.ReadInt64();
+        var count = version >= Version2 ? r.ReadInt64() : 0;
         var timestamps = ImmutableArray.CreateBuilder<long>(r.ReadInt32());
         for (var i = 0; i < timestamps.Capacity; i++)
         {
             timestamps.Add(r.ReadInt64());
         }
 
-        return new UserState(userId, lastApplied, timestamps.MoveToImmutable());
+        return new UserState(userId, lastApplied, timestamps.MoveToImmutable()) { TransactionCount = count };
     }
 }

@@ -20,3 +20,12 @@ public sealed record GetPartitionCheckpoint
 
 /// <summary>Reply to <see cref="GetPartitionCheckpoint"/>; <paramref name="NextOffset"/> is null before the first commit.</summary>
 public sealed record PartitionCheckpoint(long Epoch, long? NextOffset, int Users);
+
+/// <summary>Ask a partition journal for every user's last committed state (drills and tools; not the record path).</summary>
+public sealed record GetCommittedUsers
+{
+    public static GetCommittedUsers Instance { get; } = new();
+}
+
+/// <summary>Reply to <see cref="GetCommittedUsers"/>.</summary>
+public sealed record CommittedUsers(long Epoch, long? NextOffset, IReadOnlyList<UserSnapshot> Users);

@@ -13,8 +13,10 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
     [Fact]
     public void User_state_round_trips()
     {
-        var state = new UserState("u901", 41, [1000, 2000, 3000]);
+        var state = new UserState("u901", 41, [1000, 2000, 3000]) { TransactionCount = 17 };
         var back = UserStateCodec.Decode(UserStateCodec.Encode(state));
+        Assert.Equal(UserStateCodec.Version2, UserStateCodec.Encode(state)[0]);
+        Assert.Equal(17, back.TransactionCount);
         Assert.Equal(state.UserId, back.UserId);
         Assert.Equal(state.LastAppliedOffset, back.LastAppliedOffset);
         Assert.Equal(state.VelocityTimestamps.AsEnumerable(), back.VelocityTimestamps.AsEnumerable());
@@ -26,9 +28,13 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
         // Version 1, "u1", last applied offset 7, two timestamps: 5 and 6.
         byte[] v1 = [1, 2, (byte)'u', (byte)'1', 7, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];
         var state = UserStateCodec.Decode(v1);
-        Assert.Equal(("u1", 7L), (state.UserId, state.LastAppliedOffset));
+        Assert.Equal(("u1", 7L, 0L), (state.UserId, state.LastAppliedOffset, state.TransactionCount));
         Assert.Equal([5L, 6L], state.VelocityTimestamps.AsEnumerable());
-        Assert.Equal(v1, UserStateCodec.Encode(state));
+
+        // Written again, it is version 2 with the same content.
+        var again = UserStateCodec.Decode(UserStateCodec.Encode(state));
+        Assert.Equal(state.VelocityTimestamps.AsEnumerable(), again.VelocityTimestamps.AsEnumerable());
+        Assert.Equal((state.UserId, state.LastAppliedOffset, state.TransactionCount), (again.UserId, again.LastAppliedOffset, again.TransactionCount));
     }
 
     [Fact]

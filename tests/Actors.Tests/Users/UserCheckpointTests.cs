@@ -50,6 +50,7 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
         var state = UserStateCodec.Decode(reply.State);
         Assert.Equal(9, state.LastAppliedOffset);
         Assert.Equal(2, state.VelocityTimestamps.Length);
+        Assert.Equal(2, state.TransactionCount);
         Assert.Equal(12, ExpectMsg<TransactionApplied>().Offset);
     }
 
@@ -69,7 +70,7 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
         await ExpectTerminatedAsync(user, Timeout);
 
         var handed = await journals.For(0).Ask<UserLoaded>(new LoadUser("u3"), Timeout);
-        Assert.Equal(4, UserStateCodec.Decode(handed.State!).LastAppliedOffset);
+        Assert.Equal((4L, 5L), (UserStateCodec.Decode(handed.State!).LastAppliedOffset, UserStateCodec.Decode(handed.State!).TransactionCount));
 
         var again = Sys.ActorOf(UserActor.PropsFor("u3", RuleSettings.Default, TimeProvider.System, journals));
         again.Tell(Apply("u3", 5, T0.AddSeconds(5)), TestActor);

@@ -1,3 +1,4 @@
+using FraudActors.Actors.Checkpoints;
 using FraudActors.FraudService.Drill;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
@@ -9,7 +10,8 @@ namespace FraudActors.FraudService.Tests.EndToEnd;
 /// <summary>
 /// The lecture's promise, tested for real: the service on PostgreSQL is killed with SIGKILL
 /// while it works, restarted, and ends with exactly the alerts it would have had without the
-/// crashes: none twice on the topic or in the table, none missing.
+/// crashes: none twice on the topic or in the table, none missing, and every user's
+/// checkpointed transaction count equal to the input's.
 /// </summary>
 public sealed class CrashRecoveryTests
 {
@@ -21,7 +23,7 @@ public sealed class CrashRecoveryTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
 
     [Fact]
-    public async Task Three_kill_9s_while_processing_lose_no_alert_and_duplicate_none()
+    public async Task Three_kill_9s_while_processing_lose_no_alert_duplicate_none_and_count_every_transaction_once()
     {
         var database = await TestPostgres.CreateDatabaseAsync("crash");
         var bootstrapFile = Path.GetTempFileName();
@@ -82,6 +84,13 @@ public sealed class CrashRecoveryTests
 
         Assert.Equal(expected.Order(StringComparer.Ordinal), table.Select(r => r.Id).Order(StringComparer.Ordinal));
         Assert.All(table, r => Assert.True(r.Published));
+
+        // Every record applied exactly once to its user's state, whatever the kills interrupted.
+        var parser = new TransactionParser();
+        var counts = CountReference.Expected(transactions.Select(r => parser.Parse(r.Message.Key, r.Message.Key is not null, r.Message.Value).Transaction!));
+        var state = await JournalReader.ReadUsersAsync("postgres", database, "transactions", 3, Timeout);
+        Assert.NotEmpty(counts);
+        Assert.Empty(CountReference.Differences(counts, state));
 
         // The Checkpoints tab: the history the runs wrote, read back by `fraud checkpoints`.
         var (listed, history) = await FraudProcess.RunAsync(Timeout, "checkpoints", "--store", "postgres", "--connection", database, "--limit", "5");
