@@ -145,6 +145,12 @@ public sealed class TransactionPipeline(
                 .ToList();
             return (cut, Task.WhenAll(replies));
         }).ToList();
+        if (cuts.Count > 0)
+        {
+            // Flink's "Triggering checkpoint": operators and the drill see when one is under way.
+            log.Info("Checkpoint {0} triggered: partition(s) {1}, {2} changed user(s)", epoch, string.Join(",", cuts.Select(c => c.cut.Partition)), cuts.Sum(c => c.cut.Expected.Count));
+        }
+
         return new Barrier(epoch, started, cuts);
     }
 

@@ -13,13 +13,16 @@ namespace FraudActors.FraudService.Cli;
 
 /// <summary>
 /// <c>fraud drill</c>: the recovery drill. A seeded stream flows while the service, a child
-/// process, is killed with SIGKILL at random moments and restarted; at the end the alerts topic
-/// and the alerts table are compared with an independent reference computed from the input.
+/// process on a PostgreSQL database, is killed with SIGKILL at random moments (while
+/// processing, during a checkpoint, during alert publishing) and restarted; at the end the
+/// alerts topic, the alerts table and every user's checkpointed transaction count are compared
+/// with an independent reference computed from the input.
 /// </summary>
 public static class DrillCommand
 {
     private const string Group = "fraud-drill";
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan MomentTimeout = TimeSpan.FromSeconds(10);
 
     public static Command Create()
     {
@@ -27,8 +30,8 @@ public static class DrillCommand
         var transactions = new Option<int>("--transactions") { Description = "transactions in the stream", DefaultValueFactory = _ => 100_000 };
         var kills = new Option<int>("--kills") { Description = "how many times the service is killed with SIGKILL", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the stream and of the kill moments", DefaultValueFactory = _ => 42 };
-        var store = new Option<string>("--store") { Description = "sqlite (a new temporary file, the default) or postgres (give --connection to an empty database)", DefaultValueFactory = _ => JournalStore.Sqlite };
-        var connection = new Option<string?>("--connection") { Description = "the database for --store postgres" };
+        var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names an empty database) or sqlite (a new temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
+        var connection = new Option<string?>("--connection") { Description = "an empty PostgreSQL database to use instead of a server of the drill's own" };
         transactions.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1000 or > 300_000)
@@ -56,22 +59,37 @@ public static class DrillCommand
 
     private static async Task<int> RunAsync(int count, int kills, int seed, string store, string? connection, CancellationToken stop)
     {
-        if (store == JournalStore.Postgres && string.IsNullOrWhiteSpace(connection))
-        {
-            throw new ConfigurationException("--connection: --store postgres needs the connection string of an empty database");
-        }
-
+        using var postgres = store == JournalStore.Postgres && string.IsNullOrWhiteSpace(connection) ? LocalPostgres.Start() : null;
         var database = store == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"fraud-drill-{Environment.ProcessId}.db") : null;
-        connection = database is null ? connection! : $"Data Source={database}";
+        connection = postgres?.ConnectionString ?? (database is null ? connection! : $"Data Source={database}");
+        try
+        {
+            return await ConsoleProgress.RunAsync("drill", progress => DrillAsync(count, kills, seed, store, connection, postgres is not null, progress, stop)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (database is not null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                File.Delete(database);
+            }
+        }
+    }
+
+    private static async Task<int> DrillAsync(int count, int kills, int seed, string store, string connection, bool ownPostgres, ConsoleProgress progress, CancellationToken stop)
+    {
         var topics = new TopicNames("transactions", "alerts", "transactions.dlq");
         using var broker = BrokerCommand.Start(topics, partitions: 3);
-        Say($"dev broker at {broker.BootstrapServers}; store {store}");
+        progress.Say($"dev broker at {broker.BootstrapServers}; store {store}{(ownPostgres ? " (a PostgreSQL server of its own)" : string.Empty)}");
 
-        // The whole stream first, so every kill lands mid-stream at a known position.
+        // The stream flows while the service is killed: paced so that it spans the kills (each
+        // restart waits about a session timeout to get its partitions back), so every kill lands
+        // in a service that is busy reading, checkpointing and publishing.
+        var pace = count / Math.Max(30.0, kills * 12.0);
         var options = new GeneratorOptions(seed, Users: 5000, Rate: 40, ProduceCommand.SeededStart, count);
-        await TransactionProducer.RunAsync(broker.BootstrapServers, topics.Transactions, new TransactionGenerator(options).Generate().Select(TransactionGenerator.ToRecord), options.Rate, maxSpeed: true, TextWriter.Null, stop).ConfigureAwait(false);
-        var input = TopicReader.ReadAll(broker.BootstrapServers, topics.Transactions, Timeout);
-        Say($"produced {input.Count} transactions (seed {seed})");
+        var producing = TransactionProducer.RunAsync(
+            broker.BootstrapServers, topics.Transactions, new TransactionGenerator(options).Generate().Select(TransactionGenerator.ToRecord), pace, maxSpeed: false, TextWriter.Null, stop);
+        progress.Say(string.Create(CultureInfo.InvariantCulture, $"producing {count} transactions (seed {seed}) at {pace:0} per second"));
 
         var environment = new Dictionary<string, string>
         {
@@ -86,48 +104,111 @@ public static class DrillCommand
         var resumed = new List<string>();
         for (var i = 0; i < moments.Count; i++)
         {
+            // The kinds of moment take turns: plain processing, a checkpoint under way, alerts being published.
+            var moment = (KillMoment)(i % 3);
             using var service = ServiceProcess.Start(environment, "run", "--checkpoint-interval", "500ms");
             var target = (long)(moments[i] * count);
+            progress.Report($"kill {i + 1}/{moments.Count}: running to {target}/{count}", (double)Committed(broker.BootstrapServers) / count);
             await WaitAsync(() => Committed(broker.BootstrapServers) >= target || service.HasExited, stop).ConfigureAwait(false);
+            var landed = await AwaitMomentAsync(service, moment, stop).ConfigureAwait(false);
             if (service.HasExited)
             {
                 throw new InvalidOperationException("the service exited by itself:\n" + string.Join('\n', service.StandardError.TakeLast(20)));
             }
 
             service.KillHard();
-            resumed.AddRange(Resumed(service));
-            Say($"kill {i + 1}/{moments.Count}: SIGKILL after {Committed(broker.BootstrapServers)}/{count} committed");
+            var from = Resumed(service).ToList();
+            resumed.AddRange(from.Select(l => $"run {i + 1}: {l}"));
+            progress.Say($"kill {i + 1}/{moments.Count}: SIGKILL {landed}, {Committed(broker.BootstrapServers)}/{count} committed");
         }
 
+        progress.Report("final run: catching up", (double)Committed(broker.BootstrapServers) / count);
+        var summary = await producing.ConfigureAwait(false);
+        var input = TopicReader.ReadAll(broker.BootstrapServers, topics.Transactions, Timeout);
+        progress.Say($"producer done: {summary}; {input.Count} transactions on the topic");
         using (var last = ServiceProcess.Start(environment, "run", "--checkpoint-interval", "500ms"))
         {
-            await WaitAsync(() => last.StandardError.Any(l => l.Contains("Partitions assigned", StringComparison.Ordinal)) && Committed(broker.BootstrapServers) >= count, stop).ConfigureAwait(false);
+            await WaitAsync(
+                () =>
+                {
+                    var committed = Committed(broker.BootstrapServers);
+                    progress.Report("final run: catching up", (double)committed / count);
+                    return last.StandardError.Any(l => l.Contains("Partitions assigned", StringComparison.Ordinal)) && committed >= count;
+                },
+                stop).ConfigureAwait(false);
+            progress.Report("final run: stopping with a final checkpoint", 1);
             var exit = await last.InterruptAsync(Timeout).ConfigureAwait(false);
-            resumed.AddRange(Resumed(last));
-            Say($"final run caught up and stopped with exit code {exit}");
+            resumed.AddRange(Resumed(last).Select(l => $"final run: {l}"));
+            progress.Say($"final run caught up and stopped with exit code {exit}");
         }
 
+        progress.Say("where each restart resumed:");
         foreach (var line in resumed)
         {
-            Say("  " + line);
+            progress.Say("  " + line);
         }
 
+        progress.Report("comparing with the reference", 1);
         var parser = new TransactionParser();
-        var expected = AlertReference.SlidingVelocityIds(input.Select(r =>
-            (r.Partition.Value, r.Offset.Value, parser.Parse(r.Message.Key, r.Message.Key is not null, r.Message.Value).Transaction!)));
+        var transactions = input.Select(r => (r.Partition.Value, r.Offset.Value, parser.Parse(r.Message.Key, r.Message.Key is not null, r.Message.Value).Transaction!)).ToList();
+        var expected = AlertReference.SlidingVelocityIds(transactions);
         var onTopic = TopicReader.ReadAll(broker.BootstrapServers, topics.Alerts, Timeout).Select(r => AlertJson.Deserialize(r.Message.Value).AlertId).ToList();
         IAlertStore table = store == JournalStore.Postgres ? SqlAlertStore.PostgreSql(connection) : SqlAlertStore.Sqlite(connection);
         var inTable = await table.AlertIdsAsync(stop).ConfigureAwait(false);
+        var counts = CountReference.Expected(transactions.Select(t => t.Item3));
+        var state = await JournalReader.ReadUsersAsync(store, connection, topics.Transactions, 3, Timeout).ConfigureAwait(false);
 
-        var failed = Report("alerts topic", expected, onTopic) | Report("alerts table", expected, inTable);
-        if (database is not null)
+        var failed = Report("alerts topic", expected, onTopic) | Report("alerts table", expected, inTable) | ReportCounts(counts, state);
+        Console.WriteLine(failed ? "DRILL FAILED" : $"DRILL PASSED: {kills} kills, {expected.Count} alerts, none duplicated, none missing; {counts.Count} users' transaction counts as the input");
+        return failed ? ExitCodes.Failure : ExitCodes.Success;
+    }
+
+    /// <summary>Once the service is past its target, waits for the kind of moment the kill should land in.</summary>
+    private static async Task<string> AwaitMomentAsync(ServiceProcess service, KillMoment moment, CancellationToken stop)
+    {
+        var errors = service.StandardError.Count();
+        var outputs = service.StandardOutput.Count();
+        Func<bool> arrived = moment switch
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            File.Delete(database);
+            KillMoment.Checkpoint => () => service.StandardError.Skip(errors).Any(l => l.Contains("Checkpoint ", StringComparison.Ordinal) && l.Contains(" triggered", StringComparison.Ordinal)),
+            KillMoment.AlertPublishing => () => service.StandardOutput.Skip(outputs).Any(l => l.StartsWith("ALERT ", StringComparison.Ordinal)),
+            _ => () => true,
+        };
+        var deadline = DateTime.UtcNow + MomentTimeout;
+        while (!arrived() && !service.HasExited)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return $"while processing (no {Describe(moment)} within {MomentTimeout.TotalSeconds:0} s)";
+            }
+
+            await Task.Delay(1, stop).ConfigureAwait(false);
         }
 
-        Console.WriteLine(failed ? "DRILL FAILED" : $"DRILL PASSED: {kills} kills, {expected.Count} alerts, none duplicated, none missing");
-        return failed ? ExitCodes.Failure : ExitCodes.Success;
+        return Describe(moment) switch
+        {
+            "processing" => "while processing",
+            var kind => $"during {kind}",
+        };
+    }
+
+    private static string Describe(KillMoment moment) => moment switch
+    {
+        KillMoment.Checkpoint => "a checkpoint",
+        KillMoment.AlertPublishing => "alert publishing",
+        _ => "processing",
+    };
+
+    private static bool ReportCounts(Dictionary<string, long> expected, IReadOnlyDictionary<string, Actors.Users.UserState> state)
+    {
+        var differences = CountReference.Differences(expected, state);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"user state: {expected.Count} users expected, {state.Count} checkpointed; transaction counts differing {differences.Count}"));
+        foreach (var line in differences.Take(5))
+        {
+            Console.WriteLine("  " + line);
+        }
+
+        return differences.Count > 0;
     }
 
     private static bool Report(string what, List<string> expected, IReadOnlyCollection<string> actual)
@@ -162,5 +243,10 @@ public static class DrillCommand
         }
     }
 
-    private static void Say(string line) => Console.WriteLine("drill: " + line);
+    private enum KillMoment
+    {
+        Processing,
+        Checkpoint,
+        AlertPublishing,
+    }
 }

@@ -8,12 +8,16 @@ public sealed class ServiceProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly ConcurrentQueue<string> _stdout = new();
 
     private ServiceProcess(Process process) => _process = process;
 
     public bool HasExited => _process.HasExited;
 
     public IEnumerable<string> StandardError => _stderr;
+
+    /// <summary>The ALERT lines and other output, in order.</summary>
+    public IEnumerable<string> StandardOutput => _stdout;
 
     public static ServiceProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
@@ -44,7 +48,13 @@ public sealed class ServiceProcess : IDisposable
                 child._stderr.Enqueue(e.Data);
             }
         };
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                child._stdout.Enqueue(e.Data);
+            }
+        };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         return child;

@@ -2,7 +2,10 @@ using FraudActors.Testing;
 
 namespace FraudActors.FraudService.Tests.EndToEnd;
 
-/// <summary><c>fraud drill</c> as a user runs it, small: it kills and restarts the service and proves the alerts.</summary>
+/// <summary>
+/// <c>fraud drill</c> as a user runs it, small: it starts its own PostgreSQL server, kills and
+/// restarts the service, and proves the alerts and every user's transaction count.
+/// </summary>
 public sealed class DrillProcessTests
 {
     [Fact]
@@ -12,6 +15,12 @@ public sealed class DrillProcessTests
         Assert.True(code == 0, string.Join('\n', drill.StandardOutput) + drill.StandardErrorTail());
         Assert.Contains(drill.StandardOutput, l => l.StartsWith("DRILL PASSED: 2 kills", StringComparison.Ordinal));
         Assert.Equal(2, drill.StandardOutput.Count(l => l.Contains("SIGKILL", StringComparison.Ordinal)));
+        Assert.Contains(drill.StandardOutput, l => l.Contains("a PostgreSQL server of its own", StringComparison.Ordinal));
         Assert.Contains(drill.StandardOutput, l => l.StartsWith("alerts topic:", StringComparison.Ordinal) && l.EndsWith("duplicates 0, missing 0, extra 0", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("alerts table:", StringComparison.Ordinal) && l.EndsWith("duplicates 0, missing 0, extra 0", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("user state:", StringComparison.Ordinal) && l.EndsWith("transaction counts differing 0", StringComparison.Ordinal));
+
+        // Where each restart resumed: the second run from the journals the first one committed.
+        Assert.Contains(drill.StandardOutput, l => l.Contains("run 2: Partition", StringComparison.Ordinal) && l.Contains("resuming at offset", StringComparison.Ordinal));
     }
 }

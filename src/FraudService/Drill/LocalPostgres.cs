@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FraudActors.FraudService.Drill;
+
+/// <summary>
+/// A throwaway PostgreSQL server for the drill: Debian's installed binaries, a new data
+/// directory, a free loopback port, stopped and removed on dispose. As root the server runs as
+/// the package's <c>postgres</c> user (PostgreSQL refuses to run as root).
+/// </summary>
+public sealed class LocalPostgres : IDisposable
+{
+    private readonly string _bin;
+    private readonly string _directory;
+    private readonly bool _asPostgresUser;
+
+    private LocalPostgres(string bin, string directory, bool asPostgresUser, int port)
+    {
+        _bin = bin;
+        _directory = directory;
+        _asPostgresUser = asPostgresUser;
+        ConnectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres");
+    }
+
+    public string ConnectionString { get; }
+
+    public static LocalPostgres Start()
+    {
+        var bin = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(d => File.Exists(Path.Combine(d, "pg_ctl")) && File.Exists(Path.Combine(d, "initdb")))
+                .OrderBy(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
+                .LastOrDefault()
+            : null;
+        if (bin is null)
+        {
+            throw new InvalidOperationException(
+                "PostgreSQL is not installed here (no /usr/lib/postgresql/*/bin/pg_ctl): install it with 'apt-get install postgresql', give --connection to an empty database, or use --store sqlite");
+        }
+
+        var asPostgresUser = Environment.UserName == "root";
+        var directory = Directory.CreateTempSubdirectory("fraud-drill-pg.").FullName;
+        var port = FreePort();
+        var server = new LocalPostgres(bin, directory, asPostgresUser, port);
+        try
+        {
+            if (asPostgresUser)
+            {
+                Run("chown", "-R", "postgres", directory);
+            }
+
+            server.RunPg("initdb", "-D", server.Data, "-U", "postgres", "--auth=trust", "-E", "UTF8");
+            server.RunPg(
+                "pg_ctl", "-D", server.Data, "-l", Path.Combine(directory, "server.log"), "-w",
+                "-o", string.Create(CultureInfo.InvariantCulture, $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={directory} -c fsync=off"),
+                "start");
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (Directory.Exists(Data))
+            {
+                RunPg("pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Not running: nothing to stop.
+        }
+        finally
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private string Data => Path.Combine(_directory, "data");
+
+    private void RunPg(string tool, params string[] args)
+    {
+        var path = Path.Combine(_bin, tool);
+        if (_asPostgresUser)
+        {
+            Run("runuser", ["-u", "postgres", "--", path, .. args]);
+        }
+        else
+        {
+            Run(path, args);
+        }
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
+        var error = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', args)} failed ({process.ExitCode}): {error.Result.Trim()}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
