@@ -3,8 +3,10 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
+using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
+using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Transactions;
@@ -94,10 +96,13 @@ public sealed class UserActorTests : TestKit
     }
 
     [Fact]
-    public async Task Idle_users_are_passivated()
+    public async Task Idle_users_are_passivated_after_handing_their_state_to_the_partition_journal()
     {
-        var region = await OneNodeCluster.StartUsersAsync(Sys, "idle-user", passivateIdleAfter: TimeSpan.FromMilliseconds(500));
+        var journals = new PartitionJournals(Sys, "transactions", new PartitionJournalSettings());
+        var region = await OneNodeCluster.StartUsersAsync(Sys, "idle-user", passivateIdleAfter: TimeSpan.FromMilliseconds(500), journals: journals);
         region.Tell(Apply("u7", 0, 0, T0), TestActor);
+        region.Tell(Apply("u7", 0, 1, T0.AddSeconds(1)), TestActor);
+        ExpectMsg<TransactionApplied>();
         ExpectMsg<TransactionApplied>();
 
         async Task<int> Entities()
@@ -108,6 +113,17 @@ public sealed class UserActorTests : TestKit
 
         Assert.Equal(1, await Entities());
         await AwaitConditionAsync(async () => await Entities() == 0, TimeSpan.FromSeconds(20));
+
+        // No checkpoint ran, yet the journal holds what the user had when sharding stopped it.
+        var handed = await journals.For(0).Ask<UserLoaded>(new LoadUser("u7"), TimeSpan.FromSeconds(10));
+        var state = UserStateCodec.Decode(handed.State!);
+        Assert.Equal((1L, 2L), (state.LastAppliedOffset, state.TransactionCount));
+
+        // Its next incarnation continues from it: a replay is skipped, a new record counts on.
+        region.Tell(Apply("u7", 0, 1, T0.AddSeconds(1)), TestActor);
+        Assert.True(ExpectMsg<TransactionApplied>().Duplicate);
+        region.Tell(Apply("u7", 0, 2, T0.AddSeconds(2)), TestActor);
+        Assert.False(ExpectMsg<TransactionApplied>().Duplicate);
     }
 
     private static ApplyTransaction Apply(string user, int partition, long offset, DateTimeOffset ts) =>
