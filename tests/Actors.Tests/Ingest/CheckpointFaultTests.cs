@@ -97,6 +97,24 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
         }
     }
 
+    [Fact]
+    public async Task Stopping_takes_a_final_checkpoint_like_stop_with_savepoint()
+    {
+        // No periodic checkpoint would run for an hour: only the stop can commit these records.
+        var history = new CheckpointHistory(1000);
+        var metrics = new PipelineMetrics();
+        var (ingest, journals) = await StartAsync(history, new CheckpointSettings(TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 1000), metrics);
+        await ProduceAsync(0, 12);
+        await Eventually.TrueAsync(() => metrics.RecordsIn == 12, Timeout, () => $"{metrics}");
+        Assert.Equal(0, history.Completed);
+
+        await ingest.StopAsync();
+        Assert.Equal(1, history.Completed);
+        var state = await journals.For(0).Ask<CommittedUsers>(GetCommittedUsers.Instance, Timeout);
+        Assert.Equal((12L, 12L), (state.NextOffset, state.Users.Sum(u => UserStateCodec.Decode(u.State).TransactionCount)));
+        Assert.Equal(12, CommittedOffset());
+    }
+
     public new void Dispose()
     {
         base.Dispose();
@@ -104,7 +122,7 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
         _broker.Dispose();
     }
 
-    private async Task<(TransactionIngest Ingest, PartitionJournals Journals)> StartAsync(CheckpointHistory history, CheckpointSettings checkpoints)
+    private async Task<(TransactionIngest Ingest, PartitionJournals Journals)> StartAsync(CheckpointHistory history, CheckpointSettings checkpoints, PipelineMetrics? metrics = null)
     {
         var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
         var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals);
@@ -117,7 +135,7 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
             PipelineSettings.Default,
             checkpoints,
             history,
-            new PipelineMetrics(),
+            metrics ?? new PipelineMetrics(),
             Sys.Log);
         var ingest = new TransactionIngest(
             pipeline,
