@@ -32,7 +32,7 @@ public static class Eventually
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"no acceptable value within {timeout}; last: {value}");
+                throw new TimeoutException($"no acceptable value within {timeout}; last: {(value is System.Collections.IEnumerable items and not string ? string.Join(", ", items.Cast<object>()) : value)}");
             }
 
             await Task.Delay(200);

@@ -22,8 +22,10 @@ public sealed record PartitionJournalSettings(int MaxChunkBytes = 256 * 1024, in
 /// the whole state as chunks, a <see cref="CheckpointCompacted"/> event, older events deleted.
 /// Recovery reads the last compaction plus a few deltas, not one query per user.
 /// </summary>
-public sealed class PartitionJournal : ReceivePersistentActor
+public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 {
+    private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(1);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PartitionJournalSettings _settings;
     private readonly PartitionJournalState _state = new();
@@ -31,6 +33,9 @@ public sealed class PartitionJournal : ReceivePersistentActor
     /// <summary>States of users that stopped since the last commit; the next checkpoint persists them.</summary>
     private readonly Dictionary<string, byte[]> _handedOver = new(StringComparer.Ordinal);
     private int _commitsSinceSnapshot;
+
+    /// <summary>Events up to here are covered by a compaction and may go; 0 when none are waiting.</summary>
+    private long _deleteTo;
 
     public PartitionJournal(string topic, int partition, PartitionJournalSettings settings)
     {
@@ -80,13 +85,34 @@ public sealed class PartitionJournal : ReceivePersistentActor
         });
         Command<GetCommittedUsers>(_ => Sender.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers())));
         Command<GetPartitionCheckpoint>(_ => Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count)));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failed => _log.Warning("{0}: old events not deleted: {1}", PersistenceId, failed.Cause.Message));
+        Command<DeleteMessagesSuccess>(deleted =>
+        {
+            if (deleted.ToSequenceNr >= _deleteTo)
+            {
+                _deleteTo = 0;
+            }
+        });
+        Command<DeleteMessagesFailure>(failed =>
+        {
+            // A delete can lose a race with the writes that follow it; the events are only
+            // superseded, never wrong, so it is simply tried again.
+            _log.Warning("{0}: old events not deleted ({1}); retrying in {2}", PersistenceId, failed.Cause.Message, DeleteRetry);
+            Timers.StartSingleTimer(nameof(RetryDelete), RetryDelete.Instance, DeleteRetry);
+        });
+        Command<RetryDelete>(_ =>
+        {
+            if (_deleteTo > 0)
+            {
+                DeleteMessages(_deleteTo);
+            }
+        });
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(failed => _log.Warning("{0}: old snapshots not deleted: {1}", PersistenceId, failed.Cause.Message));
     }
 
     public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static string PersistenceIdFor(string topic, int partition) =>
         string.Create(CultureInfo.InvariantCulture, $"partition-{topic}-{partition}");
@@ -165,8 +191,14 @@ public sealed class PartitionJournal : ReceivePersistentActor
         Persist(new CheckpointCompacted(_state.Epoch, _state.NextOffset ?? 0, users.Count, chunks.Count), compacted =>
         {
             _log.Debug("{0}: compacted at epoch {1}: {2} users in {3} chunks", PersistenceId, compacted.Epoch, compacted.Users, compacted.Chunks);
-            DeleteMessages(firstChunk - 1);
-            DeleteSnapshots(new SnapshotSelectionCriteria(firstChunk - 1));
+            _deleteTo = firstChunk - 1;
+            DeleteMessages(_deleteTo);
+            DeleteSnapshots(new SnapshotSelectionCriteria(_deleteTo));
         });
+    }
+
+    private sealed record RetryDelete
+    {
+        public static RetryDelete Instance { get; } = new();
     }
 }

@@ -69,28 +69,30 @@ public sealed class TransactionPipeline(
         var (control, records) = Source.FromGraph(new KafkaSourceStage(source with { StartOffset = CommittedOffset }))
             .PreMaterialize(materializer);
         var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
-        var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Instance), null, checkpoints.Interval, checkpoints.Interval);
+        var gate = new CheckpointGate();
+        var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, checkpoints.Interval, checkpoints.Interval);
         var completion = records
             .Merge(barriers, eagerComplete: true)
-            .SelectAsync(settings.Parallelism, e => Handle(e, tracker, generation))
+            .SelectAsync(settings.Parallelism, e => Handle(e, tracker, gate, generation))
             .SelectAsync(1, step => step.CommitAsync(this, control, source.Topics[0]))
             .RunWith(Sink.Ignore<NotUsed>(), materializer);
         completion.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
-        return new PipelineRun(control, () => ticks.OfferAsync(CheckpointTick.Instance), completion);
+        return new PipelineRun(control, () => OfferFinalAsync(ticks), completion);
     }
 
     /// <summary>Runs on the stream's turn, in order: a record's message and a barrier's messages leave in stream order.</summary>
-    private Task<Step> Handle(SourceEvent e, CheckpointTracker tracker, long generation)
+    private Task<Step> Handle(SourceEvent e, CheckpointTracker tracker, CheckpointGate gate, long generation)
     {
         switch (e)
         {
             case KafkaRecord record:
                 return HandleRecordAsync(record, tracker, generation);
-            case CheckpointTick when DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause:
-                // Too soon after the last one: the partitions keep moving and the next tick cuts them.
+            case CheckpointTick { IsFinal: false } when gate.InFlight || DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause:
+                // One checkpoint at a time (Flink's max-concurrent-checkpoints = 1), and min-pause
+                // after it ends: the partitions keep moving and a later tick cuts them.
                 return Task.FromResult<Step>(Step.Nothing);
             case CheckpointTick:
-                return Task.FromResult<Step>(Cut(tracker));
+                return Task.FromResult<Step>(Cut(tracker, gate));
             case PartitionsAssigned assigned:
                 log.Info("Partitions assigned: {0}", string.Join(", ", assigned.Partitions));
                 return Task.FromResult<Step>(Step.Nothing);
@@ -133,7 +135,7 @@ public sealed class TransactionPipeline(
     }
 
     /// <summary>Cuts every partition that moved, sending the barrier to its dirty users now, behind their records.</summary>
-    private Barrier Cut(CheckpointTracker tracker)
+    private Barrier Cut(CheckpointTracker tracker, CheckpointGate gate)
     {
         var epoch = Interlocked.Increment(ref _epoch);
         var started = DateTimeOffset.UtcNow;
@@ -147,11 +149,13 @@ public sealed class TransactionPipeline(
         }).ToList();
         if (cuts.Count > 0)
         {
+            gate.InFlight = true;
+
             // Flink's "Triggering checkpoint": operators and the drill see when one is under way.
             log.Info("Checkpoint {0} triggered: partition(s) {1}, {2} changed user(s)", epoch, string.Join(",", cuts.Select(c => c.cut.Partition)), cuts.Sum(c => c.cut.Expected.Count));
         }
 
-        return new Barrier(epoch, started, cuts);
+        return new Barrier(epoch, started, cuts, gate);
     }
 
     private async Task CommitAsync(Barrier barrier, IKafkaSourceControl control, string topic)
@@ -225,12 +229,44 @@ public sealed class TransactionPipeline(
         public override Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic) => Task.FromResult(NotUsed.Instance);
     }
 
-    private sealed record Barrier(long Epoch, DateTimeOffset Started, List<(BarrierCut Cut, Task<UserCheckpointState[]> Replies)> Cuts) : Step
+    private sealed record Barrier(long Epoch, DateTimeOffset Started, List<(BarrierCut Cut, Task<UserCheckpointState[]> Replies)> Cuts, CheckpointGate Gate) : Step
     {
         public override async Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic)
         {
-            await pipeline.CommitAsync(this, control, topic).ConfigureAwait(false);
+            try
+            {
+                await pipeline.CommitAsync(this, control, topic).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (Cuts.Count > 0)
+                {
+                    Gate.InFlight = false;
+                }
+            }
+
             return NotUsed.Instance;
+        }
+    }
+
+    /// <summary>Whether a checkpoint of this run is between its cut and its commit.</summary>
+    private sealed class CheckpointGate
+    {
+        private volatile bool _inFlight;
+
+        public bool InFlight
+        {
+            get => _inFlight;
+            set => _inFlight = value;
+        }
+    }
+
+    /// <summary>The stop's checkpoint must not be lost to a full tick queue: it is offered until taken.</summary>
+    private static async Task OfferFinalAsync(ISourceQueueWithComplete<SourceEvent> ticks)
+    {
+        while (await ticks.OfferAsync(CheckpointTick.Final).ConfigureAwait(false) is QueueOfferResult.Dropped)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
         }
     }
 }
@@ -238,5 +274,11 @@ public sealed class TransactionPipeline(
 /// <summary>Time for a checkpoint: merged into the record stream, it becomes the barrier.</summary>
 public sealed record CheckpointTick : SourceEvent
 {
-    public static CheckpointTick Instance { get; } = new();
+    /// <summary>The interval's tick: skipped while a checkpoint is under way or within min-pause of the last one.</summary>
+    public static CheckpointTick Periodic { get; } = new();
+
+    /// <summary>The stop's tick (stop-with-savepoint): always cuts.</summary>
+    public static CheckpointTick Final { get; } = new() { IsFinal = true };
+
+    public bool IsFinal { get; private init; }
 }

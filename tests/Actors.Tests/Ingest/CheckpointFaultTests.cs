@@ -88,8 +88,9 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
             Assert.True(i < 10_000, "checkpoints did not complete");
         }
 
-        await ingest.StopAsync();
+        // The periodic ones only: the stop's final checkpoint, like stop-with-savepoint, does not wait.
         var completed = history.Snapshot().Where(r => r.Status == CheckpointStatus.Completed).OrderBy(r => r.Started).ToList();
+        await ingest.StopAsync();
         Assert.True(completed.Count >= 4);
         foreach (var (previous, next) in completed.Zip(completed.Skip(1)))
         {
