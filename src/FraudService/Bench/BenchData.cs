@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Users;
+using FraudActors.Messages.Checkpoints;
+using FraudActors.Messages.Transactions;
+using Npgsql;
+
+namespace FraudActors.FraudService.Bench;
+
+/// <summary>Shared pieces of the scenarios: realistic user states, the actor system, timing, the SQL baseline.</summary>
+public static class BenchData
+{
+    public static readonly DateTimeOffset T0 = new(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A user as the service keeps one mid-stream: 12 transactions, the last 5 in the velocity window.</summary>
+    public static UserSnapshot User(int i, long offset)
+    {
+        var id = UserId(i);
+        var times = ImmutableArray.CreateRange(Enumerable.Range(0, 5).Select(k => T0.AddSeconds(k * 7).ToUnixTimeMilliseconds()));
+        return new UserSnapshot(id, UserStateCodec.Encode(new UserState(id, offset, times) { TransactionCount = 12 }));
+    }
+
+    public static string UserId(int i) => "user-" + i.ToString("D7", global::System.Globalization.CultureInfo.InvariantCulture);
+
+    public static Transaction Transaction(string user, int second) => new(user, 12.5m, "shop", T0.AddSeconds(second));
+
+    public static ActorSystem StartSystem(BenchContext context, string name) => ActorSystem.Create(
+        name,
+        ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
+            .WithFallback(JournalStore.Config(context.Store, context.Connection)));
+
+    public static async Task<double> TimeAsync(Func<Task> work)
+    {
+        var clock = Stopwatch.StartNew();
+        await work().ConfigureAwait(false);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>
+    /// The floor under a checkpoint write: the same user states copied into a plain table with
+    /// PostgreSQL's binary COPY in one transaction (no journal, no serializer, no actor). Null on SQLite.
+    /// </summary>
+    public static async Task<double?> CopyBaselineAsync(BenchContext context, IReadOnlyList<UserSnapshot> users)
+    {
+        if (context.Store != JournalStore.Postgres)
+        {
+            return null;
+        }
+
+        await using var connection = new NpgsqlConnection(context.Connection);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using (var create = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS bench_copy (user_id text NOT NULL, state bytea NOT NULL); TRUNCATE bench_copy", connection))
+        {
+            await create.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using (var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false))
+        {
+            await using (var writer = await connection.BeginBinaryImportAsync("COPY bench_copy (user_id, state) FROM STDIN (FORMAT BINARY)").ConfigureAwait(false))
+            {
+                foreach (var user in users)
+                {
+                    await writer.StartRowAsync().ConfigureAwait(false);
+                    await writer.WriteAsync(user.UserId).ConfigureAwait(false);
+                    await writer.WriteAsync(user.State).ConfigureAwait(false);
+                }
+
+                await writer.CompleteAsync().ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync().ConfigureAwait(false);
+        }
+
+        var elapsed = clock.Elapsed.TotalMilliseconds;
+        await using (var drop = new NpgsqlCommand("DROP TABLE bench_copy", connection))
+        {
+            await drop.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+
+        return elapsed;
+    }
+}

@@ -1,0 +1,118 @@
+using Akka.Actor;
+using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.Users;
+using FraudActors.Messages.Checkpoints;
+using FraudActors.Messages.Commands;
+using FraudActors.Messages.Events;
+
+namespace FraudActors.FraudService.Bench;
+
+/// <summary>
+/// Checkpoint cost against the number of changed users: the path of a real checkpoint without
+/// Kafka — a barrier to each changed user actor, their states back, the partition journal's
+/// chunks and commit written to the store. Baseline: the same bytes with one binary COPY.
+/// </summary>
+public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions) : IBenchScenario
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    public string Name => "checkpoint";
+
+    public async Task RunAsync(BenchContext context, CancellationToken stop)
+    {
+        var system = BenchData.StartSystem(context, "bench-checkpoint");
+        try
+        {
+            var topic = "bench-" + Guid.NewGuid().ToString("N")[..8];
+            var journals = new PartitionJournals(system, topic, new PartitionJournalSettings(SnapshotEvery: int.MaxValue));
+            var users = new List<(string Id, IActorRef Actor)>();
+            var offset = 0L;
+            var epoch = 0L;
+            foreach (var size in sizes)
+            {
+                // Grow the resident users to this size; each applies a transaction, so each is changed.
+                while (users.Count < size)
+                {
+                    var id = BenchData.UserId(users.Count);
+                    users.Add((id, system.ActorOf(UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System, journals))));
+                }
+
+                var durations = new List<(double Total, double Barriers, double Write)>();
+                CheckpointWritten? written = null;
+                List<UserSnapshot> snapshots = [];
+                for (var repetition = 0; repetition <= repetitions; repetition++)
+                {
+                    stop.ThrowIfCancellationRequested();
+                    var changed = users.Take(size).ToList();
+                    await ForAllAsync(changed, u => u.Actor.Ask<TransactionApplied>(new ApplyTransaction(0, offset++, BenchData.Transaction(u.Id, (int)(offset % 3600))), Timeout)).ConfigureAwait(false);
+
+                    epoch++;
+                    var states = new UserCheckpointState[changed.Count];
+                    var barriers = await BenchData.TimeAsync(() => ForAllAsync(changed, async (u, i) =>
+                        states[i] = await u.Actor.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, 0, u.Id), Timeout).ConfigureAwait(false))).ConfigureAwait(false);
+                    snapshots = [.. states.Select(s => new UserSnapshot(s.UserId, s.State))];
+                    var write = await BenchData.TimeAsync(async () =>
+                        written = await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(epoch, offset, snapshots), Timeout).ConfigureAwait(false)).ConfigureAwait(false);
+
+                    // The first round warms up (JIT, connection pool, table pages) and is not counted.
+                    if (repetition > 0)
+                    {
+                        durations.Add((barriers + write, barriers, write));
+                    }
+                }
+
+                var baseline = await BenchData.CopyBaselineAsync(context, snapshots).ConfigureAwait(false);
+                var total = BenchData.Median(durations.Select(d => d.Total));
+                var key = $"users_{size}";
+                context.Figure(Name, key + ".duration_ms", total);
+                context.Figure(Name, key + ".barriers_ms", BenchData.Median(durations.Select(d => d.Barriers)));
+                context.Figure(Name, key + ".write_ms", BenchData.Median(durations.Select(d => d.Write)));
+                context.Figure(Name, key + ".bytes", written!.Bytes);
+                context.Figure(Name, key + ".chunks", written.Chunks);
+                if (baseline is { } copy)
+                {
+                    context.Figure(Name, key + ".baseline_copy_ms", copy);
+                    context.Figure(Name, key + ".ratio", total / copy);
+                }
+
+                context.Line(
+                    Name,
+                    ("users", size),
+                    ("duration_ms", total),
+                    ("barriers_ms", BenchData.Median(durations.Select(d => d.Barriers))),
+                    ("write_ms", BenchData.Median(durations.Select(d => d.Write))),
+                    ("bytes", written.Bytes),
+                    ("chunks", written.Chunks),
+                    ("users_per_s", size / (total / 1000)),
+                    ("baseline_copy_ms", baseline is null ? "n/a" : baseline.Value),
+                    ("ratio", baseline is null ? "n/a" : total / baseline.Value));
+            }
+        }
+        finally
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs <paramref name="ask"/> for every user with a bounded number in flight.</summary>
+    private static Task ForAllAsync<T>(List<(string Id, IActorRef Actor)> users, Func<(string Id, IActorRef Actor), Task<T>> ask) =>
+        ForAllAsync(users, (u, _) => ask(u));
+
+    private static async Task ForAllAsync<T>(List<(string Id, IActorRef Actor)> users, Func<(string Id, IActorRef Actor), int, Task<T>> ask)
+    {
+        const int window = 4096;
+        var inFlight = new List<Task>(window);
+        for (var i = 0; i < users.Count; i++)
+        {
+            inFlight.Add(ask(users[i], i));
+            if (inFlight.Count == window)
+            {
+                await Task.WhenAll(inFlight).ConfigureAwait(false);
+                inFlight.Clear();
+            }
+        }
+
+        await Task.WhenAll(inFlight).ConfigureAwait(false);
+    }
+}

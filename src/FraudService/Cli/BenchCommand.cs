@@ -1,0 +1,90 @@
+using System.CommandLine;
+using FraudActors.Actors.Checkpoints;
+using FraudActors.FraudService.Bench;
+using FraudActors.FraudService.Drill;
+
+namespace FraudActors.FraudService.Cli;
+
+/// <summary>
+/// <c>fraud bench</c>: measurements with a baseline from the same run. Each scenario prints one
+/// line of figures with its ratio to the baseline; <c>--json</c> writes them all. It asserts
+/// nothing: figures are for reading, and for comparing runs.
+/// </summary>
+public static class BenchCommand
+{
+    public const string Checkpoint = "checkpoint";
+    public const string Recovery = "recovery";
+    public const string All = "all";
+
+    public static Command Create()
+    {
+        var command = new Command("bench", "Measure checkpoint cost and recovery time on a real store, each against a same-run baseline.");
+        var scenario = new Option<string>("--scenario") { Description = "checkpoint, recovery or all", DefaultValueFactory = _ => All };
+        var users = new Option<int>("--users") { Description = "users' state in the journals for the recovery scenario", DefaultValueFactory = _ => 1_000_000 };
+        var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
+        var connection = new Option<string?>("--connection") { Description = "a PostgreSQL database to measure instead of a server of the bench's own" };
+        var json = new Option<FileInfo?>("--json") { Description = "also write the figures as JSON: {\"scenario\": {\"figure\": value}}" };
+        var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered), under a minute" };
+        scenario.AcceptOnlyFromAmong(Checkpoint, Recovery, All);
+        store.AcceptOnlyFromAmong(JournalStore.Postgres, JournalStore.Sqlite);
+        users.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1000 or > 10_000_000)
+            {
+                r.AddError("--users must be between 1000 and 10000000");
+            }
+        });
+        foreach (var option in new Option[] { scenario, users, store, connection, json, quick })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
+        {
+            var chosen = parse.GetValue(scenario)!;
+            var isQuick = parse.GetValue(quick);
+            var recoveryUsers = parse.GetResult(users) is { Implicit: false } ? parse.GetValue(users) : isQuick ? 100_000 : parse.GetValue(users);
+            var scenarios = new List<IBenchScenario>();
+            if (chosen is Checkpoint or All)
+            {
+                scenarios.Add(new CheckpointScenario(isQuick ? [1_000, 10_000] : [10_000, 100_000], repetitions: 3));
+            }
+
+            if (chosen is Recovery or All)
+            {
+                scenarios.Add(new RecoveryScenario(recoveryUsers));
+            }
+
+            var storeName = parse.GetValue(store)!;
+            var given = parse.GetValue(connection);
+            using var postgres = storeName == JournalStore.Postgres && string.IsNullOrWhiteSpace(given) ? LocalPostgres.Start() : null;
+            var database = storeName == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"fraud-bench-{Environment.ProcessId}.db") : null;
+            var context = new BenchContext(storeName, postgres?.ConnectionString ?? (database is null ? given! : $"Data Source={database}"), Console.Out);
+            context.Say($"store {storeName}{(postgres is null ? string.Empty : " (a PostgreSQL server of its own)")}; {Environment.ProcessorCount} cores");
+            try
+            {
+                foreach (var run in scenarios)
+                {
+                    await run.RunAsync(context, stop).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                if (database is not null)
+                {
+                    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                    File.Delete(database);
+                }
+            }
+
+            if (parse.GetValue(json) is { } file)
+            {
+                await context.WriteJsonAsync(file.FullName).ConfigureAwait(false);
+                context.Say($"figures written to {file.FullName}");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}
