@@ -47,6 +47,7 @@ public sealed class TransactionPipeline(
     ILoggingAdapter log)
 {
     private long _epoch;
+    private int _firstRecordLogged;
 
     /// <summary>Where a partition starts: its journal's last commit (recovering the journal if needed).</summary>
     public long? CommittedOffset(TopicPartition partition)
@@ -125,6 +126,13 @@ public sealed class TransactionPipeline(
         tracker.Sent(record.Partition, command.UserId, record.Offset);
         var applied = await users.Ask<TransactionApplied>(command, settings.AskTimeout).ConfigureAwait(false);
         metrics.RecordApplied(applied.Duplicate);
+        if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
+        {
+            // The recovery figure operators watch: how long from start until records flow again.
+            var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+            log.Info("First record processed: partition {0}, offset {1}, {2:0} ms after the process started", record.Partition, record.Offset, sinceStart.TotalMilliseconds);
+        }
+
         foreach (var alert in applied.Alerts)
         {
             await alerts.PublishAsync(alert, CancellationToken.None).ConfigureAwait(false);

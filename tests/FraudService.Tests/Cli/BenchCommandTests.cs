@@ -28,6 +28,7 @@ public sealed class BenchCommandTests
         var recovery = figures.RootElement.GetProperty("recovery");
         Assert.Equal(5000, recovery.GetProperty("users").GetDouble());
         Assert.True(recovery.GetProperty("first_record_ms").GetDouble() >= recovery.GetProperty("journal_recovery_ms").GetDouble());
+        Assert.True(recovery.GetProperty("process_first_record_ms").GetDouble() > 0);
         File.Delete(json);
     }
 
