@@ -3,10 +3,10 @@ using Akka.Actor;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
+using FraudActors.FraudService.Configuration;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
-using FraudActors.FraudService.Configuration;
 using FraudActors.Messages.Transactions;
 using Npgsql;
 
