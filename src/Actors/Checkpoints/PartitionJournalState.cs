@@ -34,37 +34,10 @@ public sealed class PartitionJournalState
         _pending.Add(chunk);
     }
 
-    public void Apply(CheckpointCommitted commit)
-    {
-        foreach (var chunk in _pending.Where(c => c.Epoch == commit.Epoch))
-        {
-            foreach (var user in chunk.Users)
-            {
-                _users[user.UserId] = user.State;
-            }
-        }
-
-        _pending.Clear();
-        Epoch = commit.Epoch;
-        NextOffset = commit.NextOffset;
-    }
+    public void Apply(CheckpointCommitted commit) => Commit(commit.Epoch, commit.NextOffset, replace: false);
 
     /// <summary>A compaction's chunks are the whole state: users not in them are gone.</summary>
-    public void Apply(CheckpointCompacted compacted)
-    {
-        _users.Clear();
-        foreach (var chunk in _pending.Where(c => c.Epoch == compacted.Epoch))
-        {
-            foreach (var user in chunk.Users)
-            {
-                _users[user.UserId] = user.State;
-            }
-        }
-
-        _pending.Clear();
-        Epoch = compacted.Epoch;
-        NextOffset = compacted.NextOffset;
-    }
+    public void Apply(CheckpointCompacted compacted) => Commit(compacted.Epoch, compacted.NextOffset, replace: true);
 
     /// <summary>A snapshot of the snapshot store, as builds before journal compaction wrote them.</summary>
     public void Apply(PartitionSnapshot snapshot)
@@ -78,6 +51,27 @@ public sealed class PartitionJournalState
 
         Epoch = snapshot.Epoch;
         NextOffset = snapshot.NextOffset;
+    }
+
+    /// <summary>The chunks of <paramref name="epoch"/> become the committed state (all of it when <paramref name="replace"/>).</summary>
+    private void Commit(long epoch, long nextOffset, bool replace)
+    {
+        if (replace)
+        {
+            _users.Clear();
+        }
+
+        foreach (var chunk in _pending.Where(c => c.Epoch == epoch))
+        {
+            foreach (var user in chunk.Users)
+            {
+                _users[user.UserId] = user.State;
+            }
+        }
+
+        _pending.Clear();
+        Epoch = epoch;
+        NextOffset = nextOffset;
     }
 
     /// <summary>Recovery is over: chunks still without a commit belong to a checkpoint that failed.</summary>

@@ -123,39 +123,8 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
         _broker.Dispose();
     }
 
-    private async Task<(TransactionIngest Ingest, PartitionJournals Journals)> StartAsync(CheckpointHistory history, CheckpointSettings checkpoints, PipelineMetrics? metrics = null)
-    {
-        var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
-        var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals);
-        var pipeline = new TransactionPipeline(
-            users,
-            journals,
-            new TransactionParser(),
-            new NoAlerts(),
-            new DeadLetterPublisher(_producer, "transactions.dlq"),
-            PipelineSettings.Default,
-            checkpoints,
-            history,
-            metrics ?? new PipelineMetrics(),
-            Sys.Log);
-        var ingest = new TransactionIngest(
-            pipeline,
-            journals,
-            KafkaSourceSettings.Create(
-                new ConsumerConfig
-                {
-                    BootstrapServers = _broker.BootstrapServers,
-                    GroupId = Group,
-                    AutoOffsetReset = AutoOffsetReset.Earliest,
-                    SessionTimeoutMs = 6000,
-                    AutoCommitIntervalMs = 100,
-                },
-                Transactions),
-            Sys.Materializer(),
-            Sys.Log);
-        ingest.Start();
-        return (ingest, journals);
-    }
+    private Task<(TransactionIngest Ingest, PartitionJournals Journals)> StartAsync(CheckpointHistory history, CheckpointSettings checkpoints, PipelineMetrics? metrics = null) =>
+        TestIngest.StartAsync(Sys, _broker.BootstrapServers, Transactions, Group, new NoAlerts(), _producer, checkpoints, history, metrics ?? new PipelineMetrics());
 
     /// <summary>Transactions of five users, a minute apart (no alerts), starting at the <paramref name="first"/>th.</summary>
     private Task ProduceAsync(int first, int count) =>

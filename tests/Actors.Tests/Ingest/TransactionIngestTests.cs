@@ -1,17 +1,11 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Akka.Cluster;
-using Akka.Cluster.Sharding;
-using Akka.Configuration;
-using Akka.Streams;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
 using FraudActors.Actors.Alerts;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
-using FraudActors.Actors.Rules;
-using FraudActors.Actors.Users;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 using FraudActors.Testing;
@@ -41,37 +35,8 @@ public sealed class TransactionIngestTests : TestKit, IDisposable
                 new Transaction("u1", 1m + i, "shop", new DateTimeOffset(2026, 3, 17, 9, 0, i, TimeSpan.Zero)))))));
 
         var sink = new FailingOnceSink();
-        var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
-        var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals);
-        var metrics = new PipelineMetrics();
-        var pipeline = new TransactionPipeline(
-            users,
-            journals,
-            new TransactionParser(),
-            sink,
-            new DeadLetterPublisher(_producer, "transactions.dlq"),
-            PipelineSettings.Default,
-            CheckpointSettings.Default,
-            new CheckpointHistory(10),
-            metrics,
-            Sys.Log);
-        var ingest = new TransactionIngest(
-            pipeline,
-            journals,
-            KafkaSourceSettings.Create(
-                new ConsumerConfig
-                {
-                    BootstrapServers = _broker.BootstrapServers,
-                    GroupId = "restart",
-                    AutoOffsetReset = AutoOffsetReset.Earliest,
-                    SessionTimeoutMs = 6000,
-                    AutoCommitIntervalMs = 100,
-                },
-                Transactions),
-            Sys.Materializer(),
-            Sys.Log);
-
-        ingest.Start();
+        var (ingest, _) = await TestIngest.StartAsync(
+            Sys, _broker.BootstrapServers, Transactions, "restart", sink, _producer, CheckpointSettings.Default, new CheckpointHistory(10), new PipelineMetrics());
         string[] expected = ["sliding-velocity:0:5", "sliding-velocity:0:6"];
         await AwaitConditionAsync(() => Task.FromResult(expected.All(id => sink.Published.Any(a => a.AlertId == id))), Timeout);
         await ingest.StopAsync();
