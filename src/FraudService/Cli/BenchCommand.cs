@@ -55,8 +55,8 @@ public static class BenchCommand
                 scenarios.Add(new RecoveryScenario(recoveryUsers));
             }
 
-            var storeName = parse.GetValue(store)!;
             var given = parse.GetValue(connection);
+            var storeName = LocalPostgres.ChooseStore(parse.GetValue(store)!, parse.GetResult(store) is { Implicit: false }, given, context => Console.WriteLine("bench: " + context));
             using var postgres = storeName == JournalStore.Postgres && string.IsNullOrWhiteSpace(given) ? LocalPostgres.Start() : null;
             var database = storeName == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"fraud-bench-{Environment.ProcessId}.db") : null;
             var context = new BenchContext(storeName, postgres?.ConnectionString ?? (database is null ? given! : $"Data Source={database}"), Console.Out);

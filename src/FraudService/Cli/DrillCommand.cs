@@ -53,7 +53,12 @@ public static class DrillCommand
         }
 
         command.SetAction((parse, _) => Guarded.RunAsync(stop => RunAsync(
-            parse.GetValue(transactions), parse.GetValue(kills), parse.GetValue(seed), parse.GetValue(store)!, parse.GetValue(connection), stop)));
+            parse.GetValue(transactions),
+            parse.GetValue(kills),
+            parse.GetValue(seed),
+            LocalPostgres.ChooseStore(parse.GetValue(store)!, parse.GetResult(store) is { Implicit: false }, parse.GetValue(connection), line => Console.WriteLine("drill: " + line)),
+            parse.GetValue(connection),
+            stop)));
         return command;
     }
 

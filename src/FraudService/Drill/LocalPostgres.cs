@@ -26,15 +26,27 @@ public sealed class LocalPostgres : IDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>Whether Debian's PostgreSQL server binaries are installed here.</summary>
+    public static bool IsInstalled => FindBin() is not null;
+
+    /// <summary>
+    /// The store a command runs on when the user did not choose: PostgreSQL where it is installed
+    /// (or a connection was given), else SQLite, said on <paramref name="say"/>.
+    /// </summary>
+    public static string ChooseStore(string store, bool chosen, string? connection, Action<string> say)
+    {
+        if (chosen || store != Actors.Checkpoints.JournalStore.Postgres || !string.IsNullOrWhiteSpace(connection) || IsInstalled)
+        {
+            return store;
+        }
+
+        say("PostgreSQL is not installed here ('apt-get install postgresql' to use it, or --connection); running on SQLite instead");
+        return Actors.Checkpoints.JournalStore.Sqlite;
+    }
+
     public static LocalPostgres Start()
     {
-        var bin = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql")
-                .Select(d => Path.Combine(d, "bin"))
-                .Where(d => File.Exists(Path.Combine(d, "pg_ctl")) && File.Exists(Path.Combine(d, "initdb")))
-                .OrderBy(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
-                .LastOrDefault()
-            : null;
+        var bin = FindBin();
         if (bin is null)
         {
             throw new InvalidOperationException(
@@ -117,6 +129,14 @@ public sealed class LocalPostgres : IDisposable
             throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', args)} failed ({process.ExitCode}): {error.Result.Trim()}");
         }
     }
+
+    private static string? FindBin() => Directory.Exists("/usr/lib/postgresql")
+        ? Directory.GetDirectories("/usr/lib/postgresql")
+            .Select(d => Path.Combine(d, "bin"))
+            .Where(d => File.Exists(Path.Combine(d, "pg_ctl")) && File.Exists(Path.Combine(d, "initdb")))
+            .OrderBy(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
+            .LastOrDefault()
+        : null;
 
     private static int FreePort()
     {
