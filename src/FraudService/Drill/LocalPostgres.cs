@@ -33,9 +33,12 @@ public sealed class LocalPostgres : IDisposable
     /// The store a command runs on when the user did not choose: PostgreSQL where it is installed
     /// (or a connection was given), else SQLite, said on <paramref name="say"/>.
     /// </summary>
-    public static string ChooseStore(string store, bool chosen, string? connection, Action<string> say)
+    public static string ChooseStore(string store, bool chosen, string? connection, Action<string> say) =>
+        ChooseStore(store, chosen, connection, say, IsInstalled);
+
+    public static string ChooseStore(string store, bool chosen, string? connection, Action<string> say, bool installed)
     {
-        if (chosen || store != Actors.Checkpoints.JournalStore.Postgres || !string.IsNullOrWhiteSpace(connection) || IsInstalled)
+        if (chosen || store != Actors.Checkpoints.JournalStore.Postgres || !string.IsNullOrWhiteSpace(connection) || installed)
         {
             return store;
         }
