@@ -1,0 +1,38 @@
+using FraudActors.Actors.State;
+using FraudActors.Actors.Time;
+
+namespace FraudActors.Actors.Rules;
+
+/// <summary>
+/// The lecture's VelocityAlert (rule <c>timer-velocity</c>, DESIGN.md section 3): the first
+/// transaction of a window registers one timer a window later and counts start; every
+/// transaction counts; more than the threshold alerts; the timer resets the count. Unlike
+/// <see cref="SlidingVelocityRule"/> its windows are fixed from their first transaction. Pure.
+/// </summary>
+public static class TimerVelocityRule
+{
+    public const string Name = "timer-velocity";
+
+    /// <summary>The count of the open window and when its timer fires (empty when no window is open).</summary>
+    public readonly record struct CountState(ValueState<long> Count, ValueState<long> ResetAtMs);
+
+    public static (CountState State, TimerSet Timers, RuleVerdict Verdict) Apply(
+        CountState state, TimerSet timers, long eventTimeMs, VelocitySettings settings)
+    {
+        if (!state.ResetAtMs.HasValue)
+        {
+            var resetAt = eventTimeMs + settings.WindowMs;
+            timers = timers.Register(ResetTimer(resetAt));
+            state = state with { ResetAtMs = state.ResetAtMs.Update(resetAt, eventTimeMs) };
+        }
+
+        var count = state.Count.Get(0) + 1;
+        state = state with { Count = state.Count.Update(count, eventTimeMs) };
+        return (state, timers, count > settings.Threshold ? new RuleVerdict(true, (int)count) : RuleVerdict.Quiet);
+    }
+
+    /// <summary>The window's timer fired: the count starts again with the next transaction.</summary>
+    public static CountState OnTimer(CountState state) => new(state.Count.Clear(), state.ResetAtMs.Clear());
+
+    public static UserTimer ResetTimer(long atMs) => new(atMs, TimeDomain.EventTime, Name);
+}
