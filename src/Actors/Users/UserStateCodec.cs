@@ -11,6 +11,16 @@ public static class UserStateCodec
 {
     public const byte Version1 = 1;
     public const byte Version2 = 2;
+    public const byte Version3 = 3;
+
+    /// <summary>
+    /// When the user next needs waking (its earliest timer or window end), read from the fixed
+    /// header of a version 3 state without decoding the rest: what a partition journal indexes
+    /// after recovery so timers fire for users that receive no more records. Null when none is
+    /// due or the state predates version 3.
+    /// </summary>
+    public static long? PeekNextTimer(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= 9 && bytes[0] == Version3 && BitConverter.ToInt64(bytes[1..9]) is var next && next != long.MaxValue ? next : null;
 
     public static byte[] Encode(UserState state)
     {
