@@ -1,0 +1,12 @@
+using FraudActors.Messages.Windows;
+
+namespace FraudActors.Actors.Windows;
+
+/// <summary>
+/// Where the pipeline hands window results, in stream order, before a checkpoint may commit past
+/// the record or watermark that produced them: the outbox table, published to the window topics once.
+/// </summary>
+public interface IWindowResultSink
+{
+    Task PublishAsync(WindowResult result, CancellationToken cancellationToken);
+}
