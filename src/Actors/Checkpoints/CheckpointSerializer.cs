@@ -7,7 +7,8 @@ namespace FraudActors.Actors.Checkpoints;
 /// <summary>
 /// The explicit, versioned binary form of everything a partition journal persists. The manifest
 /// names type and version (<c>chunk.v1</c>): a later format gets a new manifest and this class
-/// keeps reading the old ones, so state written today loads after tomorrow's change.
+/// keeps reading the old ones, so state written today loads after tomorrow's change. Version 2
+/// of the commit and compaction events added the partition watermark; version 1 reads as none.
 /// </summary>
 public sealed class CheckpointSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -16,6 +17,8 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
     public const string CommitV1 = "commit.v1";
     public const string SnapshotV1 = "snapshot.v1";
     public const string CompactedV1 = "compacted.v1";
+    public const string CommitV2 = "commit.v2";
+    public const string CompactedV2 = "compacted.v2";
 
     /// <summary>HOCON that binds the persisted types to this serializer.</summary>
     public static string Hocon => $$"""
@@ -35,9 +38,9 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
     public override string Manifest(object o) => o switch
     {
         CheckpointChunk => ChunkV1,
-        CheckpointCommitted => CommitV1,
+        CheckpointCommitted => CommitV2,
         PartitionSnapshot => SnapshotV1,
-        CheckpointCompacted => CompactedV1,
+        CheckpointCompacted => CompactedV2,
         _ => throw new ArgumentException($"{o.GetType()} is not persisted by {nameof(CheckpointSerializer)}", nameof(o)),
     };
 
@@ -58,12 +61,14 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
                     w.Write(commit.NextOffset);
                     w.Write(commit.Users);
                     w.Write(commit.Bytes);
+                    WriteOptional(w, commit.WatermarkMs);
                     break;
                 case CheckpointCompacted compacted:
                     w.Write(compacted.Epoch);
                     w.Write(compacted.NextOffset);
                     w.Write(compacted.Users);
                     w.Write(compacted.Chunks);
+                    WriteOptional(w, compacted.WatermarkMs);
                     break;
                 case PartitionSnapshot snapshot:
                     w.Write(snapshot.Epoch);
@@ -87,9 +92,23 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
             CommitV1 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64()),
             SnapshotV1 => new PartitionSnapshot(r.ReadInt64(), r.ReadInt64(), ReadUsers(r)),
             CompactedV1 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32()),
+            CommitV2 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), ReadOptional(r)),
+            CompactedV2 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadOptional(r)),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown checkpoint manifest '{manifest}': written by a newer FraudActors?"),
         };
     }
+
+    /// <summary>A presence byte, then the value only when there is one.</summary>
+    private static void WriteOptional(BinaryWriter w, long? value)
+    {
+        w.Write(value.HasValue);
+        if (value is { } v)
+        {
+            w.Write(v);
+        }
+    }
+
+    private static long? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadInt64() : null;
 
     private static void WriteUsers(BinaryWriter w, IReadOnlyList<UserSnapshot> users)
     {

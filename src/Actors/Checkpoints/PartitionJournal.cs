@@ -68,7 +68,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             }
 
             _state.DropUncommitted();
-            _log.Info("{0}: recovered epoch {1}, next offset {2}, {3} users", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users.Count);
+            _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users.Count);
         });
 
         Command<WriteCheckpoint>(Write);
@@ -81,10 +81,10 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         Command<RewindPartition>(_ =>
         {
             _handedOver.Clear();
-            Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count));
+            Sender.Tell(Checkpoint());
         });
-        Command<GetCommittedUsers>(_ => Sender.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers())));
-        Command<GetPartitionCheckpoint>(_ => Sender.Tell(new PartitionCheckpoint(_state.Epoch, _state.NextOffset, _state.Users.Count)));
+        Command<GetCommittedUsers>(_ => Sender.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers(), _state.WatermarkMs)));
+        Command<GetPartitionCheckpoint>(_ => Sender.Tell(Checkpoint()));
         Command<DeleteMessagesSuccess>(deleted =>
         {
             if (deleted.ToSequenceNr >= _deleteTo)
@@ -148,12 +148,19 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         return chunks;
     }
 
+    /// <summary>Where the partition stands: its last commit, and whom to wake for timers (handed-over states included, as <see cref="LoadUser"/> answers).</summary>
+    private PartitionCheckpoint Checkpoint() => new(_state.Epoch, _state.NextOffset, _state.Users.Count)
+    {
+        WatermarkMs = _state.WatermarkMs,
+        Timers = _state.TimersDue(_handedOver),
+    };
+
     private void Write(WriteCheckpoint write)
     {
         var replyTo = Sender;
         var chunks = Chunk(write.Epoch, write.Users, _settings.MaxChunkBytes);
         var bytes = write.Users.Sum(u => (long)u.State.Length);
-        var commit = new CheckpointCommitted(write.Epoch, write.NextOffset, write.Users.Count, bytes);
+        var commit = new CheckpointCommitted(write.Epoch, write.NextOffset, write.Users.Count, bytes, write.WatermarkMs);
         PersistAll(chunks, _state.Apply);
         Persist(commit, committed =>
         {
@@ -168,7 +175,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
                 }
             }
 
-            replyTo.Tell(new CheckpointWritten(committed.Epoch, committed.NextOffset, committed.Users, committed.Bytes, chunks.Count));
+            replyTo.Tell(new CheckpointWritten(committed.Epoch, committed.NextOffset, committed.Users, committed.Bytes, chunks.Count, committed.WatermarkMs));
             if (++_commitsSinceSnapshot >= _settings.SnapshotEvery)
             {
                 _commitsSinceSnapshot = 0;
@@ -188,7 +195,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         var users = _state.AllUsers();
         var chunks = Chunk(_state.Epoch, users, _settings.MaxChunkBytes);
         PersistAll(chunks, _ => { });
-        Persist(new CheckpointCompacted(_state.Epoch, _state.NextOffset ?? 0, users.Count, chunks.Count), compacted =>
+        Persist(new CheckpointCompacted(_state.Epoch, _state.NextOffset ?? 0, users.Count, chunks.Count, _state.WatermarkMs), compacted =>
         {
             _log.Debug("{0}: compacted at epoch {1}: {2} users in {3} chunks", PersistenceId, compacted.Epoch, compacted.Users, compacted.Chunks);
             _deleteTo = firstChunk - 1;

@@ -1,12 +1,13 @@
+using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Actors.Checkpoints;
 
 /// <summary>
 /// What a partition journal knows, rebuilt from its events: the committed state of each user
-/// and the offset it reflects. Chunks wait for their epoch's commit; a chunk of an epoch that
-/// never commits (a crash mid-checkpoint) is dropped as soon as another epoch's event appears,
-/// and is never part of <see cref="Users"/>.
+/// and the offset and watermark it reflects. Chunks wait for their epoch's commit; a chunk of an
+/// epoch that never commits (a crash mid-checkpoint) is dropped as soon as another epoch's event
+/// appears, and is never part of <see cref="Users"/>.
 /// </summary>
 public sealed class PartitionJournalState
 {
@@ -18,6 +19,9 @@ public sealed class PartitionJournalState
 
     /// <summary>The epoch of the last committed checkpoint; 0 before the first.</summary>
     public long Epoch { get; private set; }
+
+    /// <summary>The watermark of the last commit (epoch milliseconds); null before the first, or when it carried none.</summary>
+    public long? WatermarkMs { get; private set; }
 
     public IReadOnlyDictionary<string, byte[]> Users => _users;
 
@@ -34,10 +38,10 @@ public sealed class PartitionJournalState
         _pending.Add(chunk);
     }
 
-    public void Apply(CheckpointCommitted commit) => Commit(commit.Epoch, commit.NextOffset, replace: false);
+    public void Apply(CheckpointCommitted commit) => Commit(commit.Epoch, commit.NextOffset, commit.WatermarkMs, replace: false);
 
     /// <summary>A compaction's chunks are the whole state: users not in them are gone.</summary>
-    public void Apply(CheckpointCompacted compacted) => Commit(compacted.Epoch, compacted.NextOffset, replace: true);
+    public void Apply(CheckpointCompacted compacted) => Commit(compacted.Epoch, compacted.NextOffset, compacted.WatermarkMs, replace: true);
 
     /// <summary>A snapshot of the snapshot store, as builds before journal compaction wrote them.</summary>
     public void Apply(PartitionSnapshot snapshot)
@@ -51,10 +55,11 @@ public sealed class PartitionJournalState
 
         Epoch = snapshot.Epoch;
         NextOffset = snapshot.NextOffset;
+        WatermarkMs = null;
     }
 
     /// <summary>The chunks of <paramref name="epoch"/> become the committed state (all of it when <paramref name="replace"/>).</summary>
-    private void Commit(long epoch, long nextOffset, bool replace)
+    private void Commit(long epoch, long nextOffset, long? watermarkMs, bool replace)
     {
         if (replace)
         {
@@ -72,10 +77,40 @@ public sealed class PartitionJournalState
         _pending.Clear();
         Epoch = epoch;
         NextOffset = nextOffset;
+        WatermarkMs = watermarkMs;
     }
 
     /// <summary>Recovery is over: chunks still without a commit belong to a checkpoint that failed.</summary>
     public void DropUncommitted() => _pending.Clear();
+
+    /// <summary>
+    /// Every user with a next timer, by due time then user id (ordinal), where a state in
+    /// <paramref name="newer"/> (handed over since the last commit) stands for the committed one.
+    /// Reads only each state's fixed header (<see cref="UserStateCodec.PeekNextTimer"/>), so a
+    /// million users cost a scan, not a million decodes.
+    /// </summary>
+    public List<UserTimerDue> TimersDue(IReadOnlyDictionary<string, byte[]> newer)
+    {
+        var due = new List<UserTimerDue>();
+        foreach (var (userId, state) in _users)
+        {
+            if (!newer.ContainsKey(userId) && UserStateCodec.PeekNextTimer(state) is { } next)
+            {
+                due.Add(new UserTimerDue(userId, next));
+            }
+        }
+
+        foreach (var (userId, state) in newer)
+        {
+            if (UserStateCodec.PeekNextTimer(state) is { } next)
+            {
+                due.Add(new UserTimerDue(userId, next));
+            }
+        }
+
+        due.Sort(static (a, b) => a.DueMs != b.DueMs ? a.DueMs.CompareTo(b.DueMs) : string.CompareOrdinal(a.UserId, b.UserId));
+        return due;
+    }
 
     /// <summary>Every user's committed state, in a stable order.</summary>
     public List<UserSnapshot> AllUsers() =>

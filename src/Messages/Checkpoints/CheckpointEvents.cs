@@ -15,7 +15,11 @@ public sealed record CheckpointChunk(long Epoch, int Index, IReadOnlyList<UserSn
 /// before it, and <paramref name="NextOffset"/>, the partition's next offset to read (Kafka's
 /// convention: last applied + 1).
 /// </summary>
-public sealed record CheckpointCommitted(long Epoch, long NextOffset, int Users, long Bytes);
+/// <param name="WatermarkMs">
+/// The partition's event-time watermark as of the barrier (epoch milliseconds); null before its
+/// first record, and in events written before watermarks existed (<c>commit.v1</c>).
+/// </param>
+public sealed record CheckpointCommitted(long Epoch, long NextOffset, int Users, long Bytes, long? WatermarkMs = null);
 
 /// <summary>
 /// Journal event that closes a compaction (a full snapshot written as ordinary chunks): the
@@ -23,7 +27,8 @@ public sealed record CheckpointCommitted(long Epoch, long NextOffset, int Users,
 /// that committed epoch, so recovery can start at them and the events before them are deleted.
 /// Chunks of a compaction cut short by a crash have no such event and are ignored.
 /// </summary>
-public sealed record CheckpointCompacted(long Epoch, long NextOffset, int Users, int Chunks);
+/// <param name="WatermarkMs">The watermark committed with <paramref name="Epoch"/>, which recovery restores from here once the commit is deleted.</param>
+public sealed record CheckpointCompacted(long Epoch, long NextOffset, int Users, int Chunks, long? WatermarkMs = null);
 
 /// <summary>Snapshot of a partition journal: every user's last committed state and the offset they reflect.</summary>
 public sealed record PartitionSnapshot(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users);

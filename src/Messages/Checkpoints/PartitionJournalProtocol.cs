@@ -1,10 +1,11 @@
 namespace FraudActors.Messages.Checkpoints;
 
 /// <summary>Persist checkpoint <paramref name="Epoch"/> of a partition: the changed users' states and the offset they reflect.</summary>
-public sealed record WriteCheckpoint(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users);
+/// <param name="WatermarkMs">The partition's event-time watermark at the barrier (epoch milliseconds); null before its first record.</param>
+public sealed record WriteCheckpoint(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users, long? WatermarkMs = null);
 
 /// <summary>Reply to <see cref="WriteCheckpoint"/>, sent once its commit event is durable.</summary>
-public sealed record CheckpointWritten(long Epoch, long NextOffset, int Users, long Bytes, int Chunks);
+public sealed record CheckpointWritten(long Epoch, long NextOffset, int Users, long Bytes, int Chunks, long? WatermarkMs = null);
 
 /// <summary>Ask a partition journal for one user's last committed state.</summary>
 public sealed record LoadUser(string UserId);
@@ -19,7 +20,17 @@ public sealed record GetPartitionCheckpoint
 }
 
 /// <summary>Reply to <see cref="GetPartitionCheckpoint"/>; <paramref name="NextOffset"/> is null before the first commit.</summary>
-public sealed record PartitionCheckpoint(long Epoch, long? NextOffset, int Users);
+public sealed record PartitionCheckpoint(long Epoch, long? NextOffset, int Users)
+{
+    /// <summary>The watermark of the last commit (epoch milliseconds); null before the first commit or record.</summary>
+    public long? WatermarkMs { get; init; }
+
+    /// <summary>
+    /// Every user whose state (as <see cref="LoadUser"/> returns it: committed, or handed over
+    /// since) has a next timer, by due time then user id (ordinal): whom to wake after recovery.
+    /// </summary>
+    public IReadOnlyList<UserTimerDue> Timers { get; init; } = [];
+}
 
 /// <summary>Ask a partition journal for every user's last committed state (drills and tools; not the record path).</summary>
 public sealed record GetCommittedUsers
@@ -28,4 +39,4 @@ public sealed record GetCommittedUsers
 }
 
 /// <summary>Reply to <see cref="GetCommittedUsers"/>.</summary>
-public sealed record CommittedUsers(long Epoch, long? NextOffset, IReadOnlyList<UserSnapshot> Users);
+public sealed record CommittedUsers(long Epoch, long? NextOffset, IReadOnlyList<UserSnapshot> Users, long? WatermarkMs = null);

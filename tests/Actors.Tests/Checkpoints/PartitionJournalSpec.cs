@@ -1,8 +1,10 @@
+using System.Buffers.Binary;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.TestKit.Xunit2;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Testing;
 
@@ -131,6 +133,97 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
         Assert.Equal(200, (await Start(snapshotEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Users);
     }
 
+    [Fact]
+    public async Task The_watermark_of_the_last_commit_survives_a_restart()
+    {
+        var journal = Start(snapshotEvery: 100);
+        Assert.Null((await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).WatermarkMs);
+        Assert.Null((await WriteStatesAsync(journal, 1, 10, null, new UserSnapshot("u1", [1]))).WatermarkMs);
+        Assert.Equal(1_000, (await WriteStatesAsync(journal, 2, 20, 1_000, new UserSnapshot("u1", [2]))).WatermarkMs);
+        Assert.Equal(2_500, (await WriteStatesAsync(journal, 3, 30, 2_500)).WatermarkMs);
+        Assert.Equal(2_500, (await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).WatermarkMs);
+        await StopAsync(journal);
+
+        var recovered = Start(snapshotEvery: 100);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal((3L, (long?)30L, (long?)2_500L), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.WatermarkMs));
+        Assert.Equal(2_500, (await recovered.Ask<CommittedUsers>(GetCommittedUsers.Instance, Timeout)).WatermarkMs);
+    }
+
+    [Fact]
+    public async Task Compaction_carries_the_watermark_of_the_epoch_it_compacts()
+    {
+        var journal = Start(snapshotEvery: 2);
+        await WriteStatesAsync(journal, 1, 100, 1_000, new UserSnapshot("u1", [1]));
+        await WriteStatesAsync(journal, 2, 200, 2_000, new UserSnapshot("u2", [2]));
+
+        // The compaction after epoch 2 is all that is left once the commits before it are
+        // deleted, so recovery can only take the watermark from the compaction event.
+        var events = await Eventually.ValueAsync(
+            async () => await ReplayAsync(PartitionJournal.PersistenceIdFor(Topic, 0)),
+            replayed => replayed.Count > 0 && replayed.All(e => e is CheckpointChunk or CheckpointCompacted),
+            Timeout);
+        Assert.Equal(new CheckpointCompacted(2, 200, 2, 1, 2_000), events[^1]);
+        await StopAsync(journal);
+
+        var recovered = Start(snapshotEvery: 2);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal((2L, (long?)200L, 2, (long?)2_000L), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users, checkpoint.WatermarkMs));
+    }
+
+    [Fact]
+    public async Task The_timers_index_lists_users_with_a_next_timer_by_due_time_and_survives_a_restart()
+    {
+        var journal = Start(snapshotEvery: 100, maxChunkBytes: 32);
+        await WriteStatesAsync(
+            journal,
+            1,
+            10,
+            5_000,
+            new UserSnapshot("a", TimerState(500)),
+            new UserSnapshot("idle", TimerState(long.MaxValue)),
+            new UserSnapshot("c", TimerState(300)),
+            new UserSnapshot("older", [UserStateCodec.Version2, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+            new UserSnapshot("b", TimerState(500)));
+        UserTimerDue[] committed = [new("c", 300), new("a", 500), new("b", 500)];
+        Assert.Equal(committed, (await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Timers);
+
+        // A handed-over state is what the user loads, so it is what the index shows, until a rewind forgets it.
+        await journal.Ask<UserHandedOver>(new HandOverUser("idle", TimerState(100)), Timeout);
+        await journal.Ask<UserHandedOver>(new HandOverUser("a", TimerState(long.MaxValue)), Timeout);
+        Assert.Equal(
+            [new UserTimerDue("idle", 100), new("c", 300), new("b", 500)],
+            (await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Timers);
+        Assert.Equal(committed, (await journal.Ask<PartitionCheckpoint>(RewindPartition.Instance, Timeout)).Timers);
+
+        // A later checkpoint moves one timer and clears another.
+        await WriteStatesAsync(journal, 2, 20, 6_000, new UserSnapshot("b", TimerState(200)), new UserSnapshot("c", TimerState(long.MaxValue)));
+        UserTimerDue[] after = [new("b", 200), new("a", 500)];
+        Assert.Equal(after, (await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Timers);
+        await StopAsync(journal);
+
+        var recovered = Start(snapshotEvery: 100);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal(after, checkpoint.Timers);
+        Assert.Equal((5, (long?)6_000L), (checkpoint.Users, checkpoint.WatermarkMs));
+    }
+
+    [Fact]
+    public async Task The_timers_index_survives_compaction()
+    {
+        var journal = Start(snapshotEvery: 2);
+        await WriteStatesAsync(journal, 1, 10, 1_000, new UserSnapshot("a", TimerState(700)), new UserSnapshot("b", TimerState(long.MaxValue)));
+        await WriteStatesAsync(journal, 2, 20, 2_000, new UserSnapshot("c", TimerState(600)));
+        await Eventually.ValueAsync(
+            async () => await ReplayAsync(PartitionJournal.PersistenceIdFor(Topic, 0)),
+            replayed => replayed.Count > 0 && replayed.All(e => e is CheckpointChunk or CheckpointCompacted),
+            Timeout);
+        await StopAsync(journal);
+
+        var checkpoint = await Start(snapshotEvery: 2).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal([new UserTimerDue("c", 600), new("a", 700)], checkpoint.Timers);
+    }
+
     protected IActorRef Start(int snapshotEvery, int maxChunkBytes = 256 * 1024) =>
         Sys.ActorOf(PartitionJournal.PropsFor(Topic, 0, new PartitionJournalSettings(maxChunkBytes, snapshotEvery)));
 
@@ -140,6 +233,23 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
             new WriteCheckpoint(epoch, nextOffset, [.. users.Select(u => new UserSnapshot(u.User, [u.State]))]), Timeout);
         Assert.Equal((epoch, nextOffset, users.Length), (written.Epoch, written.NextOffset, written.Users));
         return written;
+    }
+
+    protected static async Task<CheckpointWritten> WriteStatesAsync(IActorRef journal, long epoch, long nextOffset, long? watermarkMs, params UserSnapshot[] users)
+    {
+        var written = await journal.Ask<CheckpointWritten>(new WriteCheckpoint(epoch, nextOffset, users, watermarkMs), Timeout);
+        Assert.Equal((epoch, nextOffset, users.Length), (written.Epoch, written.NextOffset, written.Users));
+        return written;
+    }
+
+    /// <summary>State bytes as the version 3 header lays them out: the version, the next due time (int64 little-endian), then the rest.</summary>
+    protected static byte[] TimerState(long dueMs)
+    {
+        var state = new byte[12];
+        state[0] = UserStateCodec.Version3;
+        BinaryPrimitives.WriteInt64LittleEndian(state.AsSpan(1), dueMs);
+        state[9] = 0xAB;
+        return state;
     }
 
     protected static Task<UserLoaded> LoadAsync(IActorRef journal, string user) => journal.Ask<UserLoaded>(new LoadUser(user), Timeout);

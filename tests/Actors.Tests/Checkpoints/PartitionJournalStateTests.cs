@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Actors.Tests.Checkpoints;
@@ -120,6 +122,68 @@ public sealed class PartitionJournalStateTests
         // A user larger than the bound still gets a chunk of its own.
         var big = PartitionJournal.Chunk(1, [new UserSnapshot("big", new byte[1000])], maxChunkBytes: 300);
         Assert.Single(Assert.Single(big).Users);
+    }
+
+    [Fact]
+    public void The_watermark_is_the_last_commits_and_a_compaction_restores_it()
+    {
+        var state = new PartitionJournalState();
+        Assert.Null(state.WatermarkMs);
+        state.Apply(new CheckpointCommitted(1, 10, 0, 0, 1_000));
+        state.Apply(Chunk(2, 0, ("u1", 1)));
+        Assert.Equal(1_000, state.WatermarkMs);
+        state.Apply(new CheckpointCommitted(2, 20, 1, 1, 2_000));
+        Assert.Equal(2_000, state.WatermarkMs);
+
+        // A checkpoint that never committed leaves the watermark where the last commit put it.
+        state.Apply(Chunk(3, 0, ("u1", 3)));
+        state.DropUncommitted();
+        Assert.Equal(2_000, state.WatermarkMs);
+
+        var restored = new PartitionJournalState();
+        PartitionJournal.Chunk(state.Epoch, state.AllUsers(), maxChunkBytes: 16).ForEach(restored.Apply);
+        restored.Apply(new CheckpointCompacted(2, 20, 1, 1, 2_000));
+        Assert.Equal((2L, (long?)20L, (long?)2_000L), (restored.Epoch, restored.NextOffset, restored.WatermarkMs));
+    }
+
+    [Fact]
+    public void Timers_due_are_peeked_from_committed_states_with_newer_states_standing_in_and_sorted_by_due_time_then_user()
+    {
+        var state = new PartitionJournalState();
+        state.Apply(new CheckpointChunk(1, 0, [
+            new UserSnapshot("b", TimerState(50)),
+            new UserSnapshot("a", TimerState(50)),
+            new UserSnapshot("none", TimerState(long.MaxValue)),
+            new UserSnapshot("v2", [UserStateCodec.Version2, 9, 9, 9, 9, 9, 9, 9, 9]),
+            new UserSnapshot("short", [UserStateCodec.Version3, 1]),
+            new UserSnapshot("late", TimerState(900)),
+            new UserSnapshot("B", TimerState(50)),
+        ]));
+        state.Apply(new CheckpointCommitted(1, 10, 7, 0));
+
+        var none = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        Assert.Equal(
+            [new UserTimerDue("B", 50), new UserTimerDue("a", 50), new UserTimerDue("b", 50), new UserTimerDue("late", 900)],
+            state.TimersDue(none));
+
+        var handedOver = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            ["late"] = TimerState(long.MaxValue),
+            ["none"] = TimerState(10),
+            ["new"] = TimerState(60),
+        };
+        Assert.Equal(
+            [new UserTimerDue("none", 10), new UserTimerDue("B", 50), new UserTimerDue("a", 50), new UserTimerDue("b", 50), new UserTimerDue("new", 60)],
+            state.TimersDue(handedOver));
+    }
+
+    /// <summary>Version 3 header: the version byte, then the next due time as int64 little-endian, then the rest.</summary>
+    private static byte[] TimerState(long dueMs)
+    {
+        var state = new byte[16];
+        state[0] = UserStateCodec.Version3;
+        BinaryPrimitives.WriteInt64LittleEndian(state.AsSpan(1), dueMs);
+        return state;
     }
 
     private static CheckpointChunk Chunk(long epoch, int index, params (string User, byte State)[] users) =>

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
@@ -48,22 +49,47 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
     public void Journal_events_use_the_checkpoint_serializer_and_round_trip()
     {
         var serialization = Sys.Serialization;
-        object[] events =
+        (object Event, string Manifest)[] events =
         [
-            new CheckpointChunk(3, 1, [new UserSnapshot("u1", [1, 2, 3]), new UserSnapshot("u2", [])]),
-            new CheckpointCommitted(3, 1234, 2, 3),
-            new PartitionSnapshot(3, 1234, [new UserSnapshot("u1", [1, 2, 3])]),
-            new CheckpointCompacted(3, 1234, 5, 2),
+            (new CheckpointChunk(3, 1, [new UserSnapshot("u1", [1, 2, 3]), new UserSnapshot("u2", [])]), "chunk.v1"),
+            (new CheckpointCommitted(3, 1234, 2, 3), "commit.v2"),
+            (new CheckpointCommitted(3, 1234, 2, 3, 1_700_000_000_123), "commit.v2"),
+            (new CheckpointCommitted(3, 1234, 2, 3, -5), "commit.v2"),
+            (new PartitionSnapshot(3, 1234, [new UserSnapshot("u1", [1, 2, 3])]), "snapshot.v1"),
+            (new CheckpointCompacted(3, 1234, 5, 2), "compacted.v2"),
+            (new CheckpointCompacted(3, 1234, 5, 2, 1_700_000_000_123), "compacted.v2"),
         ];
-        foreach (var e in events)
+        foreach (var (e, expectedManifest) in events)
         {
             var serializer = serialization.FindSerializerFor(e);
             Assert.IsType<CheckpointSerializer>(serializer);
             var manifest = ((CheckpointSerializer)serializer).Manifest(e);
-            Assert.EndsWith(".v1", manifest, StringComparison.Ordinal);
+            Assert.Equal(expectedManifest, manifest);
             var back = serialization.Deserialize(serializer.ToBinary(e), serializer.Identifier, manifest);
             Assert.Equivalent(e, back, strict: true);
         }
+    }
+
+    [Fact]
+    public void Version_1_commit_and_compaction_bytes_written_before_watermarks_still_load_without_one()
+    {
+        // commit.v1: epoch 3, next offset 1234, 2 users, 3 bytes (int64, int64, int32, int64, little-endian).
+        byte[] commit = [.. Le(3L), .. Le(1234L), .. Le(2), .. Le(3L)];
+        // compacted.v1: epoch 3, next offset 1234, 5 users, 2 chunks (int64, int64, int32, int32).
+        byte[] compacted = [.. Le(3L), .. Le(1234L), .. Le(5), .. Le(2)];
+
+        var serializer = new CheckpointSerializer((ExtendedActorSystem)Sys);
+        Assert.Equal(new CheckpointCommitted(3, 1234, 2, 3, WatermarkMs: null), serializer.FromBinary(commit, CheckpointSerializer.CommitV1));
+        Assert.Equal(new CheckpointCompacted(3, 1234, 5, 2, WatermarkMs: null), serializer.FromBinary(compacted, CheckpointSerializer.CompactedV1));
+    }
+
+    [Fact]
+    public void Version_2_commit_bytes_have_a_presence_byte_before_the_watermark()
+    {
+        var serializer = new CheckpointSerializer((ExtendedActorSystem)Sys);
+        byte[] v1Part = [.. Le(3L), .. Le(1234L), .. Le(2), .. Le(3L)];
+        Assert.Equal([.. v1Part, 0], serializer.ToBinary(new CheckpointCommitted(3, 1234, 2, 3)));
+        Assert.Equal([.. v1Part, 1, .. Le(99L)], serializer.ToBinary(new CheckpointCommitted(3, 1234, 2, 3, 99)));
     }
 
     [Fact]
@@ -71,5 +97,19 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
     {
         var serializer = new CheckpointSerializer((ExtendedActorSystem)Sys);
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([], "chunk.v9"));
+    }
+
+    private static byte[] Le(long value)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
+        return bytes;
+    }
+
+    private static byte[] Le(int value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, value);
+        return bytes;
     }
 }
