@@ -1,0 +1,21 @@
+using FraudActors.Actors.Outbox;
+using FraudActors.Messages.Windows;
+
+namespace FraudActors.Actors.Windows.Output;
+
+/// <summary>
+/// The <c>window_results</c> table: every window result once, by its deterministic id (a replay
+/// inserts nothing), with the topic it goes to and a flag saying whether it reached it. It is the
+/// outbox <see cref="WindowOutbox"/> publishes; its rows' key is the user id.
+/// </summary>
+public interface IWindowResultStore : IOutboxStore
+{
+    /// <summary>Inserts the result, bound for <paramref name="topic"/>, unless its id is already there; true when it was new.</summary>
+    Task<bool> AddAsync(WindowResult result, string topic, CancellationToken cancellationToken);
+
+    /// <summary>How many results the table holds, and how many of them are published.</summary>
+    Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every result id in the table, published or not, in insertion order.</summary>
+    Task<IReadOnlyList<string>> ResultIdsAsync(CancellationToken cancellationToken);
+}

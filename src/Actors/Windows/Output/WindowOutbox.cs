@@ -1,0 +1,65 @@
+using Akka.Event;
+using Confluent.Kafka;
+using FraudActors.Actors.Outbox;
+using FraudActors.Messages.Windows;
+
+namespace FraudActors.Actors.Windows.Output;
+
+/// <summary>
+/// Publishes window results once, like alerts (DESIGN.md sections 2 and 4): the pipeline's result
+/// goes into the <c>window_results</c> table (a replay inserts nothing) and an
+/// <see cref="OutboxPublisher"/> puts each row on its topic — sessions on the sessions topic, every
+/// other kind on the counts topic — keyed by user, reconciling with both topics' tails on start.
+/// </summary>
+public sealed class WindowOutbox : IWindowResultSink, IAsyncDisposable
+{
+    /// <summary>The header that carries the result id, so a consumer can deduplicate without parsing the value.</summary>
+    public const string ResultIdHeader = "result_id";
+
+    private readonly IWindowResultStore _store;
+    private readonly string _countsTopic;
+    private readonly string _sessionsTopic;
+    private readonly OutboxPublisher _publisher;
+
+    public WindowOutbox(
+        IWindowResultStore store,
+        IProducer<byte[]?, byte[]> producer,
+        string bootstrap,
+        string countsTopic,
+        string sessionsTopic,
+        ILoggingAdapter log,
+        Action<WindowResult>? published = null)
+    {
+        _store = store;
+        _countsTopic = countsTopic;
+        _sessionsTopic = sessionsTopic;
+        _publisher = new OutboxPublisher(
+            "Window outbox",
+            store,
+            producer,
+            bootstrap,
+            [countsTopic, sessionsTopic],
+            ResultIdHeader,
+            log,
+            published is null ? null : row => published(WindowResultJson.Deserialize(row.Payload)));
+    }
+
+    /// <summary>How many results this outbox put on Kafka (not counting those found there on start).</summary>
+    public long Published => _publisher.Published;
+
+    /// <summary>The topic a result goes to.</summary>
+    public string TopicFor(WindowResult result) => result.IsSession ? _sessionsTopic : _countsTopic;
+
+    /// <summary>Creates the table; the background loop then reconciles with the topics and publishes.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => _publisher.StartAsync(cancellationToken);
+
+    /// <summary>The pipeline's side: the result goes into the table (a replay inserts nothing).</summary>
+    public async Task PublishAsync(WindowResult result, CancellationToken cancellationToken)
+    {
+        await _store.AddAsync(result, TopicFor(result), cancellationToken).ConfigureAwait(false);
+        _publisher.Wake();
+    }
+
+    /// <summary>Publishes what is left in the table (once reconciled), then stops.</summary>
+    public ValueTask DisposeAsync() => _publisher.DisposeAsync();
+}
