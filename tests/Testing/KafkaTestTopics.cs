@@ -30,6 +30,25 @@ public static class KafkaTestTopics
         return positions;
     }
 
+    /// <summary>Produces each record to the partition it names, in order (tests that need one partition's exact stream).</summary>
+    public static async Task ProduceToAsync(string bootstrap, string topic, IEnumerable<(int Partition, string Key, string Value)> records)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bootstrap,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+        }).Build();
+        foreach (var (partition, key, value) in records)
+        {
+            await producer.ProduceAsync(new TopicPartition(topic, new Partition(partition)), new Message<byte[]?, byte[]>
+            {
+                Key = Encoding.UTF8.GetBytes(key),
+                Value = Encoding.UTF8.GetBytes(value),
+            });
+        }
+    }
+
     public static List<ConsumeResult<byte[]?, byte[]>> ReadAll(string bootstrap, string topic, TimeSpan timeout) =>
         TopicReader.ReadAll(bootstrap, topic, timeout);
 

@@ -21,7 +21,7 @@ public static class OneNodeCluster
         """).WithFallback(JournalStore.Config(JournalStore.Memory, string.Empty)).WithFallback(ClusterSharding.DefaultConfig());
 
     /// <summary>Joins the system to itself and starts the user region with the default rules.</summary>
-    public static async Task<IActorRef> StartUsersAsync(ActorSystem system, string typeName = "user", TimeSpan? passivateIdleAfter = null, IPartitionJournals? journals = null)
+    public static async Task<IActorRef> StartUsersAsync(ActorSystem system, string typeName = "user", TimeSpan? passivateIdleAfter = null, IPartitionJournals? journals = null, UserSettings? users = null)
     {
         var cluster = Cluster.Get(system);
         await cluster.JoinAsync(cluster.SelfAddress);
@@ -35,7 +35,7 @@ public static class OneNodeCluster
 
         return await sharding.StartAsync(
             typeName,
-            id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System, journals),
+            id => UserActor.PropsFor(id, users ?? RuleSettings.Default, TimeProvider.System, journals),
             settings,
             new UserMessageRouter(),
             sharding.DefaultShardAllocationStrategy(settings),

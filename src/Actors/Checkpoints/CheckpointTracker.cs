@@ -22,8 +22,21 @@ public sealed record CutOutcome(IReadOnlyList<UserSnapshot> States, string? Brok
 /// </summary>
 public sealed class CheckpointTracker
 {
+    /// <summary>The expected offset of a user woken only by its clock (a timer or window): it may have applied any record before.</summary>
+    public const long AnyOffset = long.MinValue;
+
     private readonly Dictionary<int, Dictionary<string, long>> _dirty = [];
     private readonly Dictionary<int, long> _lastSent = [];
+    private readonly HashSet<int> _moved = [];
+
+    /// <summary>The partition resumes at <paramref name="nextOffset"/> (its last commit): where a cut stands before any record.</summary>
+    public void Started(int partition, long? nextOffset)
+    {
+        if (nextOffset is { } next)
+        {
+            _lastSent.TryAdd(partition, next - 1);
+        }
+    }
 
     /// <summary>A record of <paramref name="partition"/> at <paramref name="offset"/> was sent to <paramref name="userId"/>.</summary>
     public void Sent(int partition, string userId, long offset)
@@ -35,19 +48,47 @@ public sealed class CheckpointTracker
 
         users[userId] = offset;
         _lastSent[partition] = offset;
+        _moved.Add(partition);
+    }
+
+    /// <summary>
+    /// <paramref name="userId"/> of <paramref name="partition"/> was woken by its clock: its state
+    /// changed without a record, so the next barrier must collect it. False when the partition
+    /// has no position to cut at yet (nothing committed and nothing read): the change then waits
+    /// for the partition's first record, and a restart would fire the same timers again.
+    /// </summary>
+    public bool Touched(int partition, string userId)
+    {
+        if (!_lastSent.ContainsKey(partition))
+        {
+            return false;
+        }
+
+        if (!_dirty.TryGetValue(partition, out var users))
+        {
+            _dirty[partition] = users = new Dictionary<string, long>(StringComparer.Ordinal);
+        }
+
+        users.TryAdd(userId, AnyOffset);
+        _moved.Add(partition);
+        return true;
     }
 
     /// <summary>A record that went to no user (a dead letter) still moves the partition's cut.</summary>
-    public void Skipped(int partition, long offset) => _lastSent[partition] = offset;
+    public void Skipped(int partition, long offset)
+    {
+        _lastSent[partition] = offset;
+        _moved.Add(partition);
+    }
 
     /// <summary>The partitions that moved since their last cut.</summary>
-    public IEnumerable<int> Partitions => _lastSent.Keys;
+    public IEnumerable<int> Partitions => _moved;
 
     /// <summary>Cuts partition <paramref name="partition"/> for epoch <paramref name="epoch"/> and starts its next interval.</summary>
     public BarrierCut Cut(long epoch, int partition)
     {
         var expected = _dirty.Remove(partition, out var users) ? users : new Dictionary<string, long>();
-        var next = _lastSent.Remove(partition, out var last) ? last + 1 : throw new InvalidOperationException($"partition {partition} has nothing to cut");
+        var next = _moved.Remove(partition) && _lastSent.TryGetValue(partition, out var last) ? last + 1 : throw new InvalidOperationException($"partition {partition} has nothing to cut");
         return new BarrierCut(epoch, partition, next, expected);
     }
 
@@ -56,6 +97,7 @@ public sealed class CheckpointTracker
     {
         _dirty.Remove(partition);
         _lastSent.Remove(partition);
+        _moved.Remove(partition);
     }
 
     /// <summary>Checks the users' replies against the cut.</summary>
@@ -80,7 +122,7 @@ public sealed class CheckpointTracker
                 return new CutOutcome([], $"user {user} did not answer the barrier");
             }
 
-            if (reply.LastAppliedOffset != sent)
+            if (sent != AnyOffset && reply.LastAppliedOffset != sent)
             {
                 return new CutOutcome([], $"user {user} applied offset {reply.LastAppliedOffset}, but {sent} was sent: a record was lost in transit");
             }

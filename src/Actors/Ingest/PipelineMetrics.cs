@@ -8,6 +8,8 @@ public sealed class PipelineMetrics
     private long _duplicates;
     private long _deadLettered;
     private long _alerts;
+    private long _late;
+    private long _windowResults;
 
     public long RecordsIn => Interlocked.Read(ref _recordsIn);
 
@@ -19,6 +21,11 @@ public sealed class PipelineMetrics
 
     public long Alerts => Interlocked.Read(ref _alerts);
 
+    /// <summary>Records behind the watermark by more than the allowed lateness (the late side output).</summary>
+    public long Late => Interlocked.Read(ref _late);
+
+    public long WindowResults => Interlocked.Read(ref _windowResults);
+
     internal void RecordIn() => Interlocked.Increment(ref _recordsIn);
 
     internal void RecordApplied(bool duplicate) => Interlocked.Increment(ref duplicate ? ref _duplicates : ref _applied);
@@ -27,6 +34,10 @@ public sealed class PipelineMetrics
 
     internal void RecordAlert() => Interlocked.Increment(ref _alerts);
 
+    internal void RecordLate() => Interlocked.Increment(ref _late);
+
+    internal void RecordWindowResult() => Interlocked.Increment(ref _windowResults);
+
     public override string ToString() =>
-        $"records={RecordsIn} applied={Applied} duplicates={Duplicates} dead-lettered={DeadLettered} alerts={Alerts}";
+        $"records={RecordsIn} applied={Applied} duplicates={Duplicates} dead-lettered={DeadLettered} alerts={Alerts} late={Late} window-results={WindowResults}";
 }

@@ -7,10 +7,13 @@ using Confluent.Kafka;
 using FraudActors.Actors.Alerts;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Time;
+using FraudActors.Actors.Windows;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Transactions;
+using FraudActors.Messages.Windows;
 
 namespace FraudActors.Actors.Ingest;
 
@@ -23,6 +26,16 @@ public sealed record PipelineSettings(int Parallelism, TimeSpan AskTimeout)
 
 /// <summary>A running pipeline: its Kafka source, a way to ask for a checkpoint now, and its completion.</summary>
 public sealed record PipelineRun(IKafkaSourceControl Control, Func<Task> CheckpointNow, Task Completion);
+
+/// <summary>
+/// The pipeline's time: the characteristic and watermarks, where window results go (the outbox;
+/// required when users run windows) and the late side output's topic (null: late records are
+/// only counted).
+/// </summary>
+public sealed record PipelineTime(TimeSettings Settings, IWindowResultSink? Windows = null, DeadLetterPublisher? Late = null)
+{
+    public static PipelineTime Default { get; } = new(TimeSettings.Default);
+}
 
 /// <summary>Thrown when a checkpoint cannot commit; the stream restarts from the last commit.</summary>
 public sealed class CheckpointFailedException(string message, Exception? cause = null) : Exception(message, cause);
@@ -44,20 +57,30 @@ public sealed class TransactionPipeline(
     CheckpointSettings checkpoints,
     CheckpointHistory history,
     PipelineMetrics metrics,
-    ILoggingAdapter log)
+    ILoggingAdapter log,
+    PipelineTime? time = null)
 {
+    private readonly PipelineTime _time = time ?? PipelineTime.Default;
     private long _epoch;
     private int _firstRecordLogged;
 
     /// <summary>Where a partition starts: its journal's last commit (recovering the journal if needed).</summary>
-    public long? CommittedOffset(TopicPartition partition)
+    public long? CommittedOffset(TopicPartition partition) => Recover(partition).NextOffset;
+
+    private PartitionCheckpoint Recover(TopicPartition partition)
     {
         var checkpoint = journals.For(partition.Partition.Value)
             .Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, checkpoints.Timeout)
             .GetAwaiter().GetResult();
         InterlockedMax(ref _epoch, checkpoint.Epoch);
-        log.Info("Partition {0}: last checkpoint epoch {1}, resuming at offset {2}", partition, checkpoint.Epoch, checkpoint.NextOffset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(group offset)");
-        return checkpoint.NextOffset;
+        log.Info(
+            "Partition {0}: last checkpoint epoch {1}, resuming at offset {2}, watermark {3}, {4} user(s) with timers",
+            partition,
+            checkpoint.Epoch,
+            checkpoint.NextOffset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(group offset)",
+            checkpoint.WatermarkMs is { } w ? DateTimeOffset.FromUnixTimeMilliseconds(w).ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "(none)",
+            checkpoint.Timers.Count);
+        return checkpoint;
     }
 
     /// <summary>
@@ -66,15 +89,25 @@ public sealed class TransactionPipeline(
     /// </summary>
     public PipelineRun Run(KafkaSourceSettings source, IMaterializer materializer, long generation)
     {
-        var tracker = new CheckpointTracker();
-        var (control, records) = Source.FromGraph(new KafkaSourceStage(source with { StartOffset = CommittedOffset }))
+        var run = new RunState(generation);
+        var (control, records) = Source.FromGraph(new KafkaSourceStage(source with
+        {
+            StartOffset = partition =>
+            {
+                // On the stage's thread, before the assignment enters the stream.
+                var checkpoint = Recover(partition);
+                run.Recovered[partition.Partition.Value] = checkpoint;
+                return checkpoint.NextOffset;
+            },
+        }))
             .PreMaterialize(materializer);
         var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
-        var gate = new CheckpointGate();
         var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, checkpoints.Interval, checkpoints.Interval);
+        var clockTicks = Source.Tick(_time.Settings.TickInterval, _time.Settings.TickInterval, (SourceEvent)ClockTick.Instance).MapMaterializedValue(_ => NotUsed.Instance);
         var completion = records
             .Merge(barriers, eagerComplete: true)
-            .SelectAsync(settings.Parallelism, e => Handle(e, tracker, gate, generation))
+            .Merge(clockTicks, eagerComplete: true)
+            .SelectAsync(settings.Parallelism, e => Handle(e, run))
             .SelectAsync(1, step => step.CommitAsync(this, control, source.Topics[0]))
             .RunWith(Sink.Ignore<NotUsed>(), materializer);
         completion.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
@@ -82,26 +115,29 @@ public sealed class TransactionPipeline(
     }
 
     /// <summary>Runs on the stream's turn, in order: a record's message and a barrier's messages leave in stream order.</summary>
-    private Task<Step> Handle(SourceEvent e, CheckpointTracker tracker, CheckpointGate gate, long generation)
+    private Task<Step> Handle(SourceEvent e, RunState run)
     {
         switch (e)
         {
             case KafkaRecord record:
-                return HandleRecordAsync(record, tracker, generation);
-            case CheckpointTick { IsFinal: false } when gate.InFlight || DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause:
+                return HandleRecordAsync(record, run);
+            case ClockTick:
+                return TickAsync(run);
+            case CheckpointTick { IsFinal: false } when run.Gate.InFlight || DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause:
                 // One checkpoint at a time (Flink's max-concurrent-checkpoints = 1), and min-pause
                 // after it ends: the partitions keep moving and a later tick cuts them.
                 return Task.FromResult<Step>(Step.Nothing);
             case CheckpointTick:
-                return Task.FromResult<Step>(Cut(tracker, gate));
+                return Task.FromResult<Step>(Cut(run));
             case PartitionsAssigned assigned:
                 log.Info("Partitions assigned: {0}", string.Join(", ", assigned.Partitions));
-                return Task.FromResult<Step>(Step.Nothing);
+                return AssignAsync(assigned, run);
             case PartitionsRevoked revoked:
                 log.Info("Partitions {0}: {1}", revoked.Lost ? "lost" : "revoked", string.Join(", ", revoked.Partitions));
                 foreach (var partition in revoked.Partitions)
                 {
-                    tracker.Forget(partition.Partition.Value);
+                    run.Tracker.Forget(partition.Partition.Value);
+                    run.Clocks.Remove(partition.Partition.Value);
                 }
 
                 return Task.FromResult<Step>(Step.Nothing);
@@ -110,9 +146,110 @@ public sealed class TransactionPipeline(
         }
     }
 
-    private async Task<Step> HandleRecordAsync(KafkaRecord record, CheckpointTracker tracker, long generation)
+    /// <summary>
+    /// A partition arrives with its last checkpoint: its watermark as it stood, and the users
+    /// with timers — woken at once where the restored watermark has already passed them.
+    /// </summary>
+    private async Task<Step> AssignAsync(PartitionsAssigned assigned, RunState run)
+    {
+        var wakes = new List<Task>();
+        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var partition in assigned.Partitions.Select(p => p.Partition.Value))
+        {
+            run.Recovered.TryRemove(partition, out var checkpoint);
+            var clock = new PartitionClock(
+                _time.Settings.Characteristic == TimeCharacteristic.EventTime
+                    ? PartitionWatermark.Restored(checkpoint?.WatermarkMs, nowMs, _time.Settings.Watermarks)
+                    : PartitionWatermark.Initial,
+                checkpoint?.WatermarkMs ?? long.MinValue);
+            foreach (var timer in checkpoint?.Timers ?? [])
+            {
+                clock.Schedule(timer.UserId, timer.DueMs);
+            }
+
+            run.Clocks[partition] = clock;
+            run.Tracker.Started(partition, checkpoint?.NextOffset);
+            wakes.Add(WakeAsync(run, partition, clock, nowMs, except: null));
+        }
+
+        await Task.WhenAll(wakes).ConfigureAwait(false);
+        return Step.Nothing;
+    }
+
+    /// <summary>
+    /// The clock tick: an idle partition's watermark follows the slowest partition still receiving
+    /// records (or, when all are idle, the wall clock), processing time moves, and users whose
+    /// replies came after the watermark passed their timers are woken now.
+    /// </summary>
+    private async Task<Step> TickAsync(RunState run)
+    {
+        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var watermarks = _time.Settings.Watermarks;
+        var eventTime = _time.Settings.Characteristic == TimeCharacteristic.EventTime;
+        var active = run.Clocks.Values.Where(c => c.Watermark.Started && !c.Watermark.IsIdle(nowMs, watermarks)).ToList();
+        var slowestActive = active.Count > 0 ? active.Min(c => c.Watermark.Current(nowMs, watermarks)) : long.MinValue;
+        var wakes = new List<Task>();
+        foreach (var (partition, clock) in run.Clocks)
+        {
+            if (eventTime && clock.Watermark.IsIdle(nowMs, watermarks) && slowestActive != long.MinValue)
+            {
+                clock.Watermark = clock.Watermark.FollowTo(slowestActive, nowMs, watermarks);
+            }
+
+            clock.Advance(eventTime ? clock.Watermark.Current(nowMs, watermarks) : nowMs);
+            wakes.Add(WakeAsync(run, partition, clock, nowMs, except: null));
+        }
+
+        await Task.WhenAll(wakes).ConfigureAwait(false);
+        return Step.Nothing;
+    }
+
+    /// <summary>
+    /// Sends <see cref="AdvanceTime"/> to every user of the partition due at its clock — now, at
+    /// the stream's turn, so it reaches each user in order with its records — then publishes
+    /// what fired and indexes when each user next needs waking.
+    /// </summary>
+    private async Task WakeAsync(RunState run, int partition, PartitionClock clock, long nowMs, string? except)
+    {
+        var due = clock.TakeDue(clock.Given);
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        var replies = new List<Task<TimeAdvanced>>(due.Count);
+        foreach (var user in due)
+        {
+            if (user == except)
+            {
+                continue; // its record carries the clock; the reply schedules it again
+            }
+
+            run.Tracker.Touched(partition, user);
+            replies.Add(users.Ask<TimeAdvanced>(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), settings.AskTimeout));
+        }
+
+        foreach (var reply in await Task.WhenAll(replies).ConfigureAwait(false))
+        {
+            clock.Schedule(reply.UserId, reply.NextTimerMs);
+            await PublishWindowsAsync(reply.Windows).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishWindowsAsync(IReadOnlyList<WindowResult> results)
+    {
+        foreach (var result in results)
+        {
+            var sink = _time.Windows ?? throw new InvalidOperationException("users emit window results but the pipeline has no window result sink");
+            await sink.PublishAsync(result, CancellationToken.None).ConfigureAwait(false);
+            metrics.RecordWindowResult();
+        }
+    }
+
+    private async Task<Step> HandleRecordAsync(KafkaRecord record, RunState run)
     {
         metrics.RecordIn();
+        var tracker = run.Tracker;
         var outcome = parser.Parse(record.Key, record.Key is not null, record.Value);
         if (!outcome.IsValid)
         {
@@ -122,9 +259,29 @@ public sealed class TransactionPipeline(
             return Step.Nothing;
         }
 
-        var command = new ApplyTransaction(record.Partition, record.Offset, outcome.Transaction!, generation);
+        // The partition's clock, in stream order: the same records give the same watermarks on replay.
+        var tx = outcome.Transaction!;
+        var clock = run.ClockFor(record.Partition);
+        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var watermark = clock.Watermark;
+        var command = RecordClock.Stamp(new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation), ref watermark, nowMs, _time.Settings);
+        clock.Watermark = watermark;
+        clock.Advance(command.WatermarkMs);
         tracker.Sent(record.Partition, command.UserId, record.Offset);
-        var applied = await users.Ask<TransactionApplied>(command, settings.AskTimeout).ConfigureAwait(false);
+        var reply = users.Ask<TransactionApplied>(command, settings.AskTimeout);
+        var woken = WakeAsync(run, record.Partition, clock, nowMs, except: command.UserId);
+        if (command.Late)
+        {
+            // The late side output: counted always, and on its topic when one is configured.
+            metrics.RecordLate();
+            if (_time.Late is { } lateOutput)
+            {
+                await lateOutput.PublishAsync(record, RejectReason.Late, $"event time {tx.Timestamp:O} is behind the partition's watermark by more than the allowed lateness ({_time.Settings.Watermarks.AllowedLateness})", CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        var applied = await reply.ConfigureAwait(false);
+        clock.Schedule(applied.UserId, applied.NextTimerMs);
         metrics.RecordApplied(applied.Duplicate);
         if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
         {
@@ -139,12 +296,15 @@ public sealed class TransactionPipeline(
             metrics.RecordAlert();
         }
 
+        await PublishWindowsAsync(applied.Windows).ConfigureAwait(false);
+        await woken.ConfigureAwait(false);
         return Step.Nothing;
     }
 
     /// <summary>Cuts every partition that moved, sending the barrier to its dirty users now, behind their records.</summary>
-    private Barrier Cut(CheckpointTracker tracker, CheckpointGate gate)
+    private Barrier Cut(RunState run)
     {
+        var (tracker, gate) = (run.Tracker, run.Gate);
         var epoch = Interlocked.Increment(ref _epoch);
         var started = DateTimeOffset.UtcNow;
         var cuts = tracker.Partitions.ToList().Select(p =>
@@ -153,7 +313,8 @@ public sealed class TransactionPipeline(
             var replies = cut.Expected.Keys
                 .Select(user => users.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, p, user), checkpoints.Timeout))
                 .ToList();
-            return (cut, Task.WhenAll(replies));
+            var watermark = run.Clocks.TryGetValue(p, out var clock) && clock.Given != long.MinValue ? clock.Given : (long?)null;
+            return (cut, Task.WhenAll(replies), watermark);
         }).ToList();
         if (cuts.Count > 0)
         {
@@ -168,7 +329,7 @@ public sealed class TransactionPipeline(
 
     private async Task CommitAsync(Barrier barrier, IKafkaSourceControl control, string topic)
     {
-        foreach (var (cut, replies) in barrier.Cuts)
+        foreach (var (cut, replies, watermark) in barrier.Cuts)
         {
             CutOutcome outcome;
             try
@@ -189,7 +350,7 @@ public sealed class TransactionPipeline(
             try
             {
                 written = await journals.For(cut.Partition)
-                    .Ask<CheckpointWritten>(new WriteCheckpoint(cut.Epoch, cut.NextOffset, outcome.States), checkpoints.Timeout)
+                    .Ask<CheckpointWritten>(new WriteCheckpoint(cut.Epoch, cut.NextOffset, outcome.States, watermark), checkpoints.Timeout)
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
@@ -237,7 +398,7 @@ public sealed class TransactionPipeline(
         public override Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic) => Task.FromResult(NotUsed.Instance);
     }
 
-    private sealed record Barrier(long Epoch, DateTimeOffset Started, List<(BarrierCut Cut, Task<UserCheckpointState[]> Replies)> Cuts, CheckpointGate Gate) : Step
+    private sealed record Barrier(long Epoch, DateTimeOffset Started, List<(BarrierCut Cut, Task<UserCheckpointState[]> Replies, long? WatermarkMs)> Cuts, CheckpointGate Gate) : Step
     {
         public override async Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic)
         {
@@ -254,6 +415,34 @@ public sealed class TransactionPipeline(
             }
 
             return NotUsed.Instance;
+        }
+    }
+
+    /// <summary>
+    /// What one run of the stream keeps: barrier bookkeeping, the checkpoint gate, each
+    /// partition's clock, and the checkpoints recovered on assignment until the stream takes them.
+    /// </summary>
+    private sealed class RunState(long generation)
+    {
+        public long Generation { get; } = generation;
+
+        public CheckpointTracker Tracker { get; } = new();
+
+        public CheckpointGate Gate { get; } = new();
+
+        /// <summary>Touched only at the stream's turn.</summary>
+        public Dictionary<int, PartitionClock> Clocks { get; } = [];
+
+        public System.Collections.Concurrent.ConcurrentDictionary<int, PartitionCheckpoint> Recovered { get; } = new();
+
+        public PartitionClock ClockFor(int partition)
+        {
+            if (!Clocks.TryGetValue(partition, out var clock))
+            {
+                Clocks[partition] = clock = new PartitionClock(PartitionWatermark.Initial, long.MinValue);
+            }
+
+            return clock;
         }
     }
 
@@ -277,6 +466,12 @@ public sealed class TransactionPipeline(
             await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
         }
     }
+}
+
+/// <summary>Time to look at the partitions' clocks: idle watermarks, processing time, late wake-ups.</summary>
+public sealed record ClockTick : SourceEvent
+{
+    public static ClockTick Instance { get; } = new();
 }
 
 /// <summary>Time for a checkpoint: merged into the record stream, it becomes the barrier.</summary>

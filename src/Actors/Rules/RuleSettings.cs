@@ -1,7 +1,16 @@
 namespace FraudActors.Actors.Rules;
 
-/// <summary>Which rules run, with their settings; a rule whose entry is null is off.</summary>
-public sealed record RuleSettings(VelocitySettings? SlidingVelocity)
+/// <summary>The rules that run, in name order; each alert names its rule.</summary>
+public sealed record RuleSettings(IReadOnlyList<IFraudRule> Rules)
 {
-    public static RuleSettings Default { get; } = new(new VelocitySettings());
+    /// <summary>Only sliding-velocity with the given settings (none when null): the shape most tests want.</summary>
+    public RuleSettings(VelocitySettings? SlidingVelocity)
+        : this(SlidingVelocity is null ? [] : [new SlidingVelocityRule(SlidingVelocity)])
+    {
+    }
+
+    /// <summary>The rules enabled by default (sliding-velocity), with their default settings.</summary>
+    public static RuleSettings Default { get; } = RuleCatalog.Create(RuleConfig.Defaults);
+
+    public IFraudRule? Find(string name) => Rules.FirstOrDefault(r => r.Name == name);
 }

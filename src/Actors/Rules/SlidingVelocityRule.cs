@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using FraudActors.Actors.Time;
 
 namespace FraudActors.Actors.Rules;
 
@@ -16,9 +17,47 @@ public sealed record VelocitySettings(int Threshold = 5, TimeSpan? Window = null
 /// included; more than the threshold alerts. The state is the timestamps (Flink's ListState),
 /// pruned against the newest time seen so it stays bounded.
 /// </summary>
-public static class SlidingVelocityRule
+[FraudRule(RuleName, EnabledByDefault = true)]
+public sealed class SlidingVelocityRule(VelocitySettings settings) : FraudRule<ImmutableArray<long>>
 {
-    public const string Name = "sliding-velocity";
+    public const string RuleName = "sliding-velocity";
+
+    public SlidingVelocityRule(RuleConfig config)
+        : this(new VelocitySettings(config.PositiveInt("threshold", 5), config.Duration("window", TimeSpan.FromSeconds(60))))
+    {
+    }
+
+    public VelocitySettings Settings => settings;
+
+    public override string Name => RuleName;
+
+    public override long WindowMs => settings.WindowMs;
+
+    public override (ImmutableArray<long> State, RuleVerdict Verdict) Apply(ImmutableArray<long> state, in RuleInput input, ref TimerSet timers)
+    {
+        var (timestamps, count) = Apply(state.IsDefault ? [] : state, input.TimeMs, settings);
+        return (timestamps, Fires(count, settings) ? new RuleVerdict(true, count) : RuleVerdict.Quiet);
+    }
+
+    public override void Write(BinaryWriter writer, ImmutableArray<long> state)
+    {
+        writer.Write(state.Length);
+        foreach (var t in state)
+        {
+            writer.Write(t);
+        }
+    }
+
+    public override ImmutableArray<long> Read(BinaryReader reader)
+    {
+        var timestamps = ImmutableArray.CreateBuilder<long>(reader.ReadInt32());
+        for (var i = 0; i < timestamps.Capacity; i++)
+        {
+            timestamps.Add(reader.ReadInt64());
+        }
+
+        return timestamps.MoveToImmutable();
+    }
 
     /// <summary>Adds the transaction at <paramref name="eventTimeMs"/>; returns the new timestamps and the count in its window.</summary>
     public static (ImmutableArray<long> Timestamps, int Count) Apply(

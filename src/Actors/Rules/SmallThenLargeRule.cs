@@ -15,9 +15,31 @@ public sealed record SmallThenLargeSettings(decimal SmallBelow = 1.00m, decimal 
 /// value flag (when the small one happened) and an event-time timer that clears it a minute later.
 /// Pure: (state, transaction) → (state, verdict); the timer is registered in the user's timers.
 /// </summary>
-public static class SmallThenLargeRule
+[FraudRule(RuleName)]
+public sealed class SmallThenLargeRule(SmallThenLargeSettings settings) : FraudRule<SmallThenLargeRule.FlagState>
 {
-    public const string Name = "small-then-large";
+    public const string RuleName = "small-then-large";
+
+    public SmallThenLargeRule(RuleConfig config)
+        : this(new SmallThenLargeSettings(config.Decimal("small-below", 1.00m), config.Decimal("large-above", 500.00m), config.Duration("within", TimeSpan.FromMinutes(1))))
+    {
+    }
+
+    public override string Name => RuleName;
+
+    public override long WindowMs => settings.WithinMs;
+
+    public override (FlagState State, RuleVerdict Verdict) Apply(FlagState state, in RuleInput input, ref TimerSet timers)
+    {
+        (state, timers, var verdict) = Apply(state, timers, input.Transaction.Amount, input.TimeMs, settings);
+        return (state, verdict);
+    }
+
+    public override FlagState OnTimer(FlagState state, UserTimer timer, ref TimerSet timers) => OnTimer(state);
+
+    public override void Write(BinaryWriter writer, FlagState state) => StateCodec.Write(writer, state.SmallAtMs, StateCodec.Int64);
+
+    public override FlagState Read(BinaryReader reader) => new(StateCodec.ReadValue(reader, StateCodec.ReadInt64));
 
     /// <summary>The flag: the event time of the last small transaction, if the next one has not come yet.</summary>
     public readonly record struct FlagState(ValueState<long> SmallAtMs);
@@ -51,5 +73,5 @@ public static class SmallThenLargeRule
     public static FlagState OnTimer(FlagState state) => new(state.SmallAtMs.Clear());
 
     public static UserTimer ClearTimer(long smallAtMs, SmallThenLargeSettings settings) =>
-        new(smallAtMs + settings.WithinMs, TimeDomain.EventTime, Name);
+        new(smallAtMs + settings.WithinMs, TimeDomain.EventTime, RuleName);
 }

@@ -9,9 +9,36 @@ namespace FraudActors.Actors.Rules;
 /// transaction counts; more than the threshold alerts; the timer resets the count. Unlike
 /// <see cref="SlidingVelocityRule"/> its windows are fixed from their first transaction. Pure.
 /// </summary>
-public static class TimerVelocityRule
+[FraudRule(RuleName)]
+public sealed class TimerVelocityRule(VelocitySettings settings) : FraudRule<TimerVelocityRule.CountState>
 {
-    public const string Name = "timer-velocity";
+    public const string RuleName = "timer-velocity";
+
+    public TimerVelocityRule(RuleConfig config)
+        : this(new VelocitySettings(config.PositiveInt("threshold", 5), config.Duration("window", TimeSpan.FromSeconds(60))))
+    {
+    }
+
+    public override string Name => RuleName;
+
+    public override long WindowMs => settings.WindowMs;
+
+    public override (CountState State, RuleVerdict Verdict) Apply(CountState state, in RuleInput input, ref TimerSet timers)
+    {
+        (state, timers, var verdict) = Apply(state, timers, input.TimeMs, settings);
+        return (state, verdict);
+    }
+
+    public override CountState OnTimer(CountState state, UserTimer timer, ref TimerSet timers) => OnTimer(state);
+
+    public override void Write(BinaryWriter writer, CountState state)
+    {
+        StateCodec.Write(writer, state.Count, StateCodec.Int64);
+        StateCodec.Write(writer, state.ResetAtMs, StateCodec.Int64);
+    }
+
+    public override CountState Read(BinaryReader reader) =>
+        new(StateCodec.ReadValue(reader, StateCodec.ReadInt64), StateCodec.ReadValue(reader, StateCodec.ReadInt64));
 
     /// <summary>The count of the open window and when its timer fires (empty when no window is open).</summary>
     public readonly record struct CountState(ValueState<long> Count, ValueState<long> ResetAtMs);
@@ -34,5 +61,5 @@ public static class TimerVelocityRule
     /// <summary>The window's timer fired: the count starts again with the next transaction.</summary>
     public static CountState OnTimer(CountState state) => new(state.Count.Clear(), state.ResetAtMs.Clear());
 
-    public static UserTimer ResetTimer(long atMs) => new(atMs, TimeDomain.EventTime, Name);
+    public static UserTimer ResetTimer(long atMs) => new(atMs, TimeDomain.EventTime, RuleName);
 }

@@ -45,7 +45,31 @@ public readonly record struct PartitionWatermark(long MaxEventTimeMs, long Water
     public bool IsIdle(long nowMs, WatermarkSettings settings) =>
         Started && settings.IdleTimeout is { } idle && nowMs - LastRecordAtMs >= (long)idle.TotalMilliseconds;
 
-    /// <summary>Whether a record at <paramref name="eventTimeMs"/> is late: behind the watermark by more than the allowed lateness.</summary>
+    /// <summary>
+    /// Whether a record at <paramref name="eventTimeMs"/> is late: its time plus the allowed
+    /// lateness is at or behind the watermark (Flink's rule), so every window it belongs to has
+    /// already fired.
+    /// </summary>
     public bool IsLate(long eventTimeMs, long nowMs, WatermarkSettings settings) =>
-        Started && eventTimeMs < Current(nowMs, settings) - (long)settings.AllowedLateness.TotalMilliseconds;
+        Started && eventTimeMs + (long)settings.AllowedLateness.TotalMilliseconds <= Current(nowMs, settings);
+
+    /// <summary>
+    /// An idle partition follows the partitions still receiving records (Flink leaves idle inputs
+    /// out of the minimum watermark): its watermark rises to <paramref name="watermarkMs"/> and
+    /// keeps following the clock from there, so a record arriving later is judged against it.
+    /// </summary>
+    public PartitionWatermark FollowTo(long watermarkMs, long nowMs, WatermarkSettings settings)
+    {
+        var current = Current(nowMs, settings);
+        if (watermarkMs <= current || settings.IdleTimeout is not { } idle)
+        {
+            return this;
+        }
+
+        return new PartitionWatermark(MaxEventTimeMs, watermarkMs, nowMs - (long)idle.TotalMilliseconds, Started: true);
+    }
+
+    /// <summary>The clock restored from a checkpoint's watermark: records behind it stay late after a restart, as before it.</summary>
+    public static PartitionWatermark Restored(long? watermarkMs, long nowMs, WatermarkSettings settings) =>
+        watermarkMs is { } w ? new PartitionWatermark(w + settings.OutOfOrdernessMs, w, nowMs, true) : Initial;
 }

@@ -28,7 +28,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<(long Offset, IReadOnlyList<Alert> Alerts)> _recentAlerts = new();
     private readonly string _userId;
-    private readonly RuleSettings _rules;
+    private readonly UserSettings _settings;
     private readonly TimeProvider _clock;
     private readonly IPartitionJournals? _journals;
     private UserState _state;
@@ -38,10 +38,10 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
     /// <summary>True when the state changed since it was last given to a barrier or the journal.</summary>
     private bool _changed;
 
-    public UserActor(string userId, RuleSettings rules, TimeProvider clock, IPartitionJournals? journals = null)
+    public UserActor(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals = null)
     {
         _userId = userId;
-        _rules = rules;
+        _settings = settings;
         _clock = clock;
         _journals = journals;
         _state = UserState.Empty(userId);
@@ -57,8 +57,8 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props PropsFor(string userId, RuleSettings rules, TimeProvider clock, IPartitionJournals? journals = null) =>
-        Props.Create(() => new UserActor(userId, rules, clock, journals));
+    public static Props PropsFor(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals = null) =>
+        Props.Create(() => new UserActor(userId, settings, clock, journals));
 
     /// <summary>Waits for the user's last checkpointed state; everything else waits in the stash.</summary>
     private void Loading(bool requested)
@@ -67,7 +67,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         {
             Receive<UserLoaded>(loaded =>
             {
-                _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State);
+                _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State, _settings);
                 _recentAlerts.Clear();
                 _changed = false;
                 Stash.UnstashAll();
@@ -80,7 +80,12 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
                 {
                     requested = true;
                     _partition = first.Partition;
-                    _generation = (first as ApplyTransaction)?.Generation ?? _generation;
+                    _generation = first switch
+                    {
+                        ApplyTransaction apply => apply.Generation,
+                        AdvanceTime advance => advance.Generation,
+                        _ => _generation,
+                    };
                     RequestState();
                 }
 
@@ -94,9 +99,10 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         Become(() =>
         {
             Receive<ApplyTransaction>(Apply);
+            Receive<AdvanceTime>(Advance);
             Receive<CheckpointBarrier>(barrier =>
             {
-                Sender.Tell(new UserCheckpointState(_userId, barrier.Partition, barrier.Epoch, _state.LastAppliedOffset, UserStateCodec.Encode(_state)));
+                Sender.Tell(new UserCheckpointState(_userId, barrier.Partition, barrier.Epoch, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
                 _changed = false;
             });
             Receive<StopUser>(_ => Stop());
@@ -105,14 +111,8 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
 
     private void Apply(ApplyTransaction command)
     {
-        if (_journals is not null && command.Generation > _generation)
+        if (Rewound(command.Generation, command.Partition))
         {
-            // The partition rewound to its last checkpoint: this state may be ahead of it.
-            _generation = command.Generation;
-            _partition = command.Partition;
-            Stash.Stash();
-            RequestState();
-            Loading(requested: true);
             return;
         }
 
@@ -124,7 +124,9 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
             return;
         }
 
-        (_state, var alerts) = _state.Apply(command, _rules, _clock.GetUtcNow());
+        var outcome = _state.Apply(command, _settings, _clock.GetUtcNow());
+        var alerts = outcome.Alerts;
+        _state = outcome.State;
         _partition = command.Partition;
         _changed = true;
         if (alerts.Count > 0)
@@ -137,7 +139,46 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
             _recentAlerts.Enqueue((command.Offset, alerts));
         }
 
-        Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false));
+        Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false)
+        {
+            Windows = outcome.Windows,
+            NextTimerMs = _state.NextTimerMs(_settings),
+        });
+    }
+
+    /// <summary>The partition's clock passed this user's next timer or window end.</summary>
+    private void Advance(AdvanceTime command)
+    {
+        if (Rewound(command.Generation, command.Partition))
+        {
+            return;
+        }
+
+        var outcome = _state.Advance(command.WatermarkMs, command.NowMs, _settings, _clock.GetUtcNow());
+        if (!ReferenceEquals(outcome.State, _state))
+        {
+            _state = outcome.State;
+            _changed = true;
+        }
+
+        _partition = command.Partition;
+        Sender.Tell(new TimeAdvanced(_userId, command.Partition, outcome.Windows, _state.NextTimerMs(_settings)));
+    }
+
+    /// <summary>A newer generation: the partition rewound to its last checkpoint, and this state may be ahead of it.</summary>
+    private bool Rewound(long generation, int partition)
+    {
+        if (_journals is null || generation <= _generation)
+        {
+            return false;
+        }
+
+        _generation = generation;
+        _partition = partition;
+        Stash.Stash();
+        RequestState();
+        Loading(requested: true);
+        return true;
     }
 
     /// <summary>Never stop with state the partition journal does not hold (DESIGN.md section 4, step 5).</summary>
@@ -150,7 +191,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         }
 
         _journals.For(_partition)
-            .Ask<UserHandedOver>(new HandOverUser(_userId, UserStateCodec.Encode(_state)), TimeSpan.FromSeconds(30))
+            .Ask<UserHandedOver>(new HandOverUser(_userId, UserStateCodec.Encode(_state, _settings)), TimeSpan.FromSeconds(30))
             .PipeTo(Self);
         Become(() =>
         {

@@ -1,11 +1,16 @@
 using System.Collections.Immutable;
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.State;
+using FraudActors.Actors.Time;
+using FraudActors.Actors.Windows;
 
 namespace FraudActors.Actors.Users;
 
 /// <summary>
 /// The versioned bytes of a <see cref="UserState"/> inside a checkpoint. The first byte is the
 /// format version; every version ever written stays readable. Version 2 added the transaction
-/// count; a version 1 state loads with a count of 0 (unknown before the upgrade).
+/// count (a version 1 state loads with 0). Version 3 holds every rule's state by rule name,
+/// the timers, the windows and the profile, behind a fixed header with the next timer.
 /// </summary>
 public static class UserStateCodec
 {
@@ -22,43 +27,185 @@ public static class UserStateCodec
     public static long? PeekNextTimer(ReadOnlySpan<byte> bytes) =>
         bytes.Length >= 9 && bytes[0] == Version3 && BitConverter.ToInt64(bytes[1..9]) is var next && next != long.MaxValue ? next : null;
 
-    public static byte[] Encode(UserState state)
+    public static byte[] Encode(UserState state) => Encode(state, UserSettings.Default);
+
+    /// <summary>Encodes with <paramref name="settings"/>: the rules' codecs and which windows make the next timer.</summary>
+    public static byte[] Encode(UserState state, UserSettings settings)
     {
-        using var stream = new MemoryStream(40 + (8 * state.VelocityTimestamps.Length));
+        using var stream = new MemoryStream(64 + (8 * state.VelocityTimestamps.Length));
         using (var w = new BinaryWriter(stream))
         {
-            w.Write(Version2);
+            w.Write(Version3);
+            w.Write(state.NextTimerMs(settings) ?? long.MaxValue);
             w.Write(state.UserId);
             w.Write(state.LastAppliedOffset);
             w.Write(state.TransactionCount);
-            w.Write(state.VelocityTimestamps.Length);
-            foreach (var t in state.VelocityTimestamps)
-            {
-                w.Write(t);
-            }
+            WriteRules(w, state, settings.Rules);
+            WriteTimers(w, state.Timers);
+            WriteWindows(w, state.Windows);
+            WriteProfile(w, state.Profile);
         }
 
         return stream.ToArray();
     }
 
-    public static UserState Decode(byte[] bytes)
+    public static UserState Decode(byte[] bytes) => Decode(bytes, UserSettings.Default);
+
+    /// <summary>Decodes; the state of a rule not in <paramref name="settings"/> is dropped (a rule turned off forgets).</summary>
+    public static UserState Decode(byte[] bytes, UserSettings settings)
     {
         using var r = new BinaryReader(new MemoryStream(bytes));
         var version = r.ReadByte();
-        if (version is not (Version1 or Version2))
+        if (version is not (Version1 or Version2 or Version3))
         {
-            throw new FormatException($"user state version {version} is unknown to this build (it reads versions {Version1} and {Version2})");
+            throw new FormatException($"user state version {version} is unknown to this build (it reads versions {Version1} to {Version3})");
         }
 
-        var userId = r.ReadString();
-        var lastApplied = r.ReadInt64();
-        var count = version >= Version2 ? r.ReadInt64() : 0;
-        var timestamps = ImmutableArray.CreateBuilder<long>(r.ReadInt32());
-        for (var i = 0; i < timestamps.Capacity; i++)
+        if (version == Version3)
         {
-            timestamps.Add(r.ReadInt64());
+            r.ReadInt64(); // the next timer: derived from the rest
         }
 
-        return new UserState(userId, lastApplied, timestamps.MoveToImmutable()) { TransactionCount = count };
+        var state = new UserState(r.ReadString(), r.ReadInt64()) { TransactionCount = version >= Version2 ? r.ReadInt64() : 0 };
+        if (version < Version3)
+        {
+            // Versions 1 and 2 held only the sliding-velocity timestamps.
+            var velocity = new SlidingVelocityRule(new VelocitySettings());
+            var timestamps = velocity.Read(r);
+            return settings.Rules.Find(SlidingVelocityRule.RuleName) is null ? state : state.WithRuleState(SlidingVelocityRule.RuleName, timestamps);
+        }
+
+        state = ReadRules(r, state, settings.Rules);
+        return state with { Timers = ReadTimers(r), Windows = ReadWindows(r), Profile = ReadProfile(r) };
     }
+
+    private static void WriteRules(BinaryWriter w, UserState state, RuleSettings rules)
+    {
+        var known = state.RuleStates.Where(s => rules.Find(s.Key) is not null).ToList();
+        w.Write(known.Count);
+        foreach (var (name, ruleState) in known)
+        {
+            w.Write(name);
+            using var part = new MemoryStream();
+            using (var pw = new BinaryWriter(part, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                rules.Find(name)!.Write(pw, ruleState);
+            }
+
+            w.Write((int)part.Length);
+            w.Write(part.GetBuffer(), 0, (int)part.Length);
+        }
+    }
+
+    private static UserState ReadRules(BinaryReader r, UserState state, RuleSettings rules)
+    {
+        var count = r.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            var name = r.ReadString();
+            var bytes = r.ReadBytes(r.ReadInt32());
+            if (rules.Find(name) is { } rule)
+            {
+                using var pr = new BinaryReader(new MemoryStream(bytes));
+                state = state.WithRuleState(name, rule.Read(pr));
+            }
+        }
+
+        return state;
+    }
+
+    private static void WriteTimers(BinaryWriter w, TimerSet timers)
+    {
+        w.Write(timers.Count);
+        foreach (var timer in timers.All)
+        {
+            w.Write(timer.AtMs);
+            w.Write((byte)timer.Domain);
+            w.Write(timer.Owner);
+        }
+    }
+
+    private static TimerSet ReadTimers(BinaryReader r)
+    {
+        var timers = TimerSet.Empty;
+        var count = r.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            timers = timers.Register(new UserTimer(r.ReadInt64(), (TimeDomain)r.ReadByte(), r.ReadString()));
+        }
+
+        return timers;
+    }
+
+    private static void WriteWindows(BinaryWriter w, WindowState windows)
+    {
+        WriteTimeWindows(w, windows.Tumbling);
+        WriteTimeWindows(w, windows.Sliding);
+        w.Write(windows.Sessions.Count);
+        foreach (var session in windows.Sessions)
+        {
+            w.Write(session.FirstMs);
+            w.Write(session.LastMs);
+            w.Write(session.Count);
+            w.Write(session.Total);
+        }
+
+        w.Write(windows.Counting.Count);
+        w.Write(windows.Counting.Total);
+        w.Write(windows.CountingFirstMs);
+        w.Write(windows.CountWindowsEmitted);
+    }
+
+    private static WindowState ReadWindows(BinaryReader r)
+    {
+        var tumbling = ReadTimeWindows(r);
+        var sliding = ReadTimeWindows(r);
+        var sessions = ImmutableList.CreateBuilder<Session>();
+        var count = r.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            sessions.Add(new Session(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadDecimal()));
+        }
+
+        return new WindowState(tumbling, sliding, sessions.ToImmutable(), new CountWindow(r.ReadInt64(), r.ReadDecimal()), r.ReadInt64(), r.ReadInt64());
+    }
+
+    private static void WriteTimeWindows(BinaryWriter w, ImmutableSortedDictionary<TimeWindow, WindowAggregate> windows)
+    {
+        w.Write(windows.Count);
+        foreach (var (window, aggregate) in windows)
+        {
+            w.Write(window.StartMs);
+            w.Write(window.EndMs);
+            w.Write(aggregate.Count);
+            w.Write(aggregate.Total);
+        }
+    }
+
+    private static ImmutableSortedDictionary<TimeWindow, WindowAggregate> ReadTimeWindows(BinaryReader r)
+    {
+        var count = r.ReadInt32();
+        if (count == 0)
+        {
+            return WindowState.Empty.Tumbling;
+        }
+
+        var windows = WindowState.Empty.Tumbling.ToBuilder();
+        for (var i = 0; i < count; i++)
+        {
+            windows[new TimeWindow(r.ReadInt64(), r.ReadInt64())] = new WindowAggregate(r.ReadInt64(), r.ReadDecimal());
+        }
+
+        return windows.ToImmutable();
+    }
+
+    private static void WriteProfile(BinaryWriter w, UserProfile profile)
+    {
+        StateCodec.Write(w, profile.MerchantCounts, StateCodec.String, StateCodec.Int64);
+        StateCodec.Write(w, profile.Amounts, StateCodec.Stats);
+        StateCodec.Write(w, profile.LastSeenMs, StateCodec.Int64);
+    }
+
+    private static UserProfile ReadProfile(BinaryReader r) =>
+        new(StateCodec.ReadMap(r, StateCodec.ReadString, StateCodec.ReadInt64), StateCodec.ReadReducing(r, StateCodec.ReadStats), StateCodec.ReadValue(r, StateCodec.ReadInt64));
 }

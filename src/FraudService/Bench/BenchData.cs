@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Transactions;
@@ -20,7 +21,7 @@ public static class BenchData
     {
         var id = UserId(i);
         var times = ImmutableArray.CreateRange(Enumerable.Range(0, 5).Select(k => T0.AddSeconds(k * 7).ToUnixTimeMilliseconds()));
-        return new UserSnapshot(id, UserStateCodec.Encode(new UserState(id, offset, times) { TransactionCount = 12 }));
+        return new UserSnapshot(id, UserStateCodec.Encode(new UserState(id, offset) { TransactionCount = 12 }.WithRuleState(SlidingVelocityRule.RuleName, times)));
     }
 
     public static string UserId(int i) => "user-" + i.ToString("D7", global::System.Globalization.CultureInfo.InvariantCulture);

@@ -30,7 +30,7 @@ public static class BrokerCommand
         var bootstrapFile = new Option<FileInfo?>("--bootstrap-file") { Description = "also write the bootstrap line's servers to this file" };
         command.Options.Add(partitions);
         command.Options.Add(bootstrapFile);
-        var options = new CommandOptions(command, SettingKeys.TransactionsTopic, SettingKeys.AlertsTopic, SettingKeys.DlqTopic);
+        var options = new CommandOptions(command, SettingKeys.TransactionsTopic, SettingKeys.AlertsTopic, SettingKeys.DlqTopic, SettingKeys.WindowCountsTopic, SettingKeys.SessionsTopic, SettingKeys.LateTopic);
 
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
@@ -66,6 +66,9 @@ public static class BrokerCommand
             broker.CreateTopic(topics.Transactions, partitions);
             broker.CreateTopic(topics.Alerts, partitions);
             broker.CreateTopic(topics.DeadLetters, partitions);
+            broker.CreateTopic(topics.WindowCounts, partitions);
+            broker.CreateTopic(topics.Sessions, partitions);
+            broker.CreateTopic(topics.Late, partitions);
             return broker;
         }
         catch

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Configuration;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Hosting;
 using FraudActors.FraudService.Producing;

@@ -1,10 +1,22 @@
 using Akka.Configuration;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Configuration;
 using FraudActors.Actors.Rules;
+using FraudActors.Actors.State;
+using FraudActors.Actors.Time;
+using FraudActors.Actors.Users;
+using FraudActors.Actors.Windows;
 
 namespace FraudActors.FraudService.Configuration;
 
-public sealed record TopicNames(string Transactions, string Alerts, string DeadLetters);
+/// <summary>The topics of DESIGN.md section 2; window results and the late side output have their own.</summary>
+public sealed record TopicNames(
+    string Transactions,
+    string Alerts,
+    string DeadLetters,
+    string WindowCounts = "user-window-counts",
+    string Sessions = "user-sessions",
+    string Late = "transactions.late");
 
 public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int MaxRecordBytes);
 
@@ -22,6 +34,10 @@ public sealed record FraudSettings(
     IngestSettings Ingest,
     TimeSpan PassivateAfter,
     RuleSettings Rules,
+    TimeSettings Time,
+    WindowSettings Windows,
+    StateTtl? StateTtl,
+    bool PublishLate,
     NodeSettings Node,
     IReadOnlyDictionary<string, string> KafkaConsumer,
     IReadOnlyDictionary<string, string> KafkaProducer,
@@ -36,7 +52,10 @@ public sealed record FraudSettings(
             Topics: new TopicNames(
                 reader.Text(SettingKeys.TransactionsTopic.Path),
                 reader.Text(SettingKeys.AlertsTopic.Path),
-                reader.Text(SettingKeys.DlqTopic.Path)),
+                reader.Text(SettingKeys.DlqTopic.Path),
+                reader.Text(SettingKeys.WindowCountsTopic.Path),
+                reader.Text(SettingKeys.SessionsTopic.Path),
+                reader.Text(SettingKeys.LateTopic.Path)),
             Store: reader.Choice(SettingKeys.Store),
             Connection: config.GetString(SettingKeys.Connection.Path, string.Empty),
             Http: reader.Text(SettingKeys.Http.Path),
@@ -50,16 +69,56 @@ public sealed record FraudSettings(
                 reader.Duration("fraud.ingest.ask-timeout"),
                 reader.PositiveInt("fraud.ingest.max-record-bytes")),
             PassivateAfter: reader.Duration("fraud.users.passivate-after"),
-            Rules: new RuleSettings(
-                config.GetBoolean("fraud.rules.sliding-velocity.enabled", false)
-                    ? new VelocitySettings(
-                        reader.PositiveInt("fraud.rules.sliding-velocity.threshold"),
-                        reader.Duration("fraud.rules.sliding-velocity.window"))
-                    : null),
+            Rules: ReadRules(config),
+            Time: new TimeSettings(
+                reader.Choice(SettingKeys.TimeCharacteristic) == "processing-time" ? TimeCharacteristic.ProcessingTime : TimeCharacteristic.EventTime,
+                new WatermarkSettings(
+                    reader.DurationOrZero(SettingKeys.OutOfOrderness.Path),
+                    reader.DurationOrOff(SettingKeys.IdleTimeout.Path),
+                    reader.DurationOrZero("fraud.time.allowed-lateness")),
+                reader.Duration("fraud.time.tick")),
+            Windows: new WindowSettings(
+                reader.Enabled("fraud.windows.tumbling") ? reader.Duration("fraud.windows.tumbling.size") : null,
+                reader.Enabled("fraud.windows.sliding") ? reader.Duration("fraud.windows.sliding.size") : null,
+                reader.Enabled("fraud.windows.sliding") ? reader.Duration("fraud.windows.sliding.slide") : null,
+                reader.Enabled("fraud.windows.session") ? reader.Duration("fraud.windows.session.gap") : null,
+                reader.Enabled("fraud.windows.count") ? reader.PositiveInt("fraud.windows.count.size") : null,
+                reader.DurationOrZero("fraud.time.allowed-lateness")),
+            StateTtl: reader.DurationOrOff("fraud.state.ttl") is { } ttl ? new StateTtl(ttl) : null,
+            PublishLate: config.GetBoolean("fraud.time.late-topic-enabled", false),
             Node: new NodeSettings(reader.Text("fraud.node.hostname"), reader.Port(SettingKeys.NodePort.Path)),
             KafkaConsumer: ClientProperties(config, "fraud.kafka.consumer"),
             KafkaProducer: ClientProperties(config, "fraud.kafka.producer"),
             Hocon: config);
+    }
+
+    /// <summary>The users' settings: rules, windows and state time-to-live.</summary>
+    public UserSettings UserSettings => new(Rules, Windows, StateTtl);
+
+    /// <summary>Every known rule under <c>fraud.rules</c>, enabled or not by its <c>enabled</c> key; an unknown name is an error.</summary>
+    private static RuleSettings ReadRules(Config config)
+    {
+        if (config.HasPath("fraud.rules"))
+        {
+            var unknown = config.GetConfig("fraud.rules").AsEnumerable()
+                .Select(p => p.Key.Split('.')[0].Trim('"'))
+                .Distinct(StringComparer.Ordinal)
+                .Where(name => RuleCatalog.Known.All(r => r.Name != name))
+                .ToList();
+            if (unknown.Count > 0)
+            {
+                throw new ConfigurationException($"configuration key fraud.rules.{unknown[0]}: no rule is called '{unknown[0]}'; known: {string.Join(", ", RuleCatalog.Known.Select(r => r.Name))}");
+            }
+        }
+
+        try
+        {
+            return RuleCatalog.Create(name => RuleConfig.FromHocon(name, config));
+        }
+        catch (Akka.Configuration.ConfigurationException e)
+        {
+            throw new ConfigurationException(e.Message);
+        }
     }
 
     private static Dictionary<string, string> ClientProperties(Config config, string path) =>
@@ -96,6 +155,30 @@ public sealed record FraudSettings(
         {
             var value = Raw(path);
             return Durations.TryParse(value, out var d) ? d : throw Bad(path, value, $"is not a duration; {Durations.Hint}");
+        }
+
+        /// <summary>A duration, or null for <c>off</c>.</summary>
+        public TimeSpan? DurationOrOff(string path)
+        {
+            var value = Raw(path);
+            if (value is "off" or "none" or "never")
+            {
+                return null;
+            }
+
+            return Durations.TryParse(value, out var d) && d > TimeSpan.Zero ? d : throw Bad(path, value, $"is not a positive duration or off; {Durations.Hint}");
+        }
+
+        /// <summary>The <c>enabled</c> flag of a section.</summary>
+        public bool Enabled(string section)
+        {
+            var value = Raw(section + ".enabled");
+            return value.ToLowerInvariant() switch
+            {
+                "on" or "true" or "yes" => true,
+                "off" or "false" or "no" => false,
+                _ => throw Bad(section + ".enabled", value, "is not on or off"),
+            };
         }
 
         public int PositiveInt(string path)

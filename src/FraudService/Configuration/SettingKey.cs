@@ -1,4 +1,5 @@
 using System.Globalization;
+using FraudActors.Actors.Configuration;
 
 namespace FraudActors.FraudService.Configuration;
 
@@ -50,5 +51,11 @@ public static class SettingKeys
     public static readonly SettingKey Http = new("--http", "fraud.http", SettingKind.Text, "address of the HTTP API and dashboard");
     public static readonly SettingKey CheckpointInterval = new("--checkpoint-interval", "fraud.checkpoint.interval", SettingKind.Duration, "time between checkpoints (e.g. 10s)");
     public static readonly SettingKey Parallelism = new("--parallelism", "fraud.ingest.parallelism", SettingKind.PositiveInt, "records in flight between Kafka and the user actors");
+    public static readonly SettingKey WindowCountsTopic = new("--window-counts-topic", "fraud.topics.window-counts", SettingKind.Text, "topic the tumbling, sliding and count window results are written to");
+    public static readonly SettingKey SessionsTopic = new("--sessions-topic", "fraud.topics.sessions", SettingKind.Text, "topic the session window results are written to");
+    public static readonly SettingKey LateTopic = new("--late-topic", "fraud.topics.late", SettingKind.Text, "topic of the late side output (when fraud.time.late-topic-enabled)");
+    public static readonly SettingKey TimeCharacteristic = new("--time", "fraud.time.characteristic", SettingKind.Choice, "which clock rules, timers and windows follow", "event-time", "processing-time");
+    public static readonly SettingKey OutOfOrderness = new("--out-of-orderness", "fraud.time.out-of-orderness", SettingKind.Duration, "how far behind the newest ts a record may arrive and still be in time (watermark bound)");
+    public static readonly SettingKey IdleTimeout = new("--idle-timeout", "fraud.time.idle-timeout", SettingKind.Text, "after this long without records a partition's watermark follows the clock (off: never)");
     public static readonly SettingKey NodePort = new("--node-port", "fraud.node.port", SettingKind.Port, "Akka cluster port of this node (0 = any free port)");
 }

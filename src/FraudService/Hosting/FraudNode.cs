@@ -12,6 +12,8 @@ using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Storage;
 using FraudActors.Actors.Users;
+using FraudActors.Actors.Windows;
+using FraudActors.Actors.Windows.Output;
 using FraudActors.FraudService.Configuration;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
@@ -30,11 +32,13 @@ public sealed class FraudNode : IAsyncDisposable
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly TransactionIngest _ingest;
     private readonly AlertOutbox _outbox;
+    private readonly WindowOutbox? _windows;
     private int _stopped;
 
-    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, AlertOutbox outbox, TransactionIngest ingest, PipelineMetrics metrics, CheckpointHistory checkpoints)
+    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, AlertOutbox outbox, WindowOutbox? windows, TransactionIngest ingest, PipelineMetrics metrics, CheckpointHistory checkpoints)
     {
         _outbox = outbox;
+        _windows = windows;
         Checkpoints = checkpoints;
         _system = system;
         _producer = producer;
@@ -53,10 +57,16 @@ public sealed class FraudNode : IAsyncDisposable
         // The database first: a bad connection string or an unreachable database is reported
         // before anything else starts.
         var alertStore = AlertStore(settings);
+        var windowStore = settings.Windows.Any ? WindowResultStore(settings) : null;
         var checkpointLog = CheckpointLog(settings);
         try
         {
             await alertStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            if (windowStore is not null)
+            {
+                await windowStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (checkpointLog is not null)
             {
                 await checkpointLog.InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -81,7 +91,7 @@ public sealed class FraudNode : IAsyncDisposable
             // its state to its partition journal before it stops.
             var users = await sharding.StartAsync(
                 "user",
-                userId => UserActor.PropsFor(userId, settings.Rules, TimeProvider.System, journals),
+                userId => UserActor.PropsFor(userId, settings.UserSettings, TimeProvider.System, journals),
                 shardingSettings,
                 new UserMessageRouter(),
                 sharding.DefaultShardAllocationStrategy(shardingSettings),
@@ -92,6 +102,13 @@ public sealed class FraudNode : IAsyncDisposable
                 .Build();
             var outbox = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, onAlert);
             await outbox.StartAsync(cancellationToken).ConfigureAwait(false);
+            WindowOutbox? windows = null;
+            if (windowStore is not null)
+            {
+                windows = new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log);
+                await windows.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var metrics = new PipelineMetrics();
             var history = new CheckpointHistory(settings.Checkpoints.Retained, checkpointLog);
             var pipeline = new TransactionPipeline(
@@ -104,12 +121,20 @@ public sealed class FraudNode : IAsyncDisposable
                 settings.Checkpoints,
                 history,
                 metrics,
-                log);
+                log,
+                new PipelineTime(settings.Time, windows, settings.PublishLate ? new DeadLetterPublisher(producer, settings.Topics.Late) : null));
             var source = KafkaSourceSettings.Create(ConsumerConfig(settings), settings.Topics.Transactions);
             var ingest = new TransactionIngest(pipeline, journals, source, system.Materializer(), log);
             ingest.Start();
             log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
-            return new FraudNode(system, producer, outbox, ingest, metrics, history);
+            log.Info(
+                "Time: {0}, watermark bound {1}, idle timeout {2}; windows: {3}; rules: {4}",
+                settings.Time.Characteristic,
+                settings.Time.Watermarks.OutOfOrderness,
+                settings.Time.Watermarks.IdleTimeout?.ToString() ?? "off",
+                DescribeWindows(settings.Windows),
+                string.Join(", ", settings.Rules.Rules.Select(r => r.Name)));
+            return new FraudNode(system, producer, outbox, windows, ingest, metrics, history);
         }
         catch
         {
@@ -128,6 +153,11 @@ public sealed class FraudNode : IAsyncDisposable
 
         await _ingest.StopAsync().ConfigureAwait(false);
         await _outbox.DisposeAsync().ConfigureAwait(false);
+        if (_windows is not null)
+        {
+            await _windows.DisposeAsync().ConfigureAwait(false);
+        }
+
         _producer.Flush(TimeSpan.FromSeconds(10));
         _producer.Dispose();
         await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
@@ -174,6 +204,40 @@ public sealed class FraudNode : IAsyncDisposable
         {
             throw new Configuration.ConfigurationException($"--connection: not a valid {settings.Store} connection string: {e.Message}");
         }
+    }
+
+    /// <summary>The window results table, beside the alerts table.</summary>
+    private static IWindowResultStore WindowResultStore(FraudSettings settings) => settings.Store switch
+    {
+        JournalStore.Postgres => SqlWindowResultStore.PostgreSql(settings.Connection),
+        JournalStore.Sqlite => SqlWindowResultStore.Sqlite(settings.Connection),
+        _ => new MemoryWindowResultStore(),
+    };
+
+    private static string DescribeWindows(WindowSettings w)
+    {
+        var kinds = new List<string>();
+        if (w.Tumbling is { } t)
+        {
+            kinds.Add($"tumbling {t}");
+        }
+
+        if (w.SlidingSize is { } size)
+        {
+            kinds.Add($"sliding {size} every {w.SlidingSlide ?? size}");
+        }
+
+        if (w.SessionGap is { } gap)
+        {
+            kinds.Add($"session gap {gap}");
+        }
+
+        if (w.CountSize is { } count)
+        {
+            kinds.Add(string.Create(CultureInfo.InvariantCulture, $"count {count}"));
+        }
+
+        return kinds.Count == 0 ? "none" : string.Join(", ", kinds);
     }
 
     /// <summary>The checkpoint history table, where there is a database to hold it.</summary>

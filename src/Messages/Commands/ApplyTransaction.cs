@@ -8,7 +8,28 @@ namespace FraudActors.Messages.Commands;
 /// <paramref name="Generation"/> counts the partition's rewinds: a user that sees a newer one
 /// reloads its last checkpointed state before applying.
 /// </summary>
+/// <remarks>
+/// The partition's event-time clock travels with the record, computed in stream order so a
+/// replay sees the same values: the user fires its timers and windows up to
+/// <see cref="WatermarkBeforeMs"/>, applies the record, then fires up to <see cref="WatermarkMs"/>.
+/// Without them (<see cref="long.MinValue"/>) no timer fires.
+/// </remarks>
 public sealed record ApplyTransaction(int Partition, long Offset, Transaction Transaction, long Generation = 0) : IUserMessage
 {
     public string UserId => Transaction.UserId;
+
+    /// <summary>The time rules and windows use: the event time, or the processing time in that mode.</summary>
+    public long TimeMs { get; init; } = Transaction.EventTimeMs;
+
+    /// <summary>The partition's watermark before this record.</summary>
+    public long WatermarkBeforeMs { get; init; } = long.MinValue;
+
+    /// <summary>The partition's watermark after this record.</summary>
+    public long WatermarkMs { get; init; } = long.MinValue;
+
+    /// <summary>Processing time when the record was read, for processing-time timers.</summary>
+    public long NowMs { get; init; }
+
+    /// <summary>Behind the watermark by more than the allowed lateness: rules see it, time windows do not (it went to the late side output).</summary>
+    public bool Late { get; init; }
 }

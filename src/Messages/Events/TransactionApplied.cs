@@ -1,4 +1,5 @@
 using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Windows;
 
 namespace FraudActors.Messages.Events;
 
@@ -7,4 +8,14 @@ namespace FraudActors.Messages.Events;
 /// true when the offset was already applied (a replay): the state did not change, and
 /// <paramref name="Alerts"/> repeats what that record raised the first time, same ids.
 /// </summary>
-public sealed record TransactionApplied(string UserId, int Partition, long Offset, IReadOnlyList<Alert> Alerts, bool Duplicate);
+public sealed record TransactionApplied(string UserId, int Partition, long Offset, IReadOnlyList<Alert> Alerts, bool Duplicate)
+{
+    /// <summary>Window results the record's clock closed (and a count window it filled).</summary>
+    public IReadOnlyList<WindowResult> Windows { get; init; } = [];
+
+    /// <summary>When the user next needs waking: its earliest timer or window end; null when none.</summary>
+    public long? NextTimerMs { get; init; }
+}
+
+/// <summary>The user actor's reply to <see cref="Commands.AdvanceTime"/>: what fired, and when it next needs waking.</summary>
+public sealed record TimeAdvanced(string UserId, int Partition, IReadOnlyList<WindowResult> Windows, long? NextTimerMs);

@@ -14,6 +14,9 @@ public enum RejectReason
     InvalidField,
     MissingKey,
     KeyMismatch,
+
+    /// <summary>Not a reject: a valid record behind the watermark, on the late side output.</summary>
+    Late,
 }
 
 public static class RejectReasons
@@ -28,6 +31,7 @@ public static class RejectReasons
         RejectReason.InvalidField => "invalid-field",
         RejectReason.MissingKey => "missing-key",
         RejectReason.KeyMismatch => "key-mismatch",
+        RejectReason.Late => "late",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }

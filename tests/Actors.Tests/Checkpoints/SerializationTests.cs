@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
 
@@ -14,9 +15,9 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
     [Fact]
     public void User_state_round_trips()
     {
-        var state = new UserState("u901", 41, [1000, 2000, 3000]) { TransactionCount = 17 };
+        var state = new UserState("u901", 41) { TransactionCount = 17 }.WithRuleState(SlidingVelocityRule.RuleName, ImmutableArray.Create(1000L, 2000, 3000));
         var back = UserStateCodec.Decode(UserStateCodec.Encode(state));
-        Assert.Equal(UserStateCodec.Version2, UserStateCodec.Encode(state)[0]);
+        Assert.Equal(UserStateCodec.Version3, UserStateCodec.Encode(state)[0]);
         Assert.Equal(17, back.TransactionCount);
         Assert.Equal(state.UserId, back.UserId);
         Assert.Equal(state.LastAppliedOffset, back.LastAppliedOffset);
@@ -32,7 +33,7 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
         Assert.Equal(("u1", 7L, 0L), (state.UserId, state.LastAppliedOffset, state.TransactionCount));
         Assert.Equal([5L, 6L], state.VelocityTimestamps.AsEnumerable());
 
-        // Written again, it is version 2 with the same content.
+        // Written again, it is the current version with the same content.
         var again = UserStateCodec.Decode(UserStateCodec.Encode(state));
         Assert.Equal(state.VelocityTimestamps.AsEnumerable(), again.VelocityTimestamps.AsEnumerable());
         Assert.Equal((state.UserId, state.LastAppliedOffset, state.TransactionCount), (again.UserId, again.LastAppliedOffset, again.TransactionCount));

@@ -28,8 +28,10 @@ public sealed class PartitionWatermarkTests
         Assert.False(clock.IsLate(0, 0, FiveSeconds));
 
         clock = clock.Observe(100_000, nowMs: 0, FiveSeconds);
-        Assert.False(clock.IsLate(93_000, 0, FiveSeconds));
-        Assert.True(clock.IsLate(92_999, 0, FiveSeconds));
+        // Flink's rule: late when ts + allowed lateness <= watermark (a window ending at the
+        // watermark has fired, so a record at its last instant can no longer join it).
+        Assert.False(clock.IsLate(93_001, 0, FiveSeconds));
+        Assert.True(clock.IsLate(93_000, 0, FiveSeconds));
     }
 
     [Fact]

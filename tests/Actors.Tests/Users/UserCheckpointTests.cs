@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using FraudActors.Actors.Checkpoints;
@@ -21,7 +22,7 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
         var journals = Journals();
 
         // Checkpointed: five transactions in the last minute, the last at offset 4.
-        var state = new UserState("u1", 4, [.. Enumerable.Range(0, 5).Select(i => T0.AddSeconds(i).ToUnixTimeMilliseconds())]);
+        var state = new UserState("u1", 4).WithRuleState(SlidingVelocityRule.RuleName, ImmutableArray.CreateRange(Enumerable.Range(0, 5).Select(i => T0.AddSeconds(i).ToUnixTimeMilliseconds())));
         await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(1, 5, [new UserSnapshot("u1", UserStateCodec.Encode(state))]), Timeout);
 
         var user = Sys.ActorOf(UserActor.PropsFor("u1", RuleSettings.Default, TimeProvider.System, journals));

@@ -1,3 +1,6 @@
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.Time;
+using FraudActors.Actors.Windows;
 using FraudActors.FraudService.Configuration;
 
 namespace FraudActors.FraudService.Tests.Configuration;
@@ -17,8 +20,55 @@ public sealed class SettingsLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(10), settings.Checkpoints.Interval);
         Assert.Equal("memory", settings.Store);
         Assert.Equal(new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 100, TimeSpan.Zero), settings.Checkpoints);
-        Assert.Equal(5, settings.Rules.SlidingVelocity!.Threshold);
-        Assert.Equal(TimeSpan.FromSeconds(60), settings.Rules.SlidingVelocity.WindowLength);
+        var velocity = Assert.IsType<SlidingVelocityRule>(Assert.Single(settings.Rules.Rules));
+        Assert.Equal(5, velocity.Settings.Threshold);
+        Assert.Equal(TimeSpan.FromSeconds(60), velocity.Settings.WindowLength);
+
+        // Event time with a 5 s bound and a 60 s idle timeout; tumbling 5 min and sessions with a
+        // 10 min gap on, sliding and count windows off; late records counted, not published.
+        Assert.Equal(TimeCharacteristic.EventTime, settings.Time.Characteristic);
+        Assert.Equal(new WatermarkSettings(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60), TimeSpan.Zero), settings.Time.Watermarks);
+        Assert.Equal(new WindowSettings(Tumbling: TimeSpan.FromMinutes(5), SessionGap: TimeSpan.FromMinutes(10)), settings.Windows);
+        Assert.False(settings.PublishLate);
+        Assert.Equal(("user-window-counts", "user-sessions", "transactions.late"), (settings.Topics.WindowCounts, settings.Topics.Sessions, settings.Topics.Late));
+        Assert.Equal(TimeSpan.FromDays(1), settings.StateTtl!.TimeToLive);
+    }
+
+    [Fact]
+    public void Rules_windows_and_time_are_chosen_in_configuration()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, """
+            fraud.rules.timer-velocity { enabled = on, threshold = 3, window = 30s }
+            fraud.rules.small-then-large { enabled = on, large-above = 250.00 }
+            fraud.windows.sliding.enabled = on
+            fraud.windows.count { enabled = on, size = 10 }
+            fraud.windows.session.enabled = off
+            fraud.time { characteristic = processing-time, idle-timeout = off, allowed-lateness = 2s }
+            fraud.state.ttl = off
+            """);
+        var settings = Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file);
+        Assert.Equal(["sliding-velocity", "small-then-large", "timer-velocity"], settings.Rules.Rules.Select(r => r.Name));
+        Assert.Equal(30_000, settings.Rules.Find("timer-velocity")!.WindowMs);
+        Assert.Equal(new WindowSettings(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(5), null, 10, TimeSpan.FromSeconds(2)), settings.Windows);
+        Assert.Equal(TimeCharacteristic.ProcessingTime, settings.Time.Characteristic);
+        Assert.Null(settings.Time.Watermarks.IdleTimeout);
+        Assert.Null(settings.StateTtl);
+    }
+
+    [Theory]
+    [InlineData("fraud.rules.no-such-rule.enabled = on", "fraud.rules.no-such-rule")]
+    [InlineData("fraud.rules.small-then-large.large-above = lots", "fraud.rules.small-then-large.large-above")]
+    [InlineData("fraud.rules.timer-velocity.threshold = 0", "fraud.rules.timer-velocity.threshold")]
+    [InlineData("fraud.windows.tumbling.size = soon", "fraud.windows.tumbling.size")]
+    [InlineData("fraud.windows.count.enabled = maybe", "fraud.windows.count.enabled")]
+    [InlineData("fraud.time.idle-timeout = -1s", "fraud.time.idle-timeout")]
+    public void A_bad_rule_window_or_time_setting_names_its_key(string line, string key)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, line);
+        var e = Assert.Throws<ConfigurationException>(() => Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file));
+        Assert.Contains(key, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -87,7 +137,7 @@ public sealed class SettingsLoaderTests
     {
         var file = Path.GetTempFileName();
         File.WriteAllText(file, "fraud.rules.sliding-velocity.enabled = off");
-        Assert.Null(Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).Rules.SlidingVelocity);
+        Assert.Empty(Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).Rules.Rules);
     }
 
     private static FraudSettings Load(Dictionary<SettingKey, string> options, Dictionary<string, string> environment, string? file = null) =>

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace FraudActors.FraudService.Configuration;
+namespace FraudActors.Actors.Configuration;
 
-/// <summary>Durations as HOCON and Flink users write them: <c>500ms</c>, <c>10s</c>, <c>2m</c>, <c>1h</c>.</summary>
+/// <summary>Durations as HOCON and Flink users write them: <c>500ms</c>, <c>10s</c>, <c>2m</c>, <c>1h</c>, <c>1d</c>.</summary>
 public static partial class Durations
 {
-    public const string Hint = "use a number with ms, s, m or h, e.g. 500ms or 10s";
+    public const string Hint = "use a number with ms, s, m, h or d, e.g. 500ms or 10s";
 
     public static bool TryParse(string? text, out TimeSpan duration)
     {
@@ -23,6 +23,7 @@ public static partial class Durations
             "s" or "" => TimeSpan.FromSeconds(n),
             "m" => TimeSpan.FromMinutes(n),
             "h" => TimeSpan.FromHours(n),
+            "d" => TimeSpan.FromDays(n),
             _ => TimeSpan.MinValue,
         };
         return duration >= TimeSpan.Zero;
@@ -33,6 +34,6 @@ public static partial class Durations
             ? string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalSeconds}s")
             : string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalMilliseconds}ms");
 
-    [GeneratedRegex(@"^(?<n>\d+(\.\d+)?)\s*(?<u>ms|s|m|h|)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<n>\d+(\.\d+)?)\s*(?<u>ms|s|m|h|d|)$", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -1,0 +1,83 @@
+using FraudActors.Actors.Time;
+
+namespace FraudActors.Actors.Ingest;
+
+/// <summary>
+/// One partition's event-time clock in a running pipeline and the index of when its users next
+/// need waking (Flink's timer queue, one entry per user: its earliest timer or window end).
+/// The watermark moves only at the stream's turn; the index is updated also by users' replies,
+/// so it is guarded. <see cref="Given"/> is the highest clock value handed to users: what a
+/// checkpoint records and a restart resumes from.
+/// </summary>
+internal sealed class PartitionClock(PartitionWatermark watermark, long given)
+{
+    private static readonly Comparer<(long Due, string User)> ByDue =
+        Comparer<(long Due, string User)>.Create((a, b) => a.Due != b.Due ? a.Due.CompareTo(b.Due) : string.CompareOrdinal(a.User, b.User));
+
+    private readonly object _gate = new();
+    private readonly SortedSet<(long Due, string User)> _queue = new(ByDue);
+    private readonly Dictionary<string, long> _dueOf = new(StringComparer.Ordinal);
+
+    public PartitionWatermark Watermark { get; set; } = watermark;
+
+    public long Given { get; private set; } = given;
+
+    public int Scheduled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Raises <see cref="Given"/>; false when the clock did not move.</summary>
+    public bool Advance(long clockMs)
+    {
+        if (clockMs <= Given)
+        {
+            return false;
+        }
+
+        Given = clockMs;
+        return true;
+    }
+
+    /// <summary>Sets when <paramref name="user"/> next needs waking (null: never).</summary>
+    public void Schedule(string user, long? dueMs)
+    {
+        lock (_gate)
+        {
+            if (_dueOf.Remove(user, out var old))
+            {
+                _queue.Remove((old, user));
+            }
+
+            if (dueMs is { } due)
+            {
+                _dueOf[user] = due;
+                _queue.Add((due, user));
+            }
+        }
+    }
+
+    /// <summary>Takes every user due at or before <paramref name="clockMs"/>, earliest first; their replies schedule them again.</summary>
+    public List<string> TakeDue(long clockMs)
+    {
+        var due = new List<string>();
+        lock (_gate)
+        {
+            while (_queue.Count > 0 && _queue.Min.Due <= clockMs)
+            {
+                var (_, user) = _queue.Min;
+                _queue.Remove(_queue.Min);
+                _dueOf.Remove(user);
+                due.Add(user);
+            }
+        }
+
+        return due;
+    }
+}

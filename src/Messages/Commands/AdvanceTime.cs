@@ -1,0 +1,10 @@
+using FraudActors.Messages.Sharding;
+
+namespace FraudActors.Messages.Commands;
+
+/// <summary>
+/// The partition's clock passed one of the user's timers or window ends: fire what is due up to
+/// <paramref name="WatermarkMs"/> (event time) and <paramref name="NowMs"/> (processing time).
+/// Sent in stream order to users that may receive no more records, so their windows still close.
+/// </summary>
+public sealed record AdvanceTime(int Partition, string UserId, long WatermarkMs, long NowMs, long Generation) : IUserMessage;
