@@ -26,6 +26,41 @@ public static class AlertReference
         return ids;
     }
 
+    /// <summary>
+    /// The lecture's VelocityAlert in event time: a user's count starts with a transaction and its
+    /// timer, a window later, resets it once its partition's watermark (highest ts − out-of-orderness,
+    /// as of the records before) has passed; more than the threshold alerts.
+    /// </summary>
+    public static List<string> TimerVelocityIds(
+        IEnumerable<(int Partition, long Offset, Transaction Transaction)> records, int threshold = 5, int windowSeconds = 60, int outOfOrdernessSeconds = 5)
+    {
+        var watermark = new Dictionary<int, long>();
+        var users = new Dictionary<string, (long Count, long? ResetAt)>(StringComparer.Ordinal);
+        var ids = new List<string>();
+        foreach (var (partition, offset, tx) in records.OrderBy(r => r.Partition).ThenBy(r => r.Offset))
+        {
+            var ts = tx.Timestamp.ToUnixTimeMilliseconds();
+            var before = watermark.GetValueOrDefault(partition, long.MinValue);
+            var (count, resetAt) = users.GetValueOrDefault(tx.UserId);
+            if (resetAt is { } at && at <= before)
+            {
+                (count, resetAt) = (0, null);
+            }
+
+            resetAt ??= ts + (windowSeconds * 1000L);
+            count++;
+            if (count > threshold)
+            {
+                ids.Add(string.Create(CultureInfo.InvariantCulture, $"timer-velocity:{partition}:{offset}"));
+            }
+
+            users[tx.UserId] = (count, resetAt);
+            watermark[partition] = Math.Max(before, ts - (outOfOrdernessSeconds * 1000L));
+        }
+
+        return ids;
+    }
+
     /// <summary>Duplicates, missing and extra ids of <paramref name="actual"/> against <paramref name="expected"/>.</summary>
     public static (List<string> Duplicates, List<string> Missing, List<string> Extra) Compare(IReadOnlyCollection<string> expected, IReadOnlyCollection<string> actual)
     {
