@@ -39,6 +39,33 @@ public sealed class CheckpointTrackerTests
     }
 
     [Fact]
+    public void A_user_woken_by_its_clock_is_collected_at_the_next_cut_whatever_offset_it_applied_last()
+    {
+        var tracker = new CheckpointTracker();
+
+        // Nothing committed and nothing read: no position to cut at, the wake-up waits.
+        Assert.False(tracker.Touched(0, "u1"));
+        Assert.Empty(tracker.Partitions);
+
+        // Resumed at offset 40 (its last commit): a timer's wake-up alone makes a cut there.
+        tracker.Started(0, 40);
+        Assert.True(tracker.Touched(0, "u1"));
+        var cut = tracker.Cut(1, 0);
+        Assert.Equal(40, cut.NextOffset);
+        Assert.Equal(CheckpointTracker.AnyOffset, cut.Expected["u1"]);
+        Assert.True(CheckpointTracker.Verify(cut, [Reply("u1", 1, 0, 17, 1)]).IsComplete);
+
+        // A record sent to the user keeps its offset expected, before or after a wake-up.
+        tracker.Sent(0, "u2", 41);
+        tracker.Touched(0, "u2");
+        tracker.Touched(0, "u3");
+        tracker.Sent(0, "u3", 42);
+        var next = tracker.Cut(2, 0);
+        Assert.Equal((43L, 41L, 42L), (next.NextOffset, next.Expected["u2"], next.Expected["u3"]));
+        Assert.False(CheckpointTracker.Verify(next, [Reply("u2", 2, 0, 40, 1), Reply("u3", 2, 0, 42, 1)]).IsComplete);
+    }
+
+    [Fact]
     public void Matching_replies_complete_the_cut_with_every_state()
     {
         var cut = new BarrierCut(5, 0, 21, new Dictionary<string, long> { ["u1"] = 13, ["u3"] = 20 });

@@ -4,6 +4,7 @@ using Akka.TestKit.Xunit2;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
+using FraudActors.Actors.Windows;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
@@ -95,6 +96,36 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
         user.Tell(Apply("u4", 0, T0, generation: 1), TestActor);
         var replayed = ExpectMsg<TransactionApplied>();
         Assert.False(replayed.Duplicate);
+    }
+
+    [Fact]
+    public async Task A_user_woken_by_its_partition_clock_fires_its_window_once_and_a_restarted_user_still_has_it_due()
+    {
+        var journals = Journals();
+        var settings = new UserSettings(new RuleSettings(SlidingVelocity: null), new WindowSettings(Tumbling: TimeSpan.FromMinutes(5)));
+        var user = Sys.ActorOf(UserActor.PropsFor("u5", settings, TimeProvider.System, journals));
+        var end = T0.AddMinutes(5).ToUnixTimeMilliseconds();
+        user.Tell(Apply("u5", 0, T0.AddMinutes(1)), TestActor);
+        Assert.Equal(end - 1, ExpectMsg<TransactionApplied>().NextTimerMs);
+
+        // Checkpointed before the window's end: the journal indexes the user as due then.
+        user.Tell(new CheckpointBarrier(1, 0, "u5"), TestActor);
+        var state = ExpectMsg<UserCheckpointState>();
+        await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(1, 1, [new UserSnapshot("u5", state.State)], end - 60_000), Timeout);
+        var checkpoint = await journals.For(0).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal([new UserTimerDue("u5", end - 1)], checkpoint.Timers);
+
+        // The clock passes the window's end: it fires once.
+        user.Tell(new AdvanceTime(0, "u5", end, 0, 0), TestActor);
+        var fired = ExpectMsg<TimeAdvanced>();
+        Assert.Equal((1L, (long?)null), (Assert.Single(fired.Windows).Count, fired.NextTimerMs));
+        user.Tell(new AdvanceTime(0, "u5", end + 1, 0, 0), TestActor);
+        Assert.Empty(ExpectMsg<TimeAdvanced>().Windows);
+
+        // Another incarnation from the checkpoint (a restart) has the window again, and fires it with the same id.
+        var again = Sys.ActorOf(UserActor.PropsFor("u5", settings, TimeProvider.System, journals));
+        again.Tell(new AdvanceTime(0, "u5", end, 0, 0), TestActor);
+        Assert.Equal(Assert.Single(fired.Windows).ResultId, Assert.Single(ExpectMsg<TimeAdvanced>().Windows).ResultId);
     }
 
     private PartitionJournals Journals() =>
