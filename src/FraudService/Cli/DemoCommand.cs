@@ -47,9 +47,19 @@ public static class DemoCommand
             settings = settings with { Bootstrap = broker.BootstrapServers, Store = JournalStore.Sqlite, Connection = $"Data Source={database}" };
             await Console.Error.WriteLineAsync(
                 $"fraud demo: dev broker at {broker.BootstrapServers}; {generator.Rate} transactions/s from {generator.Users} users; " +
-                "u901 and u902 burst every 30 s. ALERT lines follow. Ctrl-C stops.").ConfigureAwait(false);
+                "u901 and u902 burst every 30 s. ALERT lines follow, and WINDOW lines of the bursting users as their windows close. Ctrl-C stops.").ConfigureAwait(false);
 
-            await using var node = await FraudNode.StartAsync(settings, alert => Console.WriteLine(alert.ToConsoleLine()), limit.Token).ConfigureAwait(false);
+            await using var node = await FraudNode.StartAsync(
+                settings,
+                alert => Console.WriteLine(alert.ToConsoleLine()),
+                limit.Token,
+                window =>
+                {
+                    if (TransactionGenerator.Bursts.Any(b => b.User == window.UserId))
+                    {
+                        Console.WriteLine(window.ToConsoleLine());
+                    }
+                }).ConfigureAwait(false);
             var records = new TransactionGenerator(generator).Generate().Select(TransactionGenerator.ToRecord);
             try
             {

@@ -18,6 +18,7 @@ using FraudActors.FraudService.Configuration;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Transactions;
+using FraudActors.Messages.Windows;
 
 namespace FraudActors.FraudService.Hosting;
 
@@ -50,7 +51,7 @@ public sealed class FraudNode : IAsyncDisposable
 
     public CheckpointHistory Checkpoints { get; }
 
-    public static async Task<FraudNode> StartAsync(FraudSettings settings, Action<Alert> onAlert, CancellationToken cancellationToken)
+    public static async Task<FraudNode> StartAsync(FraudSettings settings, Action<Alert> onAlert, CancellationToken cancellationToken, Action<WindowResult>? onWindow = null)
     {
         LibRdKafka.EnsureLoaded();
 
@@ -105,7 +106,7 @@ public sealed class FraudNode : IAsyncDisposable
             WindowOutbox? windows = null;
             if (windowStore is not null)
             {
-                windows = new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log);
+                windows = new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow);
                 await windows.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 

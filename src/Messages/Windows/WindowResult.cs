@@ -33,6 +33,10 @@ public sealed record WindowResult(
 
     public bool IsSession => Kind == WindowKinds.Session;
 
+    /// <summary>The console's line, beside the lecture's ALERT line: <c>WINDOW tumbling user=u901 09:00:00–09:05:00 count=16 total=843.2</c>.</summary>
+    public string ToConsoleLine() =>
+        string.Create(CultureInfo.InvariantCulture, $"WINDOW {Kind} user={UserId} {WindowStart:HH:mm:ss}–{WindowEnd:HH:mm:ss} count={Count} total={TotalAmount}");
+
     public static string TimeWindowId(string kind, string userId, long startMs, long endMs) =>
         string.Create(CultureInfo.InvariantCulture, $"{kind}:{userId}:{startMs}:{endMs}");
 
