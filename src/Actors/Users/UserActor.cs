@@ -120,7 +120,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         {
             _log.Debug("User {0}: offset {1} of partition {2} already applied", _userId, command.Offset, command.Partition);
             var again = _recentAlerts.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
-            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true));
+            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = _state.NextTimerMs(_settings) });
             return;
         }
 

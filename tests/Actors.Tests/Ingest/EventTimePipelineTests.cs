@@ -105,6 +105,34 @@ public sealed class EventTimePipelineTests : TestKit, IDisposable
         Assert.Equal([3L, .. Enumerable.Repeat(5L, busy.Count - 1)], busy.Select(r => r.Count));
     }
 
+    [Fact]
+    public async Task In_processing_time_windows_follow_the_wall_clock_whatever_the_records_say()
+    {
+        var metrics = new PipelineMetrics();
+        var started = DateTimeOffset.UtcNow;
+        var time = new TimeSettings(TimeCharacteristic.ProcessingTime, WatermarkSettings.Default, TimeSpan.FromMilliseconds(100));
+        var run = await StartAsync(metrics, time, new WindowSettings(Tumbling: TimeSpan.FromSeconds(1)));
+
+        // Event times a year apart and out of order: in processing time none is late, and the
+        // windows are the seconds in which the records were read.
+        await KafkaTestTopics.ProduceToAsync(_broker.BootstrapServers, Transactions, [
+            Tx(0, "u1", T0, 1m),
+            Tx(0, "u1", T0.AddYears(1), 2m),
+            Tx(0, "u1", T0.AddYears(-1), 4m),
+        ]);
+        await AwaitConditionAsync(() => Task.FromResult(_windows.Results.Sum(r => r.Count) == 3), Timeout);
+        await StopAsync(run);
+
+        Assert.Equal(0, metrics.Late);
+        Assert.Equal(7m, _windows.Results.Sum(r => r.TotalAmount));
+        Assert.All(_windows.Results, r =>
+        {
+            Assert.Equal(TimeSpan.FromSeconds(1), r.WindowEnd - r.WindowStart);
+            Assert.Equal(0, r.WindowStart.Millisecond);
+            Assert.InRange(r.WindowStart, started.AddSeconds(-1), DateTimeOffset.UtcNow);
+        });
+    }
+
     public new void Dispose()
     {
         base.Dispose();
@@ -119,10 +147,13 @@ public sealed class EventTimePipelineTests : TestKit, IDisposable
     private static (int, string, string) Tx(int partition, string user, DateTimeOffset ts, decimal amount) =>
         (partition, user, Encoding.UTF8.GetString(TransactionJson.Serialize(new Transaction(user, amount, "shop", ts))));
 
-    private async Task<PipelineRun> StartAsync(PipelineMetrics metrics, WatermarkSettings watermarks)
+    private Task<PipelineRun> StartAsync(PipelineMetrics metrics, WatermarkSettings watermarks) =>
+        StartAsync(metrics, new TimeSettings(TimeCharacteristic.EventTime, watermarks, TimeSpan.FromMilliseconds(100)), new WindowSettings(Tumbling: TimeSpan.FromMinutes(5)));
+
+    private async Task<PipelineRun> StartAsync(PipelineMetrics metrics, TimeSettings time, WindowSettings windows)
     {
         var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
-        var settings = new UserSettings(new RuleSettings(SlidingVelocity: null), new WindowSettings(Tumbling: TimeSpan.FromMinutes(5)));
+        var settings = new UserSettings(new RuleSettings(SlidingVelocity: null), windows);
         var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals, users: settings);
         var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _broker.BootstrapServers, EnableIdempotence = true }).Build();
         _disposables.Add(producer);
@@ -137,7 +168,7 @@ public sealed class EventTimePipelineTests : TestKit, IDisposable
             new CheckpointHistory(10),
             metrics,
             Sys.Log,
-            new PipelineTime(new TimeSettings(TimeCharacteristic.EventTime, watermarks, TimeSpan.FromMilliseconds(100)), _windows, new DeadLetterPublisher(producer, Late)));
+            new PipelineTime(time, _windows, new DeadLetterPublisher(producer, Late)));
         var consumer = new ConsumerConfig
         {
             BootstrapServers = _broker.BootstrapServers,
