@@ -1,3 +1,4 @@
+using FraudActors.Actors.Outbox;
 using FraudActors.Actors.Storage;
 using FraudActors.Messages.Alerts;
 
@@ -7,11 +8,13 @@ namespace FraudActors.Actors.Alerts;
 public sealed class SqlAlertStore : IAlertStore
 {
     private readonly SqlDatabase _database;
+    private readonly SqlOutboxTable _table;
     private readonly string _createTable;
 
     private SqlAlertStore(SqlDatabase database, string createTable)
     {
         _database = database;
+        _table = new SqlOutboxTable(database, "alerts", "alert_id");
         _createTable = createTable;
     }
 
@@ -52,67 +55,16 @@ public sealed class SqlAlertStore : IAlertStore
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    public async Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(
-            connection,
-            "SELECT seq, alert_id, user_id, payload FROM alerts WHERE published = @no ORDER BY seq LIMIT @limit",
-            ("no", false),
-            ("limit", limit));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<StoredAlert>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(new StoredAlert(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), (byte[])reader.GetValue(3)));
-        }
+    public Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken) =>
+        _table.UnpublishedAsync(
+            "seq, alert_id, user_id, payload",
+            limit,
+            reader => new StoredAlert(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), (byte[])reader.GetValue(3)),
+            cancellationToken);
 
-        return rows;
-    }
+    public Task MarkPublishedAsync(IReadOnlyCollection<string> alertIds, CancellationToken cancellationToken) => _table.MarkPublishedAsync(alertIds, cancellationToken);
 
-    public async Task MarkPublishedAsync(IReadOnlyCollection<string> alertIds, CancellationToken cancellationToken)
-    {
-        if (alertIds.Count == 0)
-        {
-            return;
-        }
+    public Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken) => _table.CountAsync(cancellationToken);
 
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var batch in alertIds.Chunk(500))
-        {
-            var names = batch.Select((_, i) => $"@a{i}").ToList();
-            await using var command = SqlDatabase.Command(
-                connection,
-                $"UPDATE alerts SET published = @yes WHERE alert_id IN ({string.Join(", ", names)})",
-                [("yes", true), .. batch.Select((id, i) => ($"a{i}", (object)id))]);
-            command.Transaction = transaction;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(connection, "SELECT COUNT(*), COUNT(CASE WHEN published = @yes THEN 1 END) FROM alerts", ("yes", true));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    }
-
-    public async Task<IReadOnlyList<string>> AlertIdsAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(connection, "SELECT alert_id FROM alerts ORDER BY seq");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var ids = new List<string>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
-    }
+    public Task<IReadOnlyList<string>> AlertIdsAsync(CancellationToken cancellationToken) => _table.IdsAsync(cancellationToken);
 }

@@ -8,11 +8,13 @@ namespace FraudActors.Actors.Windows.Output;
 public sealed class SqlWindowResultStore : IWindowResultStore
 {
     private readonly SqlDatabase _database;
+    private readonly SqlOutboxTable _table;
     private readonly string _createTable;
 
     private SqlWindowResultStore(SqlDatabase database, string createTable)
     {
         _database = database;
+        _table = new SqlOutboxTable(database, "window_results", "result_id");
         _createTable = createTable;
     }
 
@@ -62,67 +64,16 @@ public sealed class SqlWindowResultStore : IWindowResultStore
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    public async Task<IReadOnlyList<OutboxRow>> UnpublishedAsync(int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(
-            connection,
-            "SELECT seq, result_id, topic, user_id, payload FROM window_results WHERE published = @no ORDER BY seq LIMIT @limit",
-            ("no", false),
-            ("limit", limit));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<OutboxRow>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), (byte[])reader.GetValue(4)));
-        }
+    public Task<IReadOnlyList<OutboxRow>> UnpublishedAsync(int limit, CancellationToken cancellationToken) =>
+        _table.UnpublishedAsync(
+            "seq, result_id, topic, user_id, payload",
+            limit,
+            reader => new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), (byte[])reader.GetValue(4)),
+            cancellationToken);
 
-        return rows;
-    }
+    public Task MarkPublishedAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) => _table.MarkPublishedAsync(ids, cancellationToken);
 
-    public async Task MarkPublishedAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
-    {
-        if (ids.Count == 0)
-        {
-            return;
-        }
+    public Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken) => _table.CountAsync(cancellationToken);
 
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var batch in ids.Chunk(500))
-        {
-            var names = batch.Select((_, i) => $"@r{i}").ToList();
-            await using var command = SqlDatabase.Command(
-                connection,
-                $"UPDATE window_results SET published = @yes WHERE result_id IN ({string.Join(", ", names)})",
-                [("yes", true), .. batch.Select((id, i) => ($"r{i}", (object)id))]);
-            command.Transaction = transaction;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(connection, "SELECT COUNT(*), COUNT(CASE WHEN published = @yes THEN 1 END) FROM window_results", ("yes", true));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    }
-
-    public async Task<IReadOnlyList<string>> ResultIdsAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(connection, "SELECT result_id FROM window_results ORDER BY seq");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var ids = new List<string>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
-    }
+    public Task<IReadOnlyList<string>> ResultIdsAsync(CancellationToken cancellationToken) => _table.IdsAsync(cancellationToken);
 }
