@@ -4,7 +4,8 @@ namespace FraudActors.FraudService.Tests.EndToEnd;
 
 /// <summary>
 /// <c>fraud drill</c> as a user runs it, small: it starts its own PostgreSQL server, kills and
-/// restarts the service, and proves the alerts and every user's transaction count.
+/// restarts the service, and proves the alerts, the window results (on their topics and in their
+/// outbox table, every real window closed by the flush records) and every user's transaction count.
 /// </summary>
 public sealed class DrillProcessTests
 {
@@ -18,6 +19,11 @@ public sealed class DrillProcessTests
         Assert.Contains(drill.StandardOutput, l => l.Contains("a PostgreSQL server of its own", StringComparison.Ordinal));
         Assert.Contains(drill.StandardOutput, l => l.StartsWith("alerts topic:", StringComparison.Ordinal) && l.EndsWith("duplicates 0, missing 0, extra 0", StringComparison.Ordinal));
         Assert.Contains(drill.StandardOutput, l => l.StartsWith("alerts table:", StringComparison.Ordinal) && l.EndsWith("duplicates 0, missing 0, extra 0", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.Contains("then a flush record to each of its 3 partitions", StringComparison.Ordinal));
+        Assert.DoesNotContain(drill.StandardOutput, l => l.StartsWith("window result topics: expected 0,", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("window result topics:", StringComparison.Ordinal) && l.EndsWith("duplicates 0, missing 0, extra 0, wrong 0", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("window result table:", StringComparison.Ordinal) && l.EndsWith("duplicates 0, missing 0, extra 0, unpublished 0", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("DRILL PASSED:", StringComparison.Ordinal) && l.Contains(" window results, none duplicated, none missing, none wrong;", StringComparison.Ordinal));
         Assert.Contains(drill.StandardOutput, l => l.StartsWith("user state:", StringComparison.Ordinal) && l.EndsWith("transaction counts differing 0", StringComparison.Ordinal));
 
         // Where each restart resumed: the second run from the journals the first one committed.
