@@ -36,12 +36,12 @@ public sealed class CrashRecoveryTests
             Timeout, "produce", "--bootstrap", bootstrap, "--seed", $"{Seed}", "--count", $"{Count}", "--users", $"{Users}", "--rate", $"{Rate}", "--max-speed");
         Assert.True(produced == 0, producer.StandardError);
 
-        // One record a day later on each partition moves every watermark past every real window:
-        // all of them must close, also for users that received nothing more before a kill.
+        // One record a day later on each partition (the drill's flush records) moves every
+        // watermark past every real window: all of them must close, also for users that received
+        // nothing more before a kill, while the flush users' own windows stay open.
         var parser = new TransactionParser();
         var last = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout).Max(r => parser.Parse(r.Message.Key, true, r.Message.Value).Transaction!.Timestamp);
-        await KafkaTestTopics.ProduceToAsync(bootstrap, "transactions", Enumerable.Range(0, 3).Select(p =>
-            (p, $"flush-p{p}", Encoding.UTF8.GetString(TransactionJson.Serialize(new Transaction($"flush-p{p}", 1m, "flush", last.AddDays(1)))))));
+        await FlushRecords.ProduceAsync(bootstrap, "transactions", 3, last, CancellationToken.None);
         var transactions = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout);
         Assert.Equal(Count + 3, transactions.Count);
 
