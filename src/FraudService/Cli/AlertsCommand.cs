@@ -40,6 +40,9 @@ public static class AlertsCommand
                 BootstrapServers = settings.Bootstrap,
                 GroupId = groupId ?? $"fraud-alerts-{Guid.NewGuid():N}",
                 EnableAutoCommit = groupId is not null,
+                // An alert's offset is stored only after it was printed: with a group, a restart
+                // prints from the first alert not yet printed (at least once; dedupe by alert_id).
+                EnableAutoOffsetStore = false,
                 AutoOffsetReset = parse.GetValue(fromBeginning) ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
                 IsolationLevel = IsolationLevel.ReadCommitted,
             };
@@ -74,6 +77,11 @@ public static class AlertsCommand
                     {
                         Console.Error.WriteLine($"fraud alerts: skipped partition {result.Partition.Value} offset {result.Offset.Value}: {e.Message}");
                     }
+                }
+
+                if (config.EnableAutoCommit == true)
+                {
+                    consumer.StoreOffset(result);
                 }
 
                 seen++;
