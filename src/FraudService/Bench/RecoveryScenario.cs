@@ -120,7 +120,7 @@ public sealed class RecoveryScenario(int users) : IBenchScenario
             [(BenchData.UserId(0), TransactionJson.Serialize(BenchData.Transaction(BenchData.UserId(0), 60)))],
             rate: 1,
             maxSpeed: true,
-            TextWriter.Null,
+            progress: null,
             stop).ConfigureAwait(false);
         var environment = new Dictionary<string, string>
         {

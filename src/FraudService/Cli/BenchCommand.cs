@@ -59,14 +59,24 @@ public static class BenchCommand
             var storeName = LocalPostgres.ChooseStore(parse.GetValue(store)!, parse.GetResult(store) is { Implicit: false }, given, context => Console.WriteLine("bench: " + context));
             using var postgres = storeName == JournalStore.Postgres && string.IsNullOrWhiteSpace(given) ? LocalPostgres.Start() : null;
             var database = storeName == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"fraud-bench-{Environment.ProcessId}.db") : null;
-            var context = new BenchContext(storeName, postgres?.ConnectionString ?? (database is null ? given! : $"Data Source={database}"), Console.Out);
-            context.Say($"store {storeName}{(postgres is null ? string.Empty : " (a PostgreSQL server of its own)")}; {Environment.ProcessorCount} cores");
+            var connectionString = postgres?.ConnectionString ?? (database is null ? given! : $"Data Source={database}");
+            BenchContext? context = null;
             try
             {
-                foreach (var run in scenarios)
+                // A bar per scenario on a terminal (the figures printed above it), plain lines otherwise.
+                context = await ConsoleProgress.RunAsync("bench", async bar =>
                 {
-                    await run.RunAsync(context, stop).ConfigureAwait(false);
-                }
+                    var figures = new BenchContext(storeName, connectionString, bar.Writer);
+                    figures.Say($"store {storeName}{(postgres is null ? string.Empty : " (a PostgreSQL server of its own)")}; {Environment.ProcessorCount} cores");
+                    for (var i = 0; i < scenarios.Count; i++)
+                    {
+                        bar.Report(scenarios[i].Name, (double)i / scenarios.Count);
+                        await scenarios[i].RunAsync(figures, stop).ConfigureAwait(false);
+                    }
+
+                    bar.Report("done", 1);
+                    return figures;
+                }).ConfigureAwait(false);
             }
             finally
             {
@@ -77,7 +87,7 @@ public static class BenchCommand
                 }
             }
 
-            if (parse.GetValue(json) is { } file)
+            if (parse.GetValue(json) is { } file && context is not null)
             {
                 await context.WriteJsonAsync(file.FullName).ConfigureAwait(false);
                 context.Say($"figures written to {file.FullName}");

@@ -64,7 +64,7 @@ public static class DemoCommand
             try
             {
                 await TransactionProducer.RunAsync(
-                    broker.BootstrapServers, settings.Topics.Transactions, records, generator.Rate, maxSpeed: false, TextWriter.Null, limit.Token).ConfigureAwait(false);
+                    broker.BootstrapServers, settings.Topics.Transactions, records, generator.Rate, maxSpeed: false, progress: null, limit.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (limit.IsCancellationRequested)
             {

@@ -105,7 +105,7 @@ public static class DrillCommand
         var pace = count / Math.Max(30.0, kills * 12.0);
         var options = new GeneratorOptions(seed, Users: 5000, Rate: 40, ProduceCommand.SeededStart, count);
         var producing = TransactionProducer.RunAsync(
-            broker.BootstrapServers, topics.Transactions, new TransactionGenerator(options).Generate().Select(TransactionGenerator.ToRecord), pace, maxSpeed: false, TextWriter.Null, stop);
+            broker.BootstrapServers, topics.Transactions, new TransactionGenerator(options).Generate().Select(TransactionGenerator.ToRecord), pace, maxSpeed: false, progress: null, stop);
         progress.Say(string.Create(CultureInfo.InvariantCulture, $"producing {count} transactions (seed {seed}) at {pace:0} per second"));
 
         var environment = new Dictionary<string, string>

@@ -57,14 +57,18 @@ public static class ProduceCommand
                 records = new TransactionGenerator(generator).Generate().Select(TransactionGenerator.ToRecord);
             }
 
-            var summary = await TransactionProducer.RunAsync(
-                settings.Bootstrap,
-                settings.Topics.Transactions,
-                records,
-                parse.GetValue(rate),
-                parse.GetValue(maxSpeed),
-                Console.Error,
-                stop).ConfigureAwait(false);
+            var total = parse.GetValue(count);
+            var summary = await ConsoleProgress.RunAsync(
+                "produce",
+                bar => TransactionProducer.RunAsync(
+                    settings.Bootstrap,
+                    settings.Topics.Transactions,
+                    records,
+                    parse.GetValue(rate),
+                    parse.GetValue(maxSpeed),
+                    p => bar.Report(string.Create(CultureInfo.InvariantCulture, $"{p.Sent} records sent ({p.PerSecond:0.0}/s)"), total is { } n ? p.Sent / (double)n : 0),
+                    stop),
+                Console.Error).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"fraud produce: {summary}").ConfigureAwait(false);
             return ExitCodes.Success;
         }));

@@ -18,9 +18,12 @@ public sealed record ProduceSummary(long Sent, TimeSpan Elapsed, bool Stopped)
 /// through an idempotent producer: a retried send never duplicates a record, and the order of a
 /// key's records is kept. Every record is delivered or the run fails.
 /// </summary>
+/// <summary>How far a producer got: records sent and their rate so far.</summary>
+public readonly record struct ProduceProgress(long Sent, double PerSecond);
+
 public static class TransactionProducer
 {
-    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
 
     public static async Task<ProduceSummary> RunAsync(
         string bootstrap,
@@ -28,7 +31,7 @@ public static class TransactionProducer
         IEnumerable<(string? Key, byte[] Value)> records,
         double rate,
         bool maxSpeed,
-        TextWriter progress,
+        Action<ProduceProgress>? progress,
         CancellationToken cancellationToken)
     {
         LibRdKafka.EnsureLoaded();
@@ -103,7 +106,7 @@ public static class TransactionProducer
             sent++;
             if (clock.Elapsed >= nextProgress)
             {
-                await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"produced {sent} records ({sent / clock.Elapsed.TotalSeconds:0.0}/s)")).ConfigureAwait(false);
+                progress?.Invoke(new ProduceProgress(sent, sent / clock.Elapsed.TotalSeconds));
                 nextProgress += ProgressEvery;
             }
         }
