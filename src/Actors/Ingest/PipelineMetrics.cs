@@ -10,6 +10,7 @@ public sealed class PipelineMetrics
     private long _alerts;
     private long _late;
     private long _windowResults;
+    private int _checkpointsInProgress;
 
     public long RecordsIn => Interlocked.Read(ref _recordsIn);
 
@@ -26,6 +27,18 @@ public sealed class PipelineMetrics
 
     public long WindowResults => Interlocked.Read(ref _windowResults);
 
+    /// <summary>Partitions cut by the checkpoint under way (0: none is).</summary>
+    public int CheckpointsInProgress => Volatile.Read(ref _checkpointsInProgress);
+
+    /// <summary>The assigned partitions' offsets and watermarks, and where recent users live.</summary>
+    public PartitionPositions Partitions { get; } = new();
+
+    /// <summary>Called with how long each partition journal took to make a checkpoint durable (chunks and commit event).</summary>
+    public Action<TimeSpan>? JournalWritten { get; set; }
+
+    /// <summary>Called with each partition's checkpoint as it ends, completed or failed.</summary>
+    public Action<Checkpoints.CheckpointRecord>? CheckpointEnded { get; set; }
+
     internal void RecordIn() => Interlocked.Increment(ref _recordsIn);
 
     internal void RecordApplied(bool duplicate) => Interlocked.Increment(ref duplicate ? ref _duplicates : ref _applied);
@@ -37,6 +50,12 @@ public sealed class PipelineMetrics
     internal void RecordLate() => Interlocked.Increment(ref _late);
 
     internal void RecordWindowResult() => Interlocked.Increment(ref _windowResults);
+
+    internal void RecordCheckpointsInProgress(int partitions) => Volatile.Write(ref _checkpointsInProgress, partitions);
+
+    internal void RecordJournalWrite(TimeSpan took) => JournalWritten?.Invoke(took);
+
+    internal void RecordCheckpoint(Checkpoints.CheckpointRecord record) => CheckpointEnded?.Invoke(record);
 
     public override string ToString() =>
         $"records={RecordsIn} applied={Applied} duplicates={Duplicates} dead-lettered={DeadLettered} alerts={Alerts} late={Late} window-results={WindowResults}";

@@ -56,6 +56,30 @@ public sealed class TransactionIngest(
         }
     }
 
+    /// <summary>
+    /// Stops like Flink's cancel: reading stops at once and no final checkpoint is taken, so a
+    /// restart resumes from the last checkpoint and reads the records after it again.
+    /// </summary>
+    public async Task CancelAsync()
+    {
+        PipelineRun? current;
+        lock (_gate)
+        {
+            _stopping.Cancel();
+            current = _current;
+        }
+
+        if (current is not null)
+        {
+            await current.Control.StopNowAsync().ConfigureAwait(false);
+        }
+
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+    }
+
     private async Task RunAsync()
     {
         var backoff = MinBackoff;

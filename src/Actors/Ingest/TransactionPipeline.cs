@@ -138,6 +138,7 @@ public sealed class TransactionPipeline(
                 {
                     run.Tracker.Forget(partition.Partition.Value);
                     run.Clocks.Remove(partition.Partition.Value);
+                    metrics.Partitions.Revoked(partition.Partition.Value);
                 }
 
                 return Task.FromResult<Step>(Step.Nothing);
@@ -169,6 +170,8 @@ public sealed class TransactionPipeline(
 
             run.Clocks[partition] = clock;
             run.Tracker.Started(partition, checkpoint?.NextOffset);
+            metrics.Partitions.Assign(partition, checkpoint?.NextOffset);
+            metrics.Partitions.Clock(partition, clock.Given);
             wakes.Add(WakeAsync(run, partition, clock, nowMs, except: null));
         }
 
@@ -197,6 +200,7 @@ public sealed class TransactionPipeline(
             }
 
             clock.Advance(eventTime ? clock.Watermark.Current(nowMs, watermarks) : nowMs);
+            metrics.Partitions.Clock(partition, clock.Given);
             wakes.Add(WakeAsync(run, partition, clock, nowMs, except: null));
         }
 
@@ -254,6 +258,7 @@ public sealed class TransactionPipeline(
         if (!outcome.IsValid)
         {
             tracker.Skipped(record.Partition, record.Offset);
+            metrics.Partitions.Skipped(record.Partition, record.Offset);
             await deadLetters.PublishAsync(record, outcome.Reason, outcome.Detail, CancellationToken.None).ConfigureAwait(false);
             metrics.RecordDeadLettered();
             return Step.Nothing;
@@ -268,6 +273,7 @@ public sealed class TransactionPipeline(
         clock.Watermark = watermark;
         clock.Advance(command.WatermarkMs);
         tracker.Sent(record.Partition, command.UserId, record.Offset);
+        metrics.Partitions.Read(record.Partition, command.UserId, record.Offset, clock.Given);
         var reply = users.Ask<TransactionApplied>(command, settings.AskTimeout);
         var woken = WakeAsync(run, record.Partition, clock, nowMs, except: command.UserId);
         if (command.Late)
@@ -319,6 +325,7 @@ public sealed class TransactionPipeline(
         if (cuts.Count > 0)
         {
             gate.InFlight = true;
+            metrics.RecordCheckpointsInProgress(cuts.Count);
 
             // Flink's "Triggering checkpoint": operators and the drill see when one is under way.
             log.Info("Checkpoint {0} triggered: partition(s) {1}, {2} changed user(s)", epoch, string.Join(",", cuts.Select(c => c.cut.Partition)), cuts.Sum(c => c.cut.Expected.Count));
@@ -347,32 +354,37 @@ public sealed class TransactionPipeline(
             }
 
             CheckpointWritten written;
+            var writing = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 written = await journals.For(cut.Partition)
                     .Ask<CheckpointWritten>(new WriteCheckpoint(cut.Epoch, cut.NextOffset, outcome.States, watermark), checkpoints.Timeout)
                     .ConfigureAwait(false);
+                metrics.RecordJournalWrite(writing.Elapsed);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
                 throw await FailAsync(barrier, cut, $"the partition journal did not commit within {checkpoints.Timeout}").ConfigureAwait(false);
             }
 
-            await history.AddAsync(
-                new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, written.Users, written.Bytes, written.NextOffset, CheckpointStatus.Completed, null),
-                LogHistoryFailure).ConfigureAwait(false);
+            var completed = new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, written.Users, written.Bytes, written.NextOffset, CheckpointStatus.Completed, null);
+            await history.AddAsync(completed, LogHistoryFailure).ConfigureAwait(false);
+            metrics.RecordCheckpoint(completed);
             control.StoreOffsets([new TopicPartitionOffset(topic, new Partition(cut.Partition), new Offset(cut.NextOffset))]);
+            metrics.Partitions.Committed(cut.Partition, cut.NextOffset);
         }
     }
 
     private async Task<CheckpointFailedException> FailAsync(Barrier barrier, BarrierCut cut, string why)
     {
-        await history.AddAsync(
-            new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, 0, 0, cut.NextOffset, CheckpointStatus.Failed, why),
-            LogHistoryFailure).ConfigureAwait(false);
+        var failed = new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, 0, 0, cut.NextOffset, CheckpointStatus.Failed, why);
+        await history.AddAsync(failed, LogHistoryFailure).ConfigureAwait(false);
+        metrics.RecordCheckpoint(failed);
         log.Warning("Checkpoint {0} of partition {1} failed: {2}; rewinding to the last commit", cut.Epoch, cut.Partition, why);
         return new CheckpointFailedException($"checkpoint {cut.Epoch} of partition {cut.Partition}: {why}");
     }
+
+    private void CheckpointEnded() => metrics.RecordCheckpointsInProgress(0);
 
     private void LogHistoryFailure(Exception e) => log.Warning("Checkpoint history not written: {0}", e.Message);
 
@@ -411,6 +423,7 @@ public sealed class TransactionPipeline(
                 if (Cuts.Count > 0)
                 {
                     Gate.InFlight = false;
+                    pipeline.CheckpointEnded();
                 }
             }
 

@@ -17,6 +17,12 @@ public interface IKafkaSourceControl
     /// </summary>
     Task DrainAndStopAsync();
 
+    /// <summary>
+    /// Stops emitting and closes the consumer at once, without waiting for records in flight:
+    /// only offsets already stored (checkpointed) are committed, so a restart reads the rest again.
+    /// </summary>
+    Task StopNowAsync();
+
     /// <summary>Completes when the consumer is closed, whether by a stop or a failure.</summary>
     Task Completion { get; }
 }

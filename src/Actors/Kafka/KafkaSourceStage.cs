@@ -47,6 +47,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
             Control = new SourceControl(
                 GetAsyncCallback<IReadOnlyList<TopicPartitionOffset>>(Store),
                 GetAsyncCallback(BeginDrain),
+                GetAsyncCallback(CompleteStage),
                 _completion.Task);
             SetHandler(stage._out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
         }
@@ -277,6 +278,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
     private sealed class SourceControl(
         Action<IReadOnlyList<TopicPartitionOffset>> store,
         Action drain,
+        Action stopNow,
         Task completion) : IKafkaSourceControl
     {
         public Task Completion => completion;
@@ -286,6 +288,12 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         public async Task DrainAndStopAsync()
         {
             drain();
+            await completion.ConfigureAwait(false);
+        }
+
+        public async Task StopNowAsync()
+        {
+            stopNow();
             await completion.ConfigureAwait(false);
         }
     }

@@ -6,6 +6,7 @@ using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
+using FraudActors.Messages.Queries;
 using FraudActors.Messages.Sharding;
 
 namespace FraudActors.Actors.Users;
@@ -106,6 +107,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
                 _changed = false;
             });
             Receive<StopUser>(_ => Stop());
+            Receive<GetUserState>(_ => Sender.Tell(new CurrentUserState(_userId, _partition, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings))));
         });
     }
 
