@@ -3,6 +3,7 @@ using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Configuration;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Hosting;
+using FraudActors.FraudService.Http;
 using FraudActors.FraudService.Producing;
 
 namespace FraudActors.FraudService.Cli;
@@ -34,7 +35,8 @@ public static class DemoCommand
         {
             var generator = ProduceCommand.GeneratorOptions(seed: null, parse.GetValue(users), parse.GetValue(rate), start: null, count: null);
             var settings = FraudSettings.From(SettingsLoader.Load(
-                new Dictionary<SettingKey, string>(), [], configFile: null, environmentName: "demo", Environment.GetEnvironmentVariable));
+                new Dictionary<SettingKey, string>(), [SettingKeys.Http, SettingKeys.AdminToken], configFile: null, environmentName: "demo", Environment.GetEnvironmentVariable));
+            HttpAddress.Parse(settings.Http);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
             if (parse.GetValue(duration) is { } text && Durations.TryParse(text, out var d))
             {
@@ -60,6 +62,8 @@ public static class DemoCommand
                         Console.WriteLine(window.ToConsoleLine());
                     }
                 }).ConfigureAwait(false);
+            // PATCH /jobs/{id} (the dashboard's buttons) ends the demo as Ctrl-C does.
+            node.Job.StopRequested.GetAwaiter().OnCompleted(limit.Cancel);
             var records = new TransactionGenerator(generator).Generate().Select(TransactionGenerator.ToRecord);
             try
             {
@@ -70,7 +74,8 @@ public static class DemoCommand
             {
             }
 
-            await node.StopAsync().ConfigureAwait(false);
+            var cancel = node.Job.StopRequested is { IsCompletedSuccessfully: true } requested && requested.Result == StopMode.Cancel;
+            await (cancel ? node.CancelAsync() : node.StopAsync()).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"fraud demo: stopped cleanly ({node.Metrics}; checkpoints completed={node.Checkpoints.Completed} failed={node.Checkpoints.Failed})").ConfigureAwait(false);
             File.Delete(database);
             return ExitCodes.Success;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Hosting;
+using FraudActors.FraudService.Http;
 
 namespace FraudActors.FraudService.Cli;
 
@@ -27,32 +28,37 @@ public static class RunCommand
             SettingKeys.Store,
             SettingKeys.Connection,
             SettingKeys.Http,
+            SettingKeys.AdminToken,
             SettingKeys.CheckpointInterval,
             SettingKeys.Parallelism,
             SettingKeys.NodePort);
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var settings = options.Settings(parse);
-            Validate(settings, options.WasGiven(parse, SettingKeys.Http) ? parse : null);
+            Validate(settings);
             await using var node = await FraudNode.StartAsync(settings, alert => Console.WriteLine(alert.ToConsoleLine()), stop).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"fraud: running; reading '{settings.Topics.Transactions}' from {settings.Bootstrap}. Ctrl-C stops.").ConfigureAwait(false);
+
+            // Ctrl-C/SIGTERM stops as PATCH /jobs/{id}?mode=stop does: with a final checkpoint.
+            var mode = StopMode.Stop;
             try
             {
-                await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+                mode = await node.Job.StopRequested.WaitAsync(stop).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"fraud: {(mode == StopMode.Cancel ? "cancel" : "stop")} requested over HTTP").ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
             }
 
-            await node.StopAsync().ConfigureAwait(false);
-            await Console.Error.WriteLineAsync($"fraud: stopped cleanly ({node.Metrics})").ConfigureAwait(false);
+            await (mode == StopMode.Cancel ? node.CancelAsync() : node.StopAsync()).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"fraud: {(mode == StopMode.Cancel ? "cancelled, without a final checkpoint" : "stopped cleanly")} ({node.Metrics})").ConfigureAwait(false);
             return ExitCodes.Success;
         }));
         return command;
     }
 
     /// <summary>Refuses settings this build cannot honour rather than silently ignoring them.</summary>
-    public static void Validate(FraudSettings settings, ParseResult? httpGiven)
+    public static void Validate(FraudSettings settings)
     {
         if (settings.Store != JournalStore.Memory && string.IsNullOrWhiteSpace(settings.Connection))
         {
@@ -60,9 +66,6 @@ public static class RunCommand
                 $"--connection: --store {settings.Store} needs the database's connection string (e.g. \"Host=127.0.0.1;Port=5432;Username=fraud;Password=…;Database=fraud\" or \"Data Source=fraud.db\")");
         }
 
-        if (httpGiven is not null)
-        {
-            Console.Error.WriteLine($"fraud: --http {settings.Http}: the HTTP API is not part of this build yet; the option is ignored");
-        }
+        _ = HttpAddress.Parse(settings.Http);
     }
 }

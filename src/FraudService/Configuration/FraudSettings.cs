@@ -22,6 +22,12 @@ public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int Ma
 
 public sealed record NodeSettings(string Hostname, int Port);
 
+/// <summary>The HTTP API's admin token; its text never appears in logs or in a printed settings record.</summary>
+public sealed record AdminToken(string Value)
+{
+    public override string ToString() => "(set)";
+}
+
 /// <summary>The service's typed settings, read from the merged HOCON (<see cref="SettingsLoader"/>).</summary>
 public sealed record FraudSettings(
     string Bootstrap,
@@ -43,6 +49,9 @@ public sealed record FraudSettings(
     IReadOnlyDictionary<string, string> KafkaProducer,
     Config Hocon)
 {
+    /// <summary>The bearer token of admin calls; null: none configured, admin calls are refused.</summary>
+    public AdminToken? AdminToken { get; init; }
+
     public static FraudSettings From(Config config)
     {
         var reader = new Reader(config);
@@ -89,7 +98,10 @@ public sealed record FraudSettings(
             Node: new NodeSettings(reader.Text("fraud.node.hostname"), reader.Port(SettingKeys.NodePort.Path)),
             KafkaConsumer: ClientProperties(config, "fraud.kafka.consumer"),
             KafkaProducer: ClientProperties(config, "fraud.kafka.producer"),
-            Hocon: config);
+            Hocon: config)
+        {
+            AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
+        };
     }
 
     /// <summary>The users' settings: rules, windows and state time-to-live.</summary>

@@ -48,7 +48,8 @@ public static class SettingKeys
     public static readonly SettingKey DlqTopic = new("--dlq-topic", "fraud.topics.dlq", SettingKind.Text, "dead-letter topic for records that fail parsing or validation");
     public static readonly SettingKey Store = new("--store", "fraud.store", SettingKind.Choice, "where checkpoints are kept", "memory", "sqlite", "postgres");
     public static readonly SettingKey Connection = new("--connection", "fraud.connection", SettingKind.Text, "database connection string for --store sqlite|postgres");
-    public static readonly SettingKey Http = new("--http", "fraud.http", SettingKind.Text, "address of the HTTP API and dashboard");
+    public static readonly SettingKey Http = new("--http", "fraud.http", SettingKind.Text, "host:port of the HTTP API and dashboard (port 0: any free port)");
+    public static readonly SettingKey AdminToken = new("--admin-token", "fraud.http-admin-token", SettingKind.Text, "bearer token the HTTP API's admin calls need (none: admin calls are refused)");
     public static readonly SettingKey CheckpointInterval = new("--checkpoint-interval", "fraud.checkpoint.interval", SettingKind.Duration, "time between checkpoints (e.g. 10s)");
     public static readonly SettingKey Parallelism = new("--parallelism", "fraud.ingest.parallelism", SettingKind.PositiveInt, "records in flight between Kafka and the user actors");
     public static readonly SettingKey WindowCountsTopic = new("--window-counts-topic", "fraud.topics.window-counts", SettingKind.Text, "topic the tumbling, sliding and count window results are written to");

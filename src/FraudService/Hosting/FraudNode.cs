@@ -15,8 +15,10 @@ using FraudActors.Actors.Users;
 using FraudActors.Actors.Windows;
 using FraudActors.Actors.Windows.Output;
 using FraudActors.FraudService.Configuration;
+using FraudActors.FraudService.Http;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
+using FraudActors.Messages.Queries;
 using FraudActors.Messages.Transactions;
 using FraudActors.Messages.Windows;
 
@@ -24,32 +26,88 @@ namespace FraudActors.FraudService.Hosting;
 
 /// <summary>
 /// One service node: the actor system joined to its cluster, the user shard region, the alert
-/// and dead-letter producers and the ingest stream. The composition root of <c>fraud run</c>
-/// and <c>fraud demo</c>.
+/// and dead-letter producers, the ingest stream and the HTTP API. The composition root of
+/// <c>fraud run</c> and <c>fraud demo</c>.
 /// </summary>
 public sealed class FraudNode : IAsyncDisposable
 {
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
+
     private readonly ActorSystem _system;
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly TransactionIngest _ingest;
     private readonly AlertOutbox _outbox;
     private readonly WindowOutbox? _windows;
+    private readonly IActorRef _users;
+    private readonly IPartitionJournals _journals;
+    private readonly KafkaEndOffsets _endOffsets;
+    private readonly SqlDatabase? _database;
+    private HttpApi? _http;
     private int _stopped;
 
-    private FraudNode(ActorSystem system, IProducer<byte[]?, byte[]> producer, AlertOutbox outbox, WindowOutbox? windows, TransactionIngest ingest, PipelineMetrics metrics, CheckpointHistory checkpoints)
+    private FraudNode(
+        FraudSettings settings,
+        ActorSystem system,
+        IProducer<byte[]?, byte[]> producer,
+        AlertOutbox outbox,
+        WindowOutbox? windows,
+        TransactionIngest ingest,
+        PipelineMetrics metrics,
+        CheckpointHistory checkpoints,
+        IActorRef users,
+        IPartitionJournals journals,
+        RecentAlerts recentAlerts,
+        FraudMetrics prometheus)
     {
+        Settings = settings;
         _outbox = outbox;
         _windows = windows;
         Checkpoints = checkpoints;
         _system = system;
         _producer = producer;
         _ingest = ingest;
+        _users = users;
+        _journals = journals;
         Metrics = metrics;
+        RecentAlerts = recentAlerts;
+        PrometheusMetrics = prometheus;
+        Job = new FraudJob(settings.GroupId);
+        Rates = new RateMeter(metrics);
+        _endOffsets = new KafkaEndOffsets(settings.Bootstrap, settings.KafkaConsumer);
+        _database = settings.Store switch
+        {
+            JournalStore.Postgres => SqlDatabase.PostgreSql(settings.Connection),
+            JournalStore.Sqlite => SqlDatabase.Sqlite(settings.Connection),
+            _ => null,
+        };
+        prometheus.Bind(PartitionsAsync, ActiveUsersAsync);
     }
+
+    public FraudSettings Settings { get; }
 
     public PipelineMetrics Metrics { get; }
 
     public CheckpointHistory Checkpoints { get; }
+
+    /// <summary>This node's job; <see cref="FraudJob.StopRequested"/> completes when an operator stops or cancels it.</summary>
+    public FraudJob Job { get; }
+
+    public RecentAlerts RecentAlerts { get; }
+
+    public RateMeter Rates { get; }
+
+    public FraudMetrics PrometheusMetrics { get; }
+
+    /// <summary>The HTTP API's address as bound; null when it could not be started.</summary>
+    public Uri? HttpAddress => _http?.Address;
+
+    /// <summary>This node's cluster address as host:port.</summary>
+    public string NodeAddress => Cluster.Get(_system).SelfAddress is var a ? $"{a.Host}:{a.Port}" : string.Empty;
+
+    public TimeSpan Uptime => DateTimeOffset.UtcNow - Job.Started;
+
+    public IReadOnlyList<string> ClusterMembers() =>
+        [.. Cluster.Get(_system).State.Members.Select(m => m.Address.ToString())];
 
     public static async Task<FraudNode> StartAsync(FraudSettings settings, Action<Alert> onAlert, CancellationToken cancellationToken, Action<WindowResult>? onWindow = null)
     {
@@ -101,7 +159,12 @@ public sealed class FraudNode : IAsyncDisposable
             var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(settings))
                 .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
                 .Build();
-            var outbox = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, onAlert);
+            var recentAlerts = new RecentAlerts();
+            var outbox = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, alert =>
+            {
+                recentAlerts.Add(alert);
+                onAlert(alert);
+            });
             await outbox.StartAsync(cancellationToken).ConfigureAwait(false);
             WindowOutbox? windows = null;
             if (windowStore is not null)
@@ -111,6 +174,7 @@ public sealed class FraudNode : IAsyncDisposable
             }
 
             var metrics = new PipelineMetrics();
+            var prometheus = new FraudMetrics(metrics);
             var history = new CheckpointHistory(settings.Checkpoints.Retained, checkpointLog);
             var pipeline = new TransactionPipeline(
                 users,
@@ -135,7 +199,9 @@ public sealed class FraudNode : IAsyncDisposable
                 settings.Time.Watermarks.IdleTimeout?.ToString() ?? "off",
                 DescribeWindows(settings.Windows),
                 string.Join(", ", settings.Rules.Rules.Select(r => r.Name)));
-            return new FraudNode(system, producer, outbox, windows, ingest, metrics, history);
+            var node = new FraudNode(settings, system, producer, outbox, windows, ingest, metrics, history, users, journals, recentAlerts, prometheus);
+            await node.StartHttpAsync(log, cancellationToken).ConfigureAwait(false);
+            return node;
         }
         catch
         {
@@ -145,14 +211,165 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     /// <summary>Drains the records in flight, commits their offsets, flushes alerts and leaves the cluster.</summary>
-    public async Task StopAsync()
+    public Task StopAsync() => EndAsync(StopMode.Stop);
+
+    /// <summary>
+    /// Stops reading at once and stops without a final checkpoint (Flink's cancel): a restart
+    /// resumes from the last checkpoint. Alerts already in the table are still published.
+    /// </summary>
+    public Task CancelAsync() => EndAsync(StopMode.Cancel);
+
+    /// <summary>Where each assigned partition stands: offsets, lag against Kafka's end offsets, watermark.</summary>
+    public async Task<IReadOnlyList<PartitionView>> PartitionsAsync(CancellationToken cancellationToken)
+    {
+        var positions = Metrics.Partitions.Snapshot();
+        var topic = Settings.Topics.Transactions;
+        IReadOnlyDictionary<int, long>? ends = null;
+        try
+        {
+            ends = await Task.Run(() => _endOffsets.Query(topic, positions.Select(p => p.Partition), QueryTimeout), cancellationToken).ConfigureAwait(false);
+        }
+        catch (KafkaException)
+        {
+            // Kafka did not answer: end offsets and lag are unknown (null); /readyz says why.
+        }
+
+        return [.. positions.Select(p =>
+        {
+            long? end = ends is not null && ends.TryGetValue(p.Partition, out var e) ? e : null;
+            return new PartitionView(
+                topic,
+                p.Partition,
+                p.CurrentOffset,
+                p.CommittedOffset,
+                end,
+                end is { } high ? Math.Max(0, high - (p.CommittedOffset ?? 0)) : null,
+                p.WatermarkMs is { } w ? JobView.Iso(DateTimeOffset.FromUnixTimeMilliseconds(w)) : null);
+        })];
+    }
+
+    /// <summary>
+    /// A user's live state, asked of its actor; null for a user with no state here. Its shard is
+    /// its partition: known for users that received records lately, else found by asking the
+    /// assigned partitions' journals for its checkpointed state.
+    /// </summary>
+    public async Task<System.Text.Json.Nodes.JsonObject?> UserAsync(string userId, CancellationToken cancellationToken)
+    {
+        var partition = Metrics.Partitions.PartitionOf(userId);
+        if (partition is null)
+        {
+            foreach (var p in Metrics.Partitions.Assigned)
+            {
+                var loaded = await _journals.For(p).Ask<UserLoaded>(new LoadUser(userId), QueryTimeout, cancellationToken).ConfigureAwait(false);
+                if (loaded.State is not null)
+                {
+                    partition = p;
+                    break;
+                }
+            }
+        }
+
+        if (partition is not { } found)
+        {
+            return null;
+        }
+
+        var current = await _users.Ask<CurrentUserState>(new GetUserState(found, userId), QueryTimeout, cancellationToken).ConfigureAwait(false);
+        return UserStateView.Render(UserStateCodec.Decode(current.State, Settings.UserSettings), found);
+    }
+
+    /// <summary>What keeps this node from being ready (empty: ready): Kafka, the database, assigned partitions.</summary>
+    public async Task<IReadOnlyList<string>> NotReadyAsync(CancellationToken cancellationToken)
+    {
+        var missing = new List<string>();
+        if (Job.State != FraudJob.Running)
+        {
+            missing.Add($"job: {Job.State}");
+        }
+
+        var assigned = Metrics.Partitions.Assigned;
+        try
+        {
+            await Task.Run(() => _endOffsets.Query(Settings.Topics.Transactions, assigned.Count > 0 ? assigned : [0], QueryTimeout), cancellationToken).ConfigureAwait(false);
+        }
+        catch (KafkaException e)
+        {
+            missing.Add($"kafka: {Settings.Bootstrap} did not answer: {e.Error.Reason}");
+        }
+
+        if (_database is not null)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(QueryTimeout);
+                await using var connection = await _database.OpenAsync(timeout.Token).ConfigureAwait(false);
+                await using var command = SqlDatabase.Command(connection, "SELECT 1");
+                await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or OperationCanceledException or InvalidOperationException or System.Net.Sockets.SocketException)
+            {
+                missing.Add($"database: the {Settings.Store} database is not reachable: {e.Message}");
+            }
+        }
+
+        if (assigned.Count == 0)
+        {
+            missing.Add($"partitions: none of '{Settings.Topics.Transactions}' assigned yet (consumer group '{Settings.GroupId}')");
+        }
+
+        return missing;
+    }
+
+    /// <summary>User actors alive on this node; null when the shard region did not answer.</summary>
+    public async Task<int?> ActiveUsersAsync()
+    {
+        try
+        {
+            var stats = await _users.Ask<ShardRegionStats>(GetShardRegionStats.Instance, QueryTimeout).ConfigureAwait(false);
+            return stats.Stats.Values.Sum();
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Binds the HTTP API; a port already taken leaves the node running without it (reported),
+    /// so that a second node on one machine still works.
+    /// </summary>
+    private async Task StartHttpAsync(ILoggingAdapter log, CancellationToken cancellationToken)
+    {
+        var endpoint = Http.HttpAddress.Parse(Settings.Http);
+        try
+        {
+            _http = await HttpApi.StartAsync(this, endpoint, log, cancellationToken).ConfigureAwait(false);
+            log.Info("HTTP API and dashboard on {0}", _http.Address);
+        }
+        catch (IOException e)
+        {
+            log.Error("HTTP API not started: cannot listen on {0}: {1}", endpoint, e.Message);
+        }
+    }
+
+    private async Task EndAsync(StopMode mode)
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
         {
             return;
         }
 
-        await _ingest.StopAsync().ConfigureAwait(false);
+        Job.MarkStopping();
+        if (mode == StopMode.Cancel)
+        {
+            await _ingest.CancelAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await _ingest.StopAsync().ConfigureAwait(false);
+        }
+
         await _outbox.DisposeAsync().ConfigureAwait(false);
         if (_windows is not null)
         {
@@ -162,6 +379,13 @@ public sealed class FraudNode : IAsyncDisposable
         _producer.Flush(TimeSpan.FromSeconds(10));
         _producer.Dispose();
         await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
+        Job.MarkEnded(mode);
+        Rates.Dispose();
+        _endOffsets.Dispose();
+        if (_http is not null)
+        {
+            await _http.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
