@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of FraudActors: style check, Release build, then each test project.
 # Starts what the tests need first: a throwaway PostgreSQL (installed from Debian's packages
-# if missing) on a free loopback port, stopped and deleted at the end. CI (.ci/run) calls
-# exactly this.
+# if missing) on a free loopback port, stopped and deleted at the end; Debian's Chromium for the
+# dashboard's browser test (installed if missing). CI (.ci/run) calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,20 @@ trap './scripts/postgres.sh stop "$FRAUD_PG_DIR"' EXIT
 FRAUD_TEST_POSTGRES=$(./scripts/postgres.sh start)
 export FRAUD_TEST_POSTGRES
 echo "$FRAUD_TEST_POSTGRES"
+
+echo "== Chromium (the dashboard's browser test drives Debian's package headless)"
+if [ ! -x /usr/bin/chromium ]; then
+    echo "chromium: installing Debian's chromium package"
+    apt_log=$(mktemp)
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } </dev/null >"$apt_log" 2>&1; then
+        cat "$apt_log" >&2
+        echo "chromium: apt-get install chromium failed" >&2
+        exit 1
+    fi
+    rm -f "$apt_log"
+fi
+/usr/bin/chromium --version 2>/dev/null
 
 results=$(mktemp -d)
 status=0
