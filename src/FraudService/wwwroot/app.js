@@ -233,7 +233,7 @@ function renderCheckpoints(cp) {
     tr.dataset.status = c.status ?? "";
     cell(tr, String(c.epoch ?? "–"), "num");
     cell(tr, String(c.partition ?? "–"), "num");
-    cell(tr, fmtClock(c.started));
+    cell(tr, fmtClock(c.started)).title = fmtEventTime(c.started);
     cell(tr, fmtDuration(c.duration_ms), "num");
     cell(tr, fmtNumber(c.users), "num");
     cell(tr, fmtBytes(c.bytes), "num");
@@ -263,7 +263,7 @@ function renderAlerts(body) {
     cell(tr, fmtNumber(a.count), "num");
     cell(tr, typeof a.last_amount === "number" ? a.last_amount.toFixed(2) : String(a.last_amount ?? "–"), "num");
     cell(tr, fmtEventTime(a.tx_ts));
-    cell(tr, fmtClock(a.detected_at));
+    cell(tr, fmtClock(a.detected_at)).title = fmtEventTime(a.detected_at);
     return tr;
   });
 }
