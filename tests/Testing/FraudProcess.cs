@@ -62,6 +62,8 @@ public sealed partial class FraudProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
+        // Tests run services side by side: each takes a free HTTP port unless the test chose one.
+        info.Environment["FRAUD_HTTP"] = "127.0.0.1:0";
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;

@@ -34,6 +34,9 @@ public sealed class ServiceProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
+        // A drill's or bench's service takes any free HTTP port, so it never clashes with a node
+        // the user runs on this machine (or with its own previous incarnation).
+        info.Environment["FRAUD_HTTP"] = "127.0.0.1:0";
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;

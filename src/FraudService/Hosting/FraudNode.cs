@@ -336,8 +336,9 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// Binds the HTTP API; a port already taken leaves the node running without it (reported),
-    /// so that a second node on one machine still works.
+    /// Binds the HTTP API. An address that cannot be bound (a port already taken) stops the start
+    /// with a message naming --http: a node whose health probes cannot answer must not run on
+    /// silently. Several nodes on one machine each get their own --http (port 0: any free port).
     /// </summary>
     private async Task StartHttpAsync(ILoggingAdapter log, CancellationToken cancellationToken)
     {
@@ -349,7 +350,7 @@ public sealed class FraudNode : IAsyncDisposable
         }
         catch (IOException e)
         {
-            log.Error("HTTP API not started: cannot listen on {0}: {1}", endpoint, e.Message);
+            throw new Configuration.ConfigurationException($"--http: cannot listen on {endpoint}: {e.Message}; choose another address (--http 127.0.0.1:0 takes any free port)");
         }
     }
 

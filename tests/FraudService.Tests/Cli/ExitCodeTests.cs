@@ -37,6 +37,17 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public async Task An_http_address_already_taken_stops_the_start_naming_http()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--http", $"127.0.0.1:{port}");
+        Assert.Equal(2, code);
+        Assert.Contains($"--http: cannot listen on 127.0.0.1:{port}", process.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Help_exits_with_0_and_lists_the_commands()
     {
         var (code, process) = await FraudProcess.RunAsync(Timeout, "--help");
