@@ -31,7 +31,9 @@ public static class RunCommand
             SettingKeys.AdminToken,
             SettingKeys.CheckpointInterval,
             SettingKeys.Parallelism,
-            SettingKeys.NodePort);
+            SettingKeys.NodePort,
+            SettingKeys.NodeHostname,
+            SettingKeys.SeedNodes);
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var settings = options.Settings(parse);

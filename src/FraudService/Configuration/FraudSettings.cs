@@ -20,7 +20,33 @@ public sealed record TopicNames(
 
 public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int MaxRecordBytes);
 
-public sealed record NodeSettings(string Hostname, int Port);
+/// <param name="SeedNodes">The cluster nodes to join (host, port); empty: the node forms a cluster of its own.</param>
+public sealed record NodeSettings(string Hostname, int Port, IReadOnlyList<(string Host, int Port)> SeedNodes)
+{
+    public NodeSettings(string hostname, int port)
+        : this(hostname, port, [])
+    {
+    }
+
+    /// <summary>Parses <c>HOST:PORT[,HOST:PORT…]</c>; a bad entry fails naming --seed-nodes.</summary>
+    public static IReadOnlyList<(string Host, int Port)> ParseSeeds(string text)
+    {
+        var seeds = new List<(string, int)>();
+        foreach (var entry in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = entry.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(entry[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535
+                || Uri.CheckHostName(entry[..colon]) == UriHostNameType.Unknown)
+            {
+                throw new ConfigurationException($"--seed-nodes: '{entry}' is not HOST:PORT with a port from 1 to 65535 (e.g. fraud-1:4053,fraud-2:4053)");
+            }
+
+            seeds.Add((entry[..colon], port));
+        }
+
+        return seeds;
+    }
+}
 
 /// <summary>The HTTP API's admin token; its text never appears in logs or in a printed settings record.</summary>
 public sealed record AdminToken(string Value)
@@ -95,7 +121,10 @@ public sealed record FraudSettings(
                 reader.DurationOrZero("fraud.time.allowed-lateness")),
             StateTtl: reader.DurationOrOff("fraud.state.ttl") is { } ttl ? new StateTtl(ttl) : null,
             PublishLate: config.GetBoolean("fraud.time.late-topic-enabled", false),
-            Node: new NodeSettings(reader.Text("fraud.node.hostname"), reader.Port(SettingKeys.NodePort.Path)),
+            Node: new NodeSettings(
+                reader.Text(SettingKeys.NodeHostname.Path),
+                reader.Port(SettingKeys.NodePort.Path),
+                NodeSettings.ParseSeeds(config.GetString(SettingKeys.SeedNodes.Path, string.Empty) ?? string.Empty)),
             KafkaConsumer: ClientProperties(config, "fraud.kafka.consumer"),
             KafkaProducer: ClientProperties(config, "fraud.kafka.producer"),
             Hocon: config)

@@ -58,5 +58,7 @@ public static class SettingKeys
     public static readonly SettingKey TimeCharacteristic = new("--time", "fraud.time.characteristic", SettingKind.Choice, "which clock rules, timers and windows follow", "event-time", "processing-time");
     public static readonly SettingKey OutOfOrderness = new("--out-of-orderness", "fraud.time.out-of-orderness", SettingKind.Duration, "how far behind the newest ts a record may arrive and still be in time (watermark bound)");
     public static readonly SettingKey IdleTimeout = new("--idle-timeout", "fraud.time.idle-timeout", SettingKind.Text, "after this long without records a partition's watermark follows the clock (off: never)");
+    public static readonly SettingKey NodeHostname = new("--node-hostname", "fraud.node.hostname", SettingKind.Text, "address other cluster nodes reach this one at");
+    public static readonly SettingKey SeedNodes = new("--seed-nodes", "fraud.node.seed-nodes", SettingKind.Text, "cluster nodes to join, HOST:PORT[,HOST:PORT...] (empty: a cluster of one)");
     public static readonly SettingKey NodePort = new("--node-port", "fraud.node.port", SettingKind.Port, "Akka cluster port of this node (0 = any free port)");
 }

@@ -136,11 +136,11 @@ public sealed class FraudNode : IAsyncDisposable
             throw new InvalidOperationException($"the {settings.Store} database is not reachable: {e.Message}", e);
         }
 
-        var system = ActorSystem.Create("fraud", AkkaConfig(settings));
+        var system = CreateSystem(settings);
         try
         {
             var log = Logging.GetLogger(system, "fraud");
-            await JoinAsync(system, cancellationToken).ConfigureAwait(false);
+            await JoinAsync(system, settings.Node, cancellationToken).ConfigureAwait(false);
 
             var journals = new PartitionJournals(system, settings.Topics.Transactions, new PartitionJournalSettings());
             var sharding = ClusterSharding.Get(system);
@@ -404,13 +404,41 @@ public sealed class FraudNode : IAsyncDisposable
             .WithFallback(ClusterSharding.DefaultConfig());
     }
 
-    /// <summary>A single node joins itself; joining others arrives with the cluster issue.</summary>
-    private static async Task JoinAsync(ActorSystem system, CancellationToken cancellationToken)
+    /// <summary>The actor system on the node's address; an address that cannot be bound fails naming --node-port.</summary>
+    private static ActorSystem CreateSystem(FraudSettings settings)
+    {
+        try
+        {
+            return ActorSystem.Create("fraud", AkkaConfig(settings));
+        }
+        catch (Exception e) when (Innermost(e) is System.Net.Sockets.SocketException socket)
+        {
+            throw new Configuration.ConfigurationException(
+                $"--node-port: cannot listen on {settings.Node.Hostname}:{settings.Node.Port}: {socket.Message}; choose another port (0 takes any free one) or --node-hostname");
+        }
+
+        static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
+    }
+
+    /// <summary>
+    /// Joins the cluster: the seed nodes when some are configured (retrying until one answers,
+    /// as Akka does), else this node alone. Returns once this node is Up.
+    /// </summary>
+    private static async Task JoinAsync(ActorSystem system, NodeSettings node, CancellationToken cancellationToken)
     {
         var cluster = Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        await cluster.JoinAsync(cluster.SelfAddress, cancellationToken).ConfigureAwait(false);
+        if (node.SeedNodes.Count == 0)
+        {
+            await cluster.JoinAsync(cluster.SelfAddress, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var seeds = node.SeedNodes.Select(s => new Address(cluster.SelfAddress.Protocol, system.Name, s.Host, s.Port)).ToList();
+            await cluster.JoinSeedNodesAsync(seeds, cancellationToken).ConfigureAwait(false);
+        }
+
         await up.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 

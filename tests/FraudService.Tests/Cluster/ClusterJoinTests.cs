@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using FraudActors.Testing;
+
+namespace FraudActors.FraudService.Tests.Cluster;
+
+/// <summary>
+/// Nodes join one Akka cluster through their seed nodes and both see it whole; bad cluster
+/// settings stop the start with a message naming the option.
+/// </summary>
+public sealed partial class ClusterJoinTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task A_second_node_joins_the_first_through_its_seed_node_and_both_see_two_members()
+    {
+        var port = FreePort();
+        await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--node-port", $"{port}");
+        var firstApi = await HttpAddressAsync(first);
+        await using var second = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--seed-nodes", $"127.0.0.1:{port}");
+        var secondApi = await HttpAddressAsync(second);
+
+        using var http = new HttpClient();
+        foreach (var api in new[] { firstApi, secondApi })
+        {
+            await Eventually.ValueAsync(() => MembersAsync(http, api), members => members.Count == 2, Timeout);
+        }
+
+        Assert.Contains($"akka.tcp://fraud@127.0.0.1:{port}", await MembersAsync(http, secondApi));
+
+        // A graceful leave: the first node sees the cluster shrink back to itself.
+        second.Interrupt();
+        Assert.Equal(0, await second.WaitForExitAsync(Timeout));
+        await Eventually.ValueAsync(() => MembersAsync(http, firstApi), members => members.Count == 1, Timeout);
+        first.Interrupt();
+        Assert.Equal(0, await first.WaitForExitAsync(Timeout));
+    }
+
+    [Theory]
+    [InlineData("fraud-1", "--seed-nodes")]
+    [InlineData("fraud-1:0", "--seed-nodes")]
+    [InlineData("fraud-1:4053,:4053", "--seed-nodes")]
+    public async Task A_bad_seed_node_address_exits_with_2_naming_the_option(string seeds, string named)
+    {
+        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--seed-nodes", seeds);
+        Assert.Equal(2, code);
+        Assert.Contains(named, process.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_node_port_in_use_exits_with_2_naming_the_option()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--node-port", $"{port}");
+        Assert.Equal(2, code);
+        Assert.Contains($"--node-port: cannot listen on 127.0.0.1:{port}", process.StandardError, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<string> HttpAddressAsync(FraudProcess node)
+    {
+        string? address = null;
+        await Eventually.TrueAsync(
+            () => (address = AddressLine().Match(node.StandardError) is { Success: true } m ? m.Groups[1].Value : null) is not null || node.HasExited,
+            Timeout,
+            () => node.StandardErrorTail());
+        Assert.False(node.HasExited, node.StandardErrorTail());
+        return address!;
+    }
+
+    private static async Task<List<string>> MembersAsync(HttpClient http, string api)
+    {
+        using var overview = JsonDocument.Parse(await http.GetStringAsync(api + "overview"));
+        return [.. overview.RootElement.GetProperty("cluster_members").EnumerateArray().Select(m => m.GetString()!)];
+    }
+
+    [GeneratedRegex(@"HTTP API and dashboard on (http://\S+/)")]
+    private static partial Regex AddressLine();
+}
