@@ -141,6 +141,7 @@ public sealed class FraudNode : IAsyncDisposable
         {
             var log = Logging.GetLogger(system, "fraud");
             await JoinAsync(system, settings.Node, cancellationToken).ConfigureAwait(false);
+            await CheckOneJobAsync(system, settings).ConfigureAwait(false);
 
             var journals = new PartitionJournals(system, settings.Topics.Transactions, new PartitionJournalSettings());
             var sharding = ClusterSharding.Get(system);
@@ -397,11 +398,48 @@ public sealed class FraudNode : IAsyncDisposable
             akka.remote.dot-netty.tcp.hostname = "{settings.Node.Hostname}"
             akka.remote.dot-netty.tcp.port = {settings.Node.Port}
             akka.cluster.sharding.passivate-idle-entity-after = {(long)settings.PassivateAfter.TotalMilliseconds}ms
+            akka.cluster.roles = ["{JobRole(settings)}"]
             """));
         return derived
             .WithFallback(JournalStore.Config(settings.Store, settings.Connection))
             .WithFallback(settings.Hocon)
             .WithFallback(ClusterSharding.DefaultConfig());
+    }
+
+    private const string JobRolePrefix = "job-";
+
+    /// <summary>
+    /// The node's job as a cluster role: its consumer group and topic (hex, so any name fits a
+    /// role). Nodes that join one cluster must run one job; <see cref="CheckOneJobAsync"/> compares.
+    /// </summary>
+    private static string JobRole(FraudSettings settings) =>
+        JobRolePrefix + Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(settings.GroupId + "\n" + settings.Topics.Transactions));
+
+    /// <summary>
+    /// A node that joined a cluster running another job (other consumer group or topic) leaves
+    /// and stops with a message naming both: one cluster, one job.
+    /// </summary>
+    private static async Task CheckOneJobAsync(ActorSystem system, FraudSettings settings)
+    {
+        var cluster = Cluster.Get(system);
+        var mine = JobRole(settings);
+        var other = cluster.State.Members
+            .Where(m => m.Address != cluster.SelfAddress)
+            .Select(m => (m.Address, Role: m.Roles.FirstOrDefault(r => r.StartsWith(JobRolePrefix, StringComparison.Ordinal))))
+            .FirstOrDefault(m => m.Role is not null && m.Role != mine);
+        if (other.Role is null)
+        {
+            return;
+        }
+
+        var job = System.Text.Encoding.UTF8.GetString(Convert.FromHexString(other.Role[JobRolePrefix.Length..])).Split('\n');
+        using (var leaving = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await cluster.LeaveAsync(leaving.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+
+        throw new Configuration.ConfigurationException(
+            $"--group/--topic: this node runs group '{settings.GroupId}' on topic '{settings.Topics.Transactions}', but cluster node {other.Address} runs group '{job[0]}' on topic '{job[^1]}'; the nodes of one cluster must run one job");
     }
 
     /// <summary>The actor system on the node's address; an address that cannot be bound fails naming --node-port.</summary>

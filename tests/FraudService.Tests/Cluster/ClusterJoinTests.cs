@@ -39,6 +39,21 @@ public sealed partial class ClusterJoinTests
         Assert.Equal(0, await first.WaitForExitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task A_node_with_another_consumer_group_is_refused_by_the_cluster_it_joins()
+    {
+        var port = FreePort();
+        await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--node-port", $"{port}", "--group", "fraud-detector");
+        await HttpAddressAsync(first);
+        var (code, second) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--seed-nodes", $"127.0.0.1:{port}", "--group", "another-job");
+        Assert.Equal(2, code);
+        Assert.Contains("this node runs group 'another-job' on topic 'transactions', but cluster node", second.StandardError, StringComparison.Ordinal);
+        Assert.Contains("runs group 'fraud-detector'", second.StandardError, StringComparison.Ordinal);
+        Assert.False(first.HasExited, first.StandardErrorTail());
+        first.Interrupt();
+        Assert.Equal(0, await first.WaitForExitAsync(Timeout));
+    }
+
     [Theory]
     [InlineData("fraud-1", "--seed-nodes")]
     [InlineData("fraud-1:0", "--seed-nodes")]
