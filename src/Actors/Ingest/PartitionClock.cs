@@ -22,17 +22,6 @@ internal sealed class PartitionClock(PartitionWatermark watermark, long given)
 
     public long Given { get; private set; } = given;
 
-    public int Scheduled
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _queue.Count;
-            }
-        }
-    }
-
     /// <summary>Raises <see cref="Given"/>; false when the clock did not move.</summary>
     public bool Advance(long clockMs)
     {

@@ -34,33 +34,21 @@ public sealed class TransactionIngest(
     /// Stops like Flink's stop-with-savepoint: no new records are read, a final checkpoint
     /// commits the ones in flight, the offsets are committed and the consumer leaves its group.
     /// </summary>
-    public async Task StopAsync()
+    public Task StopAsync() => EndAsync(async run =>
     {
-        PipelineRun? current;
-        lock (_gate)
-        {
-            _stopping.Cancel();
-            current = _current;
-        }
-
-        if (current is not null)
-        {
-            var drained = current.Control.DrainAndStopAsync();
-            await current.CheckpointNow().ConfigureAwait(false);
-            await drained.ConfigureAwait(false);
-        }
-
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-    }
+        var drained = run.Control.DrainAndStopAsync();
+        await run.CheckpointNow().ConfigureAwait(false);
+        await drained.ConfigureAwait(false);
+    });
 
     /// <summary>
     /// Stops like Flink's cancel: reading stops at once and no final checkpoint is taken, so a
     /// restart resumes from the last checkpoint and reads the records after it again.
     /// </summary>
-    public async Task CancelAsync()
+    public Task CancelAsync() => EndAsync(run => run.Control.StopNowAsync());
+
+    /// <summary>No new run starts; the current one ends by <paramref name="endRun"/>; then the loop ends.</summary>
+    private async Task EndAsync(Func<PipelineRun, Task> endRun)
     {
         PipelineRun? current;
         lock (_gate)
@@ -71,7 +59,7 @@ public sealed class TransactionIngest(
 
         if (current is not null)
         {
-            await current.Control.StopNowAsync().ConfigureAwait(false);
+            await endRun(current).ConfigureAwait(false);
         }
 
         if (_loop is not null)

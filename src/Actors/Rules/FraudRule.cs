@@ -88,8 +88,6 @@ public sealed class RuleConfig(string ruleName, Func<string, string?> lookup)
     public static RuleConfig FromHocon(string ruleName, Config config) =>
         new(ruleName, key => config.HasPath($"fraud.rules.{ruleName}.{key}") ? config.GetString($"fraud.rules.{ruleName}.{key}") : null);
 
-    public string? Text(string key) => lookup(key);
-
     public bool Boolean(string key, bool fallback) => Parse(key, fallback, text => text.ToLowerInvariant() switch
     {
         "on" or "true" or "yes" => (true, true),

@@ -11,16 +11,15 @@ public static class RecordClock
 {
     public static ApplyTransaction Stamp(ApplyTransaction command, ref PartitionWatermark watermark, long nowMs, TimeSettings settings)
     {
-        command = command with { NowMs = nowMs };
         if (settings.Characteristic == TimeCharacteristic.ProcessingTime)
         {
-            return command with { TimeMs = nowMs, WatermarkBeforeMs = nowMs, WatermarkMs = nowMs };
+            return command with { NowMs = nowMs, TimeMs = nowMs, WatermarkBeforeMs = nowMs, WatermarkMs = nowMs };
         }
 
         var eventTime = command.Transaction.EventTimeMs;
         var before = watermark.Current(nowMs, settings.Watermarks);
         var late = watermark.IsLate(eventTimeMs: eventTime, nowMs, settings.Watermarks);
         watermark = watermark.Observe(eventTime, nowMs, settings.Watermarks);
-        return command with { WatermarkBeforeMs = before, WatermarkMs = watermark.WatermarkMs, Late = late };
+        return command with { NowMs = nowMs, WatermarkBeforeMs = before, WatermarkMs = watermark.WatermarkMs, Late = late };
     }
 }

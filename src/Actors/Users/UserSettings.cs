@@ -9,7 +9,5 @@ public sealed record UserSettings(RuleSettings Rules, WindowSettings? Windows = 
 {
     public static UserSettings Default { get; } = new(RuleSettings.Default);
 
-    public WindowSettings WindowKinds => Windows ?? WindowSettings.None;
-
     public static implicit operator UserSettings(RuleSettings rules) => new(rules);
 }

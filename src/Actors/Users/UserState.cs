@@ -100,18 +100,10 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             }
         }
 
-        var profile = state.Profile;
-        if (settings.Ttl is { } ttl)
+        var profile = state.Profile.Add(tx, command.TimeMs, settings.Ttl);
+        if (settings.Ttl is { } ttl && !timers.All.Any(t => t.Owner == TtlTimerOwner))
         {
-            profile = profile.Add(tx, command.TimeMs, ttl);
-            if (!timers.All.Any(t => t.Owner == TtlTimerOwner))
-            {
-                timers = timers.Register(new UserTimer(command.TimeMs + (long)ttl.TimeToLive.TotalMilliseconds, TimeDomain.EventTime, TtlTimerOwner));
-            }
-        }
-        else
-        {
-            profile = profile.Add(tx, command.TimeMs, null);
+            timers = timers.Register(new UserTimer(command.TimeMs + (long)ttl.TimeToLive.TotalMilliseconds, TimeDomain.EventTime, TtlTimerOwner));
         }
 
         state = state with

@@ -55,8 +55,6 @@ public sealed record WindowState(
         0,
         0);
 
-    public bool IsEmpty => Tumbling.IsEmpty && Sliding.IsEmpty && Sessions.IsEmpty && Counting.Count == 0 && CountWindowsEmitted == 0;
-
     /// <summary>
     /// Adds a transaction at <paramref name="timeMs"/>. A <paramref name="late"/> record (behind the
     /// watermark by more than the allowed lateness) joins no time window — it went to the late

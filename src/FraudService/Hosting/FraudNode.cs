@@ -74,12 +74,7 @@ public sealed class FraudNode : IAsyncDisposable
         Job = new FraudJob(settings.GroupId);
         Rates = new RateMeter(metrics);
         _endOffsets = new KafkaEndOffsets(settings.Bootstrap, settings.KafkaConsumer);
-        _database = settings.Store switch
-        {
-            JournalStore.Postgres => SqlDatabase.PostgreSql(settings.Connection),
-            JournalStore.Sqlite => SqlDatabase.Sqlite(settings.Connection),
-            _ => null,
-        };
+        _database = Database(settings);
         prometheus.Bind(PartitionsAsync, ActiveUsersAsync);
     }
 
@@ -533,10 +528,14 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     /// <summary>The checkpoint history table, where there is a database to hold it.</summary>
-    public static ICheckpointLog? CheckpointLog(FraudSettings settings) => settings.Store switch
+    public static ICheckpointLog? CheckpointLog(FraudSettings settings) =>
+        Database(settings) is { } database ? new SqlCheckpointLog(database) : null;
+
+    /// <summary>The store's database (null for the memory store): the journals, alerts and checkpoint tables live there.</summary>
+    private static SqlDatabase? Database(FraudSettings settings) => settings.Store switch
     {
-        JournalStore.Postgres => new SqlCheckpointLog(SqlDatabase.PostgreSql(settings.Connection)),
-        JournalStore.Sqlite => new SqlCheckpointLog(SqlDatabase.Sqlite(settings.Connection)),
+        JournalStore.Postgres => SqlDatabase.PostgreSql(settings.Connection),
+        JournalStore.Sqlite => SqlDatabase.Sqlite(settings.Connection),
         _ => null,
     };
 
