@@ -14,19 +14,31 @@ public sealed class ServiceProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once the process has exited.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
     public IEnumerable<string> StandardError => _stderr;
 
     /// <summary>The ALERT lines and other output, in order.</summary>
     public IEnumerable<string> StandardOutput => _stdout;
 
-    public static ServiceProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static ServiceProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(null, environment, null, args);
+
+    /// <summary>
+    /// Starts <c>fraud</c> with <paramref name="args"/>: the build at <paramref name="assembly"/>
+    /// (a <c>fraud.dll</c>, run by <c>dotnet</c>) or, when null, this very executable. A test
+    /// process is not <c>fraud</c>, so tests name the build. <paramref name="onStandardError"/>
+    /// sees each line of standard error as it arrives, so one observer can follow several
+    /// processes in the order they spoke.
+    /// </summary>
+    public static ServiceProcess Start(string? assembly, IReadOnlyDictionary<string, string> environment, Action<string>? onStandardError, params string[] args)
     {
         // Run as `dotnet fraud.dll` or as the `fraud` apphost, whichever this process is.
-        var self = Environment.ProcessPath!;
+        var self = assembly is null ? Environment.ProcessPath! : "dotnet";
         var info = new ProcessStartInfo(self) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            info.ArgumentList.Add(typeof(ServiceProcess).Assembly.Location);
+            info.ArgumentList.Add(assembly ?? typeof(ServiceProcess).Assembly.Location);
         }
 
         foreach (var arg in args)
@@ -49,6 +61,7 @@ public sealed class ServiceProcess : IDisposable
             if (e.Data is not null)
             {
                 child._stderr.Enqueue(e.Data);
+                onStandardError?.Invoke(e.Data);
             }
         };
         process.OutputDataReceived += (_, e) =>
@@ -69,6 +82,9 @@ public sealed class ServiceProcess : IDisposable
         _process.Kill();
         _process.WaitForExit();
     }
+
+    /// <summary>Waits for the process to end and for its output to be read to the end.</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
     public async Task<int> InterruptAsync(TimeSpan timeout)
     {
