@@ -81,6 +81,9 @@ public sealed class CheckpointTracker
         _moved.Add(partition);
     }
 
+    /// <summary>The last offset of <paramref name="partition"/> handled (sent or skipped), or where it resumed; null when neither.</summary>
+    public long? LastOffset(int partition) => _lastSent.TryGetValue(partition, out var last) ? last : null;
+
     /// <summary>The partitions that moved since their last cut.</summary>
     public IEnumerable<int> Partitions => _moved;
 

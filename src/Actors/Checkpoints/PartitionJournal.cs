@@ -83,6 +83,8 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             _handedOver.Clear();
             Sender.Tell(Checkpoint());
         });
+        // Commands wait while events are being persisted, so this stop comes after the writes under way.
+        Command<StopJournal>(_ => Context.Stop(Self));
         Command<GetCommittedUsers>(_ => Sender.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers(), _state.WatermarkMs)));
         Command<GetPartitionCheckpoint>(_ => Sender.Tell(Checkpoint()));
         Command<DeleteMessagesSuccess>(deleted =>

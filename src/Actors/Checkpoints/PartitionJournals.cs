@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Pattern;
+using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Actors.Checkpoints;
 
@@ -9,8 +10,18 @@ public interface IPartitionJournals
 {
     IActorRef For(int partition);
 
-    /// <summary>The journals started so far.</summary>
+    /// <summary>The journals of the partitions this node reads (a stream restart rewinds them).</summary>
     IReadOnlyCollection<IActorRef> Started { get; }
+
+    /// <summary>This node reads <paramref name="partition"/> now: its journal (and users) should run here.</summary>
+    void Claim(int partition)
+    {
+    }
+
+    /// <summary>This node no longer reads <paramref name="partition"/>.</summary>
+    void Release(int partition)
+    {
+    }
 }
 
 /// <summary>
@@ -28,14 +39,19 @@ public sealed class PartitionJournals(ActorSystem system, string topic, Partitio
     public IActorRef For(int partition) =>
         _journals.GetOrAdd(
             partition,
-            p => new Lazy<IActorRef>(() => system.ActorOf(Supervised(p), PartitionJournal.PersistenceIdFor(topic, p)))).Value;
+            p => new Lazy<IActorRef>(() => system.ActorOf(Supervised(topic, p, settings), PartitionJournal.PersistenceIdFor(topic, p)))).Value;
 
-    private Props Supervised(int partition) => BackoffSupervisor.Props(
+    /// <summary>
+    /// A journal under its back-off supervisor; <see cref="StopJournal"/> stops both for good
+    /// (after the journal's writes under way), where any other stop brings the journal back.
+    /// </summary>
+    internal static Props Supervised(string topic, int partition, PartitionJournalSettings settings) => BackoffSupervisor.Props(
         Backoff.OnStop(
             PartitionJournal.PropsFor(topic, partition, settings),
             "journal",
             minBackoff: TimeSpan.FromSeconds(1),
             maxBackoff: TimeSpan.FromSeconds(30),
             randomFactor: 0.2,
-            maxNrOfRetries: -1));
+            maxNrOfRetries: -1)
+        .WithFinalStopMessage(message => message is StopJournal));
 }

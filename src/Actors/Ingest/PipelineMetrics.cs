@@ -58,5 +58,5 @@ public sealed class PipelineMetrics
     internal void RecordCheckpoint(Checkpoints.CheckpointRecord record) => CheckpointEnded?.Invoke(record);
 
     public override string ToString() =>
-        $"records={RecordsIn} applied={Applied} duplicates={Duplicates} dead-lettered={DeadLettered} alerts={Alerts} late={Late} window-results={WindowResults}";
+        $"records={RecordsIn} applied={Applied} duplicates={Duplicates} dead-lettered={DeadLettered} alerts={Alerts} late={Late} window-results={WindowResults} user-records-from-other-nodes={Users.UserTraffic.Remote}/{Users.UserTraffic.Local + Users.UserTraffic.Remote}";
 }

@@ -71,9 +71,13 @@ public sealed class TransactionIngest(
     private async Task RunAsync()
     {
         var backoff = MinBackoff;
-        for (var generation = 1L; !_stopping.IsCancellationRequested; generation++)
+
+        // Each run's generation differs from every other run's, on this node and on the others
+        // (a random start): a user seeing a message of another generation reloads its checkpoint.
+        var first = Random.Shared.NextInt64(1, long.MaxValue / 2);
+        for (var generation = first; !_stopping.IsCancellationRequested; generation++)
         {
-            if (generation > 1)
+            if (generation > first)
             {
                 await RewindAsync().ConfigureAwait(false);
             }

@@ -67,17 +67,24 @@ public sealed class TransactionPipeline(
     /// <summary>Where a partition starts: its journal's last commit (recovering the journal if needed).</summary>
     public long? CommittedOffset(TopicPartition partition) => Recover(partition).NextOffset;
 
+    /// <summary>
+    /// This node reads the partition from now on: its journal (and users) are claimed for this
+    /// node, and the partition starts from the journal's last commit — states handed over since
+    /// are dropped, as in a rewind, since the records after the commit are read again.
+    /// </summary>
     private PartitionCheckpoint Recover(TopicPartition partition)
     {
+        journals.Claim(partition.Partition.Value);
         var checkpoint = journals.For(partition.Partition.Value)
-            .Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, checkpoints.Timeout)
+            .Ask<PartitionCheckpoint>(RewindPartition.Instance, checkpoints.Timeout)
             .GetAwaiter().GetResult();
         InterlockedMax(ref _epoch, checkpoint.Epoch);
         log.Info(
-            "Partition {0}: last checkpoint epoch {1}, resuming at offset {2}, watermark {3}, {4} user(s) with timers",
+            "Partition {0}: last checkpoint epoch {1}, resuming at offset {2}, {3} user(s) checkpointed, watermark {4}, {5} user(s) with timers",
             partition,
             checkpoint.Epoch,
             checkpoint.NextOffset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "(group offset)",
+            checkpoint.Users,
             checkpoint.WatermarkMs is { } w ? DateTimeOffset.FromUnixTimeMilliseconds(w).ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "(none)",
             checkpoint.Timers.Count);
         return checkpoint;
@@ -90,6 +97,10 @@ public sealed class TransactionPipeline(
     public PipelineRun Run(KafkaSourceSettings source, IMaterializer materializer, long generation)
     {
         var run = new RunState(generation);
+        var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
+
+        // The source runs in an actor of its own (pre-materialized), so it can wait in a
+        // revocation for the rest of the stream to checkpoint the revoked partitions.
         var (control, records) = Source.FromGraph(new KafkaSourceStage(source with
         {
             StartOffset = partition =>
@@ -99,9 +110,9 @@ public sealed class TransactionPipeline(
                 run.Recovered[partition.Partition.Value] = checkpoint;
                 return checkpoint.NextOffset;
             },
+            Revoking = emitted => RevokeAsync(emitted, run, ticks),
         }))
             .PreMaterialize(materializer);
-        var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
         var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, checkpoints.Interval, checkpoints.Interval);
         var clockTicks = Source.Tick(_time.Settings.TickInterval, _time.Settings.TickInterval, (SourceEvent)ClockTick.Instance).MapMaterializedValue(_ => NotUsed.Instance);
         var completion = records
@@ -110,12 +121,57 @@ public sealed class TransactionPipeline(
             .SelectAsync(settings.Parallelism, e => Handle(e, run))
             .SelectAsync(1, step => step.CommitAsync(this, control, source.Topics[0]))
             .RunWith(Sink.Ignore<NotUsed>(), materializer);
-        completion.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
-        return new PipelineRun(control, () => OfferFinalAsync(ticks), completion);
+        completion.ContinueWith(
+            _ =>
+            {
+                timer.Dispose();
+                run.AbandonRevocations();
+            },
+            TaskScheduler.Default);
+        return new PipelineRun(control, () => OfferUntilTakenAsync(ticks, CheckpointTick.Final), completion);
+    }
+
+    /// <summary>
+    /// The group takes <paramref name="emitted"/>'s partitions away (called on the source's own
+    /// thread, which waits): once every record emitted of them has been handled, a barrier cuts
+    /// them, and the returned task completes with their offsets when that checkpoint commits.
+    /// </summary>
+    private async Task<IReadOnlyList<TopicPartitionOffset>> RevokeAsync(IReadOnlyList<TopicPartitionOffset> emitted, RunState run, ISourceQueueWithComplete<SourceEvent> ticks)
+    {
+        var revocation = new Revocation(emitted);
+        return await OfferUntilTakenAsync(ticks, revocation).ConfigureAwait(false)
+            ? await revocation.Committed.Task.ConfigureAwait(false)
+            : throw new InvalidOperationException("the stream has ended");
     }
 
     /// <summary>Runs on the stream's turn, in order: a record's message and a barrier's messages leave in stream order.</summary>
     private Task<Step> Handle(SourceEvent e, RunState run)
+    {
+        var step = HandleEvent(e, run);
+        if (run.Revocations.Count == 0)
+        {
+            return step;
+        }
+
+        // A revocation waits for the records emitted before it (some may still be behind it in
+        // the stream); once they are handled, its barrier goes now, behind them.
+        var ready = run.Revocations.Where(r => r.Emitted.All(p => p.Offset == Offset.Unset || run.Tracker.LastOffset(p.Partition.Value) >= p.Offset.Value - 1)).ToList();
+        if (ready.Count == 0)
+        {
+            return step;
+        }
+
+        var barriers = ready.Select(r =>
+        {
+            run.Revocations.Remove(r);
+            return CutRevoked(run, r);
+        }).ToList();
+        return ThenAsync(step, barriers);
+
+        static async Task<Step> ThenAsync(Task<Step> first, List<Barrier> then) => new Steps([await first.ConfigureAwait(false), .. then]);
+    }
+
+    private Task<Step> HandleEvent(SourceEvent e, RunState run)
     {
         switch (e)
         {
@@ -132,6 +188,9 @@ public sealed class TransactionPipeline(
             case PartitionsAssigned assigned:
                 log.Info("Partitions assigned: {0}", string.Join(", ", assigned.Partitions));
                 return AssignAsync(assigned, run);
+            case Revocation revocation:
+                run.Revocations.Add(revocation);
+                return Task.FromResult<Step>(Step.Nothing);
             case PartitionsRevoked revoked:
                 log.Info("Partitions {0}: {1}", revoked.Lost ? "lost" : "revoked", string.Join(", ", revoked.Partitions));
                 foreach (var partition in revoked.Partitions)
@@ -139,6 +198,7 @@ public sealed class TransactionPipeline(
                     run.Tracker.Forget(partition.Partition.Value);
                     run.Clocks.Remove(partition.Partition.Value);
                     metrics.Partitions.Revoked(partition.Partition.Value);
+                    journals.Release(partition.Partition.Value);
                 }
 
                 return Task.FromResult<Step>(Step.Nothing);
@@ -310,28 +370,50 @@ public sealed class TransactionPipeline(
     /// <summary>Cuts every partition that moved, sending the barrier to its dirty users now, behind their records.</summary>
     private Barrier Cut(RunState run)
     {
-        var (tracker, gate) = (run.Tracker, run.Gate);
         var epoch = Interlocked.Increment(ref _epoch);
         var started = DateTimeOffset.UtcNow;
-        var cuts = tracker.Partitions.ToList().Select(p =>
-        {
-            var cut = tracker.Cut(epoch, p);
-            var replies = cut.Expected.Keys
-                .Select(user => users.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, p, user), checkpoints.Timeout))
-                .ToList();
-            var watermark = run.Clocks.TryGetValue(p, out var clock) && clock.Given != long.MinValue ? clock.Given : (long?)null;
-            return (cut, Task.WhenAll(replies), watermark);
-        }).ToList();
+        var cuts = run.Tracker.Partitions.ToList().Select(p => CutPartition(run, epoch, p)).ToList();
         if (cuts.Count > 0)
         {
-            gate.InFlight = true;
+            run.Gate.InFlight = true;
             metrics.RecordCheckpointsInProgress(cuts.Count);
 
             // Flink's "Triggering checkpoint": operators and the drill see when one is under way.
-            log.Info("Checkpoint {0} triggered: partition(s) {1}, {2} changed user(s)", epoch, string.Join(",", cuts.Select(c => c.cut.Partition)), cuts.Sum(c => c.cut.Expected.Count));
+            log.Info("Checkpoint {0} triggered: partition(s) {1}, {2} changed user(s)", epoch, string.Join(",", cuts.Select(c => c.Cut.Partition)), cuts.Sum(c => c.Cut.Expected.Count));
         }
 
-        return new Barrier(epoch, started, cuts, gate);
+        return new Barrier(epoch, started, cuts, run.Gate);
+    }
+
+    /// <summary>
+    /// The final checkpoint of revoked partitions: those that moved are cut now, and the partitions
+    /// stop being woken by the clock (their next owner wakes their users from this checkpoint).
+    /// It commits behind any checkpoint already under way, whatever the interval and min-pause.
+    /// </summary>
+    private Barrier CutRevoked(RunState run, Revocation revocation)
+    {
+        var epoch = Interlocked.Increment(ref _epoch);
+        var started = DateTimeOffset.UtcNow;
+        var partitions = revocation.Emitted.Select(p => p.Partition.Value).ToList();
+        var cuts = partitions.Where(run.Tracker.Partitions.Contains).ToList().Select(p => CutPartition(run, epoch, p)).ToList();
+        foreach (var partition in partitions)
+        {
+            run.Clocks.Remove(partition);
+        }
+
+        log.Info("Checkpoint {0} triggered for revoked partition(s) {1}: {2} changed user(s)", epoch, string.Join(",", partitions), cuts.Sum(c => c.Cut.Expected.Count));
+        return new Barrier(epoch, started, cuts, Gate: null) { Revocation = revocation };
+    }
+
+    /// <summary>Sends partition <paramref name="partition"/>'s barrier to its dirty users now, behind their records.</summary>
+    private PartitionCut CutPartition(RunState run, long epoch, int partition)
+    {
+        var cut = run.Tracker.Cut(epoch, partition);
+        var replies = cut.Expected.Keys
+            .Select(user => users.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, partition, user), checkpoints.Timeout))
+            .ToList();
+        var watermark = run.Clocks.TryGetValue(partition, out var clock) && clock.Given != long.MinValue ? clock.Given : (long?)null;
+        return new PartitionCut(cut, Task.WhenAll(replies), watermark);
     }
 
     private async Task CommitAsync(Barrier barrier, IKafkaSourceControl control, string topic)
@@ -410,17 +492,44 @@ public sealed class TransactionPipeline(
         public override Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic) => Task.FromResult(NotUsed.Instance);
     }
 
-    private sealed record Barrier(long Epoch, DateTimeOffset Started, List<(BarrierCut Cut, Task<UserCheckpointState[]> Replies, long? WatermarkMs)> Cuts, CheckpointGate Gate) : Step
+    /// <summary>Several steps of one stream element, committed in order.</summary>
+    private sealed record Steps(IReadOnlyList<Step> All) : Step
     {
+        public override async Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic)
+        {
+            foreach (var step in All)
+            {
+                await step.CommitAsync(pipeline, control, topic).ConfigureAwait(false);
+            }
+
+            return NotUsed.Instance;
+        }
+    }
+
+    /// <summary>One partition's part of a barrier: its cut, its users' replies, its watermark at the cut.</summary>
+    private sealed record PartitionCut(BarrierCut Cut, Task<UserCheckpointState[]> Replies, long? WatermarkMs);
+
+    /// <param name="Gate">The periodic checkpoints' gate; null for a revocation's checkpoint, which never waits for it.</param>
+    private sealed record Barrier(long Epoch, DateTimeOffset Started, List<PartitionCut> Cuts, CheckpointGate? Gate) : Step
+    {
+        /// <summary>The revocation this barrier is the final checkpoint of, told when it commits or fails.</summary>
+        public Revocation? Revocation { get; init; }
+
         public override async Task<NotUsed> CommitAsync(TransactionPipeline pipeline, IKafkaSourceControl control, string topic)
         {
             try
             {
                 await pipeline.CommitAsync(this, control, topic).ConfigureAwait(false);
+                Revocation?.Committed.TrySetResult([.. Cuts.Select(c => new TopicPartitionOffset(topic, new Partition(c.Cut.Partition), new Offset(c.Cut.NextOffset)))]);
+            }
+            catch (Exception e)
+            {
+                Revocation?.Committed.TrySetException(e);
+                throw;
             }
             finally
             {
-                if (Cuts.Count > 0)
+                if (Cuts.Count > 0 && Gate is not null)
                 {
                     Gate.InFlight = false;
                     pipeline.CheckpointEnded();
@@ -429,6 +538,15 @@ public sealed class TransactionPipeline(
 
             return NotUsed.Instance;
         }
+    }
+
+    /// <summary>
+    /// Partitions the group takes away, with the offset after the last record the source emitted
+    /// of each: their final checkpoint waits until those records are handled.
+    /// </summary>
+    private sealed record Revocation(IReadOnlyList<TopicPartitionOffset> Emitted) : SourceEvent
+    {
+        public TaskCompletionSource<IReadOnlyList<TopicPartitionOffset>> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>
@@ -447,6 +565,18 @@ public sealed class TransactionPipeline(
         public Dictionary<int, PartitionClock> Clocks { get; } = [];
 
         public System.Collections.Concurrent.ConcurrentDictionary<int, PartitionCheckpoint> Recovered { get; } = new();
+
+        /// <summary>Revocations waiting for their records; touched only at the stream's turn.</summary>
+        public List<Revocation> Revocations { get; } = [];
+
+        /// <summary>The run ended: revocations still waiting let their partitions go without a final checkpoint.</summary>
+        public void AbandonRevocations()
+        {
+            foreach (var revocation in Revocations.ToList())
+            {
+                revocation.Committed.TrySetException(new InvalidOperationException("the stream ended before the revoked partitions were checkpointed"));
+            }
+        }
 
         public PartitionClock ClockFor(int partition)
         {
@@ -471,12 +601,21 @@ public sealed class TransactionPipeline(
         }
     }
 
-    /// <summary>The stop's checkpoint must not be lost to a full tick queue: it is offered until taken.</summary>
-    private static async Task OfferFinalAsync(ISourceQueueWithComplete<SourceEvent> ticks)
+    /// <summary>The stop's checkpoint and a revocation must not be lost to a full tick queue: they are offered until taken.</summary>
+    private static async Task<bool> OfferUntilTakenAsync(ISourceQueueWithComplete<SourceEvent> ticks, SourceEvent e)
     {
-        while (await ticks.OfferAsync(CheckpointTick.Final).ConfigureAwait(false) is QueueOfferResult.Dropped)
+        while (true)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+            switch (await ticks.OfferAsync(e).ConfigureAwait(false))
+            {
+                case QueueOfferResult.Dropped:
+                    await Task.Delay(TimeSpan.FromMilliseconds(20)).ConfigureAwait(false);
+                    break;
+                case QueueOfferResult.Enqueued:
+                    return true;
+                default:
+                    return false;
+            }
         }
     }
 }

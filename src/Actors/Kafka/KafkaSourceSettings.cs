@@ -12,13 +12,24 @@ namespace FraudActors.Actors.Kafka;
 /// Where an assigned partition starts (the next offset to read), when the service knows better
 /// than the consumer group: its partition journal's last commit. Null: the group's offset.
 /// </param>
+/// <param name="Revoking">
+/// Called when the group takes partitions away, before they go: each revoked partition with the
+/// offset after the last record the source emitted of it (<see cref="Offset.Unset"/>: none). It
+/// completes once those records are checkpointed, with the offsets to commit; the source waits
+/// for it (at most <see cref="RevokeTimeout"/>) and only then lets the partitions go, so their
+/// next owner resumes from that checkpoint. Not called for lost partitions or when the source stops.
+/// </param>
 public sealed record KafkaSourceSettings(
     ConsumerConfig Consumer,
     IReadOnlyList<string> Topics,
     TimeSpan PollInterval,
     TimeSpan DrainTimeout,
-    Func<TopicPartition, long?>? StartOffset = null)
+    Func<TopicPartition, long?>? StartOffset = null,
+    Func<IReadOnlyList<TopicPartitionOffset>, Task<IReadOnlyList<TopicPartitionOffset>>>? Revoking = null)
 {
+    /// <summary>How long a revocation waits for <see cref="Revoking"/>; the whole group's rebalance waits as long.</summary>
+    public TimeSpan RevokeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public static KafkaSourceSettings Create(ConsumerConfig consumer, params string[] topics) =>
         new(consumer, topics, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(30));
 }

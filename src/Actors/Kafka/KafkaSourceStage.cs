@@ -39,6 +39,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         private IConsumer<byte[]?, byte[]>? _consumer;
         private ConsumeResult<byte[]?, byte[]>? _held;
         private bool _draining;
+        private bool _closing;
 
         public Logic(KafkaSourceStage stage)
             : base(stage.Shape)
@@ -77,6 +78,8 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         {
             if (_consumer is { } consumer)
             {
+                // Closing revokes every partition; the stream has ended, so nothing is checkpointed then.
+                _closing = true;
                 try
                 {
                     // Close commits the stored offsets and leaves the group at once, so the
@@ -207,6 +210,11 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         private void OnRevoked(List<TopicPartition> partitions, bool lost)
         {
             Log.Info("Kafka source: {0} {1}", lost ? "lost" : "revoked", string.Join(", ", partitions));
+            if (!lost && !_closing && Settings.Revoking is { } revoking)
+            {
+                CheckpointBeforeLettingGo(partitions, revoking);
+            }
+
             foreach (var partition in partitions)
             {
                 _lastEmitted.Remove(partition);
@@ -219,6 +227,37 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
             }
 
             _partitionEvents.Enqueue(new PartitionsRevoked(partitions, lost));
+        }
+
+        /// <summary>
+        /// Blocks this stage (only: the rest of the stream runs in its own actor) until the records
+        /// emitted of the revoked partitions are checkpointed, then stores the checkpoint's offsets
+        /// while the partitions are still ours. A failure or time-out lets them go anyway: their
+        /// next owner resumes from the previous checkpoint and reads a little more again.
+        /// </summary>
+        private void CheckpointBeforeLettingGo(List<TopicPartition> partitions, Func<IReadOnlyList<TopicPartitionOffset>, Task<IReadOnlyList<TopicPartitionOffset>>> revoking)
+        {
+            var emitted = partitions
+                .Select(p => new TopicPartitionOffset(p, _lastEmitted.TryGetValue(p, out var last) ? new Offset(last + 1) : Offset.Unset))
+                .ToList();
+            try
+            {
+                var checkpoint = revoking(emitted);
+                if (!checkpoint.Wait(Settings.RevokeTimeout))
+                {
+                    Log.Warning("Kafka source: no checkpoint of revoked {0} within {1}; their next owner resumes from the one before", string.Join(", ", partitions), Settings.RevokeTimeout);
+                    return;
+                }
+
+                foreach (var next in checkpoint.Result)
+                {
+                    _consumer!.StoreOffset(next);
+                }
+            }
+            catch (Exception e) when (e is AggregateException or KafkaException)
+            {
+                Log.Warning("Kafka source: revoked {0} not checkpointed ({1}); their next owner resumes from the checkpoint before", string.Join(", ", partitions), e.GetBaseException().Message);
+            }
         }
 
         private bool IsRevoked(ConsumeResult<byte[]?, byte[]> result) => !_consumer!.Assignment.Contains(result.TopicPartition);
@@ -262,9 +301,17 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         private bool Drained() =>
             _lastEmitted.All(e => _nextStored.TryGetValue(e.Key, out var next) && next > e.Value);
 
+        /// <summary>
+        /// A group commit refused because a rebalance is under way: expected when partitions are
+        /// revoked, and harmless — the partition journal holds the offsets, and the partition's
+        /// next owner brings the group's committed offset up to date.
+        /// </summary>
+        private static bool IsRebalanceCommit(Confluent.Kafka.LogMessage message) =>
+            message.Facility == "COMMITFAIL" && message.Message.Contains("rebalance in progress", StringComparison.OrdinalIgnoreCase);
+
         private static void LogClientMessage(ILoggingAdapter log, Confluent.Kafka.LogMessage message)
         {
-            if (message.Level <= SyslogLevel.Warning)
+            if (message.Level <= SyslogLevel.Warning && !IsRebalanceCommit(message))
             {
                 log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
             }

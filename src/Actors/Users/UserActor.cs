@@ -113,6 +113,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
 
     private void Apply(ApplyTransaction command)
     {
+        UserTraffic.Received(fromAnotherNode: !Sender.Path.Address.HasLocalScope);
         if (Rewound(command.Generation, command.Partition))
         {
             return;
@@ -167,10 +168,14 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         Sender.Tell(new TimeAdvanced(_userId, command.Partition, outcome.Windows, _state.NextTimerMs(_settings)));
     }
 
-    /// <summary>A newer generation: the partition rewound to its last checkpoint, and this state may be ahead of it.</summary>
+    /// <summary>
+    /// Another generation: the partition was rewound to its last checkpoint (a stream restart, or
+    /// another node took the partition over), and this state may be ahead of it. Generations
+    /// differ across runs and nodes (<see cref="Ingest.TransactionIngest"/>), so any change reloads.
+    /// </summary>
     private bool Rewound(long generation, int partition)
     {
-        if (_journals is null || generation <= _generation)
+        if (_journals is null || generation == _generation)
         {
             return false;
         }

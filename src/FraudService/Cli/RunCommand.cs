@@ -33,7 +33,8 @@ public static class RunCommand
             SettingKeys.Parallelism,
             SettingKeys.NodePort,
             SettingKeys.NodeHostname,
-            SettingKeys.SeedNodes);
+            SettingKeys.SeedNodes,
+            SettingKeys.ShardAllocation);
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var settings = options.Settings(parse);
@@ -45,7 +46,17 @@ public static class RunCommand
             var mode = StopMode.Stop;
             try
             {
-                mode = await node.Job.StopRequested.WaitAsync(stop).ConfigureAwait(false);
+                var ended = await Task.WhenAny(node.Job.StopRequested, node.RemovedFromCluster).WaitAsync(stop).ConfigureAwait(false);
+                if (ended == node.RemovedFromCluster)
+                {
+                    // Downed by the split-brain resolver: the others took its partitions over, so it
+                    // must not checkpoint them again. Exit non-zero so that a supervisor restarts it.
+                    await Console.Error.WriteLineAsync("fraud: this node was removed from the cluster (downed: the other nodes could not reach it); stopping without a final checkpoint, restart it to join again").ConfigureAwait(false);
+                    await node.CancelAsync().ConfigureAwait(false);
+                    return ExitCodes.Failure;
+                }
+
+                mode = await node.Job.StopRequested.ConfigureAwait(false);
                 await Console.Error.WriteLineAsync($"fraud: {(mode == StopMode.Cancel ? "cancel" : "stop")} requested over HTTP").ConfigureAwait(false);
             }
             catch (OperationCanceledException)

@@ -20,9 +20,22 @@ public sealed record TopicNames(
 
 public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int MaxRecordBytes);
 
+/// <summary>Where the user shards run (<c>--shard-allocation</c>).</summary>
+public static class ShardPlacement
+{
+    /// <summary>Shard = Kafka partition, on the node whose consumer reads it: records, users and journal stay on one node.</summary>
+    public const string Partition = "partition";
+
+    /// <summary>Shards by a hash of the user id, spread evenly over the nodes: the plain sharding to compare with.</summary>
+    public const string Hash = "hash";
+}
+
 /// <param name="SeedNodes">The cluster nodes to join (host, port); empty: the node forms a cluster of its own.</param>
 public sealed record NodeSettings(string Hostname, int Port, IReadOnlyList<(string Host, int Port)> SeedNodes)
 {
+    /// <summary>One of <see cref="ShardPlacement"/>.</summary>
+    public string ShardAllocation { get; init; } = ShardPlacement.Partition;
+
     public NodeSettings(string hostname, int port)
         : this(hostname, port, [])
     {
@@ -124,7 +137,10 @@ public sealed record FraudSettings(
             Node: new NodeSettings(
                 reader.Text(SettingKeys.NodeHostname.Path),
                 reader.Port(SettingKeys.NodePort.Path),
-                NodeSettings.ParseSeeds(config.GetString(SettingKeys.SeedNodes.Path, string.Empty) ?? string.Empty)),
+                NodeSettings.ParseSeeds(config.GetString(SettingKeys.SeedNodes.Path, string.Empty) ?? string.Empty))
+            {
+                ShardAllocation = reader.Choice(SettingKeys.ShardAllocation),
+            },
             KafkaConsumer: ClientProperties(config, "fraud.kafka.consumer"),
             KafkaProducer: ClientProperties(config, "fraud.kafka.producer"),
             Hocon: config)

@@ -60,5 +60,6 @@ public static class SettingKeys
     public static readonly SettingKey IdleTimeout = new("--idle-timeout", "fraud.time.idle-timeout", SettingKind.Text, "after this long without records a partition's watermark follows the clock (off: never)");
     public static readonly SettingKey NodeHostname = new("--node-hostname", "fraud.node.hostname", SettingKind.Text, "address other cluster nodes reach this one at");
     public static readonly SettingKey SeedNodes = new("--seed-nodes", "fraud.node.seed-nodes", SettingKind.Text, "cluster nodes to join, HOST:PORT[,HOST:PORT...] (empty: a cluster of one)");
+    public static readonly SettingKey ShardAllocation = new("--shard-allocation", "fraud.node.shard-allocation", SettingKind.Choice, "where users run: with the node reading their partition (partition), or spread by a hash of the user id (hash, for comparison)", ShardPlacement.Partition, ShardPlacement.Hash);
     public static readonly SettingKey NodePort = new("--node-port", "fraud.node.port", SettingKind.Port, "Akka cluster port of this node (0 = any free port)");
 }

@@ -8,6 +8,7 @@ using Akka.Streams;
 using Confluent.Kafka;
 using FraudActors.Actors.Alerts;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Cluster;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Storage;
@@ -101,6 +102,13 @@ public sealed class FraudNode : IAsyncDisposable
 
     public TimeSpan Uptime => DateTimeOffset.UtcNow - Job.Started;
 
+    /// <summary>
+    /// Completes when this node is no longer a cluster member: after it left on a stop, or when
+    /// the split-brain resolver downed it (unreachable from the majority). A downed node must
+    /// stop reading at once: its partitions already belong to the others.
+    /// </summary>
+    public Task RemovedFromCluster { get; private init; } = Task.CompletedTask;
+
     public IReadOnlyList<string> ClusterMembers() =>
         [.. Cluster.Get(_system).State.Members.Select(m => m.Address.ToString())];
 
@@ -136,21 +144,11 @@ public sealed class FraudNode : IAsyncDisposable
         {
             var log = Logging.GetLogger(system, "fraud");
             await JoinAsync(system, settings.Node, cancellationToken).ConfigureAwait(false);
+            var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Cluster.Get(system).RegisterOnMemberRemoved(() => removed.TrySetResult());
             await CheckOneJobAsync(system, settings).ConfigureAwait(false);
 
-            var journals = new PartitionJournals(system, settings.Topics.Transactions, new PartitionJournalSettings());
-            var sharding = ClusterSharding.Get(system);
-            var shardingSettings = ClusterShardingSettings.Create(system);
-
-            // StopUser is what sharding sends a user it passivates or hands off: the user hands
-            // its state to its partition journal before it stops.
-            var users = await sharding.StartAsync(
-                "user",
-                userId => UserActor.PropsFor(userId, settings.UserSettings, TimeProvider.System, journals),
-                shardingSettings,
-                new UserMessageRouter(),
-                sharding.DefaultShardAllocationStrategy(shardingSettings),
-                StopUser.Instance).ConfigureAwait(false);
+            var (journals, users) = await StartShardsAsync(system, settings, log).ConfigureAwait(false);
 
             var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(settings))
                 .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
@@ -195,7 +193,10 @@ public sealed class FraudNode : IAsyncDisposable
                 settings.Time.Watermarks.IdleTimeout?.ToString() ?? "off",
                 DescribeWindows(settings.Windows),
                 string.Join(", ", settings.Rules.Rules.Select(r => r.Name)));
-            var node = new FraudNode(settings, system, producer, outbox, windows, ingest, metrics, history, users, journals, recentAlerts, prometheus);
+            var node = new FraudNode(settings, system, producer, outbox, windows, ingest, metrics, history, users, journals, recentAlerts, prometheus)
+            {
+                RemovedFromCluster = removed.Task,
+            };
             await node.StartHttpAsync(log, cancellationToken).ConfigureAwait(false);
             return node;
         }
@@ -205,6 +206,40 @@ public sealed class FraudNode : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The two shard regions: the partition journals (one per partition in the whole cluster)
+    /// and the users. Both follow the consumer group's assignment (shard = partition, allocated to
+    /// the node that reads it); with <c>--shard-allocation hash</c> users are spread by a hash instead.
+    /// </summary>
+    private static async Task<(IPartitionJournals Journals, IActorRef Users)> StartShardsAsync(ActorSystem system, FraudSettings settings, ILoggingAdapter log)
+    {
+        const string UserType = "user";
+        var hashed = settings.Node.ShardAllocation == ShardPlacement.Hash;
+        var placement = new PartitionPlacement(system, hashed ? [ShardedPartitionJournals.TypeName] : [ShardedPartitionJournals.TypeName, UserType], log);
+        var journals = await ShardedPartitionJournals.StartAsync(system, settings.Topics.Transactions, new PartitionJournalSettings(), placement).ConfigureAwait(false);
+        var sharding = ClusterSharding.Get(system);
+        var shardingSettings = ClusterShardingSettings.Create(system);
+
+        // StopUser is what sharding sends a user it passivates or hands off: the user hands
+        // its state to its partition journal before it stops.
+        var users = await sharding.StartAsync(
+            UserType,
+            userId => UserActor.PropsFor(userId, settings.UserSettings, TimeProvider.System, journals),
+            shardingSettings,
+            new UserMessageRouter(hashed ? HashShards : 0),
+            hashed ? sharding.DefaultShardAllocationStrategy(shardingSettings) : placement.StrategyFor(UserType),
+            StopUser.Instance).ConfigureAwait(false);
+        if (!hashed)
+        {
+            placement.Follow(UserType, users);
+        }
+
+        return (journals, users);
+    }
+
+    /// <summary>Shards of <c>--shard-allocation hash</c>: ten per node of a large cluster, as Akka advises.</summary>
+    private const int HashShards = 100;
 
     /// <summary>Drains the records in flight, commits their offsets, flushes alerts and leaves the cluster.</summary>
     public Task StopAsync() => EndAsync(StopMode.Stop);
@@ -398,7 +433,11 @@ public sealed class FraudNode : IAsyncDisposable
         return derived
             .WithFallback(JournalStore.Config(settings.Store, settings.Connection))
             .WithFallback(settings.Hocon)
-            .WithFallback(ClusterSharding.DefaultConfig());
+            // Sharding's, the singleton's and distributed data's settings and serializers from the
+            // start: other nodes may send their messages before this node's sharding has started.
+            .WithFallback(ClusterSharding.DefaultConfig())
+            .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
+            .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
     }
 
     private const string JobRolePrefix = "job-";

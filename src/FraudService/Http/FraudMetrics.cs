@@ -20,6 +20,7 @@ public sealed class FraudMetrics
     private readonly Counter _windowResults;
     private readonly Counter _duplicates;
     private readonly Counter _checkpoints;
+    private readonly Counter _userRecords;
     private readonly Histogram _checkpointDuration;
     private readonly Histogram _checkpointBytes;
     private readonly Gauge _checkpointUsers;
@@ -41,6 +42,7 @@ public sealed class FraudMetrics
         _late = factory.CreateCounter("fraud_late_records_total", "Records behind their partition's watermark by more than the allowed lateness.");
         _windowResults = factory.CreateCounter("fraud_window_results_total", "Window results emitted.");
         _duplicates = factory.CreateCounter("fraud_duplicate_records_total", "Records read again after a rewind that users had already applied.");
+        _userRecords = factory.CreateCounter("fraud_user_records_total", "Records this node's users applied, by where they were read: this node (local) or another (remote).", new CounterConfiguration { LabelNames = ["origin"] });
         _checkpoints = factory.CreateCounter("fraud_checkpoints_total", "Partition checkpoints ended, by status.", new CounterConfiguration { LabelNames = ["status"] });
         _checkpointDuration = factory.CreateHistogram(
             "fraud_checkpoint_duration_seconds",
@@ -94,6 +96,8 @@ public sealed class FraudMetrics
         _late.IncTo(_pipeline.Late);
         _windowResults.IncTo(_pipeline.WindowResults);
         _duplicates.IncTo(_pipeline.Duplicates);
+        _userRecords.WithLabels("local").IncTo(Actors.Users.UserTraffic.Local);
+        _userRecords.WithLabels("remote").IncTo(Actors.Users.UserTraffic.Remote);
         if (_partitions is { } partitions)
         {
             var current = await partitions(cancellationToken).ConfigureAwait(false);

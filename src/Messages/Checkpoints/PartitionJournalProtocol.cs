@@ -40,3 +40,18 @@ public sealed record GetCommittedUsers
 
 /// <summary>Reply to <see cref="GetCommittedUsers"/>.</summary>
 public sealed record CommittedUsers(long Epoch, long? NextOffset, IReadOnlyList<UserSnapshot> Users, long? WatermarkMs = null);
+
+/// <summary>
+/// A message for partition <paramref name="Partition"/>'s journal, wherever in the cluster it
+/// runs: the journals are entities of their own shard region, one per partition.
+/// </summary>
+public sealed record JournalEnvelope(int Partition, object Message);
+
+/// <summary>
+/// What sharding sends a partition journal it moves to another node: the journal stops once
+/// the writes it has under way are durable, so the next owner recovers all of them.
+/// </summary>
+public sealed record StopJournal
+{
+    public static StopJournal Instance { get; } = new();
+}

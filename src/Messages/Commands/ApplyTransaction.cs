@@ -5,8 +5,9 @@ namespace FraudActors.Messages.Commands;
 
 /// <summary>
 /// Apply the transaction read at <paramref name="Offset"/> of <paramref name="Partition"/> to its user.
-/// <paramref name="Generation"/> counts the partition's rewinds: a user that sees a newer one
-/// reloads its last checkpointed state before applying.
+/// <paramref name="Generation"/> names the run of the stream that sent it (each run, on any
+/// node, has its own): a user that sees another one reloads its last checkpointed state before
+/// applying, since a new run starts from the partition's last checkpoint.
 /// </summary>
 /// <remarks>
 /// The partition's event-time clock travels with the record, computed in stream order so a

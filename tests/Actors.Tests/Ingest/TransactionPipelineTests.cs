@@ -111,6 +111,49 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_revoked_partition_is_checkpointed_before_it_goes_and_its_next_owner_reads_none_of_its_records_again()
+    {
+        // Three users' records on three partitions; the interval is an hour, so only the
+        // revocation can take a checkpoint.
+        var start = new DateTimeOffset(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
+        var records = Enumerable.Range(0, 30).Select(i => Record($"u{i % 3}", start.AddSeconds(i))).ToList();
+        await KafkaTestTopics.ProduceToAsync(_broker.BootstrapServers, Transactions, records.Select((r, i) => (i % 3, r.Key!, r.Value)));
+        var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
+        var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals);
+        var hourly = CheckpointSettings.Default with { Interval = TimeSpan.FromHours(1) };
+        var pipelines = await Pipeline(users, journals, hourly);
+        var (firstMetrics, firstHistory) = (new PipelineMetrics(), new CheckpointHistory(10));
+        var firstRun = pipelines(firstMetrics, firstHistory).Run(KafkaSourceSettings.Create(ConsumerConfig(), Transactions), Sys.Materializer(), generation: 1);
+        await AwaitConditionAsync(() => Task.FromResult(firstMetrics.RecordsIn == records.Count), Timeout);
+        Assert.Empty(firstHistory.Snapshot());
+
+        // A second member joins the group: the first gives its partitions up, checkpointing them first.
+        var secondMetrics = new PipelineMetrics();
+        var secondRun = pipelines(secondMetrics, new CheckpointHistory(10)).Run(KafkaSourceSettings.Create(ConsumerConfig(), Transactions), Sys.Materializer(), generation: 2);
+        await AwaitConditionAsync(() => Task.FromResult(secondMetrics.Partitions.Assigned.Count > 0), Timeout);
+        var revoked = firstHistory.Snapshot();
+        Assert.Equal([0, 1, 2], revoked.Select(c => c.Partition).Order());
+        Assert.All(revoked, c => Assert.Equal((CheckpointStatus.Completed, 10L), (c.Status, c.NextOffset)));
+        for (var partition = 0; partition < 3; partition++)
+        {
+            var checkpoint = await journals.For(partition).Ask<Messages.Checkpoints.PartitionCheckpoint>(Messages.Checkpoints.GetPartitionCheckpoint.Instance, Timeout);
+            Assert.Equal(10L, checkpoint.NextOffset);
+        }
+
+        // One more record per partition: each member reads on from the checkpoint, none again.
+        var more = Enumerable.Range(30, 3).Select(i => Record($"u{i % 3}", start.AddSeconds(i))).ToList();
+        await KafkaTestTopics.ProduceToAsync(_broker.BootstrapServers, Transactions, more.Select((r, i) => (i, r.Key!, r.Value)));
+        await AwaitConditionAsync(() => Task.FromResult(firstMetrics.RecordsIn + secondMetrics.RecordsIn >= records.Count + more.Count), Timeout);
+        Assert.Equal(records.Count + more.Count, firstMetrics.RecordsIn + secondMetrics.RecordsIn);
+
+        await Task.WhenAll(firstRun.Control.StopNowAsync(), secondRun.Control.StopNowAsync());
+        await _outbox!.DisposeAsync();
+
+        static (string? Key, string Value) Record(string user, DateTimeOffset ts) =>
+            (user, Encoding.UTF8.GetString(TransactionJson.Serialize(new Transaction(user, 10m, "shop", ts))));
+    }
+
     public new void Dispose()
     {
         base.Dispose();
@@ -122,6 +165,12 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
     {
         var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
         var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals);
+        return (await Pipeline(users, journals, CheckpointSettings.Default))(metrics, history);
+    }
+
+    /// <summary>Pipelines over one user region and one set of journals, as the members of a group on one node.</summary>
+    private async Task<Func<PipelineMetrics, CheckpointHistory, TransactionPipeline>> Pipeline(IActorRef users, IPartitionJournals journals, CheckpointSettings checkpoints)
+    {
         var producer = _producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
         {
             BootstrapServers = _broker.BootstrapServers,
@@ -129,14 +178,15 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
         }).Build();
         _outbox = new AlertOutbox(new MemoryAlertStore(), producer, _broker.BootstrapServers, Alerts, Sys.Log);
         await _outbox.StartAsync(CancellationToken.None);
-        return new TransactionPipeline(
+        var outbox = _outbox;
+        return (metrics, history) => new TransactionPipeline(
             users,
             journals,
             new TransactionParser(maxValueBytes: 1024),
-            _outbox,
+            outbox,
             new DeadLetterPublisher(producer, Dlq),
             PipelineSettings.Default,
-            CheckpointSettings.Default,
+            checkpoints,
             history,
             metrics,
             Sys.Log);
