@@ -14,18 +14,27 @@ public static class BenchCommand
 {
     public const string Checkpoint = "checkpoint";
     public const string Recovery = "recovery";
+    public const string Placement = "placement";
     public const string All = "all";
 
     public static Command Create()
     {
-        var command = new Command("bench", "Measure checkpoint cost and recovery time on a real store, each against a same-run baseline.");
-        var scenario = new Option<string>("--scenario") { Description = "checkpoint, recovery or all", DefaultValueFactory = _ => All };
+        var command = new Command("bench", "Measure checkpoint cost, recovery time and shard placement in a cluster on a real store, each against a same-run baseline.");
+        var scenario = new Option<string>("--scenario") { Description = "checkpoint, recovery, placement (three nodes, PostgreSQL only) or all", DefaultValueFactory = _ => All };
+        var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 20000 with --quick)" };
         var users = new Option<int>("--users") { Description = "users' state in the journals for the recovery scenario", DefaultValueFactory = _ => 1_000_000 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "a PostgreSQL database to measure instead of a server of the bench's own" };
         var json = new Option<FileInfo?>("--json") { Description = "also write the figures as JSON: {\"scenario\": {\"figure\": value}}" };
         var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered), under a minute" };
-        scenario.AcceptOnlyFromAmong(Checkpoint, Recovery, All);
+        scenario.AcceptOnlyFromAmong(Checkpoint, Recovery, Placement, All);
+        transactions.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1000 or > 300_000)
+            {
+                r.AddError("--transactions must be between 1000 and 300000 (the dev broker keeps ~5 MiB per partition)");
+            }
+        });
         store.AcceptOnlyFromAmong(JournalStore.Postgres, JournalStore.Sqlite);
         users.Validators.Add(r =>
         {
@@ -34,7 +43,7 @@ public static class BenchCommand
                 r.AddError("--users must be between 1000 and 10000000");
             }
         });
-        foreach (var option in new Option[] { scenario, users, store, connection, json, quick })
+        foreach (var option in new Option[] { scenario, users, store, connection, json, quick, transactions })
         {
             command.Options.Add(option);
         }
@@ -57,6 +66,23 @@ public static class BenchCommand
 
             var given = parse.GetValue(connection);
             var storeName = LocalPostgres.ChooseStore(parse.GetValue(store)!, parse.GetResult(store) is { Implicit: false }, given, context => Console.WriteLine("bench: " + context));
+            if (chosen is Placement or All)
+            {
+                // Three processes share the journals: SQLite's one writer at a time does not fit them.
+                if (storeName == JournalStore.Postgres)
+                {
+                    scenarios.Add(new PlacementScenario(parse.GetResult(transactions) is { Implicit: false } ? parse.GetValue(transactions) : isQuick ? 20_000 : 100_000));
+                }
+                else if (chosen is Placement)
+                {
+                    throw new Configuration.ConfigurationException("--scenario placement: runs three nodes on one database, which needs --store postgres");
+                }
+                else
+                {
+                    Console.WriteLine("bench: placement skipped: three nodes on one database need --store postgres");
+                }
+            }
+
             using var postgres = storeName == JournalStore.Postgres && string.IsNullOrWhiteSpace(given) ? LocalPostgres.Start() : null;
             var database = storeName == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"fraud-bench-{Environment.ProcessId}.db") : null;
             var connectionString = postgres?.ConnectionString ?? (database is null ? given! : $"Data Source={database}");
