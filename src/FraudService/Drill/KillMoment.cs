@@ -32,7 +32,7 @@ public static class KillMoments
         {
             if (DateTime.UtcNow > deadline)
             {
-                return $"while processing (no {Describe(moment)} within {MomentTimeout.TotalSeconds:0} s)";
+                return $"while processing (no {(moment == KillMoment.Checkpoint ? "checkpoint" : "alert published")} within {MomentTimeout.TotalSeconds:0} s)";
             }
 
             await Task.Delay(1, stop).ConfigureAwait(false);
