@@ -9,36 +9,43 @@ namespace FraudActors.FraudService.Drill;
 /// node keeps the port chosen for it up front across restarts, and all list the first two as
 /// their seed nodes, so a node started again rejoins as the same address (Akka removes its
 /// previous incarnation first). Nodes are started, killed with SIGKILL and stopped with SIGINT
-/// by number; their logs feed one <see cref="PartitionOwnership"/>.
+/// by number; their logs feed one <see cref="PartitionOwnership"/>, and each incarnation's log
+/// can be kept in a file of its own.
 /// </summary>
-public sealed class NodeCluster : IDisposable
+public sealed class NodeCluster : IAsyncDisposable
 {
     private const string Listening = "Started up successfully";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     private readonly string? _assembly;
+    private readonly string? _logDirectory;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly IReadOnlyList<string> _run;
     private readonly int[] _ports;
     private readonly ServiceProcess?[] _running;
     private readonly int[] _incarnations;
+    private readonly int[] _starts;
     private readonly List<ServiceProcess> _started = [];
+    private readonly List<StreamWriter> _logs = [];
 
     /// <param name="size">How many nodes the cluster has room for.</param>
     /// <param name="topic">The transactions topic, whose partitions <see cref="Ownership"/> follows.</param>
     /// <param name="environment">Every node's environment.</param>
     /// <param name="run">Every node's command line (<c>run</c> and its options); the node port and seed nodes are added.</param>
     /// <param name="assembly">The <c>fraud.dll</c> to run, or null for this very executable (see <see cref="ServiceProcess.Start(string?, IReadOnlyDictionary{string, string}, Action{string}?, string[])"/>).</param>
-    public NodeCluster(int size, string topic, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> run, string? assembly = null)
+    /// <param name="logDirectory">Where each incarnation's standard error is written (<c>node2.3.log</c>: node 2's third start), or null.</param>
+    public NodeCluster(int size, string topic, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> run, string? assembly = null, string? logDirectory = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         _assembly = assembly;
+        _logDirectory = logDirectory;
         _environment = environment;
         _run = run;
         _ports = FreePorts(size);
         _running = new ServiceProcess?[size];
         _incarnations = new int[size];
+        _starts = new int[size];
         SeedNodes = string.Join(',', _ports.Take(2).Select(p => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{p}")));
         Ownership = new PartitionOwnership(topic);
     }
@@ -135,12 +142,27 @@ public sealed class NodeCluster : IDisposable
     /// <summary>The last lines of a running node's standard error.</summary>
     public string Tail(int node, int lines = 30) => Tail(Process(node), lines);
 
-    public void Dispose()
+    /// <summary>Kills what still runs and waits until every node's output is read, then closes the log files; once.</summary>
+    public async ValueTask DisposeAsync()
     {
         foreach (var process in _started)
         {
+            if (!process.HasExited)
+            {
+                process.KillHard();
+            }
+
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             process.Dispose();
         }
+
+        foreach (var log in _logs)
+        {
+            await log.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _started.Clear();
+        _logs.Clear();
     }
 
     private ServiceProcess Launch(int node)
@@ -148,11 +170,20 @@ public sealed class NodeCluster : IDisposable
         // Lines of an earlier incarnation still on their way no longer count.
         var incarnation = Interlocked.Increment(ref _incarnations[node - 1]);
         Ownership.Reset(node);
+        var log = _logDirectory is null
+            ? null
+            : new StreamWriter(Path.Combine(_logDirectory, string.Create(CultureInfo.InvariantCulture, $"{Name(node)}.{++_starts[node - 1]}.log"))) { AutoFlush = true };
+        if (log is not null)
+        {
+            _logs.Add(log);
+        }
+
         var process = ServiceProcess.Start(
             _assembly,
             _environment,
             line =>
             {
+                log?.WriteLine(line);
                 if (Volatile.Read(ref _incarnations[node - 1]) == incarnation)
                 {
                     Ownership.Observe(node, line);
