@@ -11,17 +11,21 @@ namespace FraudActors.FraudService.Cli;
 /// alerts topic, the alerts table, the window result topics and table, and every user's
 /// checkpointed transaction count are compared with an independent reference computed from the
 /// input. A flush record to each partition, a day after the stream, closes every real window.
+/// With <c>--nodes</c> above 1 the services are a cluster that loses, regains and gains nodes
+/// meanwhile (<see cref="ClusterDrill"/>).
 /// </summary>
 public static class DrillCommand
 {
+    /// <summary>Partitions of a one-service drill: the service's default topic layout.</summary>
     private const int Partitions = 3;
 
     public static Command Create()
     {
         var command = new Command("drill", "Recovery drill: kill -9 the service at random moments while a seeded stream flows, then prove no alert and no window result is duplicated or missing.");
         var transactions = new Option<int>("--transactions") { Description = "transactions in the stream", DefaultValueFactory = _ => 100_000 };
-        var kills = new Option<int>("--kills") { Description = "how many times the service is killed with SIGKILL", DefaultValueFactory = _ => 10 };
+        var kills = new Option<int>("--kills") { Description = "how many times the service is killed with SIGKILL (with --nodes above 1: how many cluster events, kill -9, leave and join by turns)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the stream and of the kill moments", DefaultValueFactory = _ => 42 };
+        var nodes = new Option<int>("--nodes") { Description = "service nodes forming one cluster on loopback (1 to 5; above 1 the topics have 6 partitions)", DefaultValueFactory = _ => 1 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names an empty database) or sqlite (a new temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "an empty PostgreSQL database to use instead of a server of the drill's own" };
         transactions.Validators.Add(r =>
@@ -38,23 +42,41 @@ public static class DrillCommand
                 r.AddError("--kills must be between 0 and 100");
             }
         });
+        nodes.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > ClusterDrill.MaxNodes)
+            {
+                r.AddError($"--nodes must be between 1 and {ClusterDrill.MaxNodes}");
+            }
+        });
         store.AcceptOnlyFromAmong(JournalStore.Sqlite, JournalStore.Postgres);
-        foreach (var option in new Option[] { transactions, kills, seed, store, connection })
+        foreach (var option in new Option[] { transactions, kills, seed, nodes, store, connection })
         {
             command.Options.Add(option);
         }
+
+        // Several processes writing one SQLite file is no cluster anyone deploys, and its locks
+        // would fail the drill for a reason that is not the service's.
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(nodes) > 1 && r.GetValue(store) == JournalStore.Sqlite)
+            {
+                r.AddError("--store sqlite runs one node only: --nodes above 1 needs --store postgres");
+            }
+        });
 
         command.SetAction((parse, _) => Guarded.RunAsync(stop => RunAsync(
             parse.GetValue(transactions),
             parse.GetValue(kills),
             parse.GetValue(seed),
+            parse.GetValue(nodes),
             LocalPostgres.ChooseStore(parse.GetValue(store)!, parse.GetResult(store) is { Implicit: false }, parse.GetValue(connection), line => Console.WriteLine("drill: " + line)),
             parse.GetValue(connection),
             stop)));
         return command;
     }
 
-    private static async Task<int> RunAsync(int count, int kills, int seed, string store, string? connection, CancellationToken stop)
+    private static async Task<int> RunAsync(int count, int kills, int seed, int nodes, string store, string? connection, CancellationToken stop)
     {
         using var postgres = store == JournalStore.Postgres && string.IsNullOrWhiteSpace(connection) ? LocalPostgres.Start() : null;
         var database = store == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"fraud-drill-{Environment.ProcessId}.db") : null;
@@ -63,8 +85,10 @@ public static class DrillCommand
         {
             return await ConsoleProgress.RunAsync("drill", async progress =>
             {
-                using var drill = RecoveryDrill.Start(count, seed, Partitions, store, connection, postgres is not null, progress);
-                return await DrillAsync(drill, kills, progress, stop).ConfigureAwait(false);
+                using var drill = RecoveryDrill.Start(count, seed, nodes == 1 ? Partitions : ClusterDrill.Partitions, store, connection, postgres is not null, progress);
+                return nodes == 1
+                    ? await DrillAsync(drill, kills, progress, stop).ConfigureAwait(false)
+                    : await new ClusterDrill(drill, nodes, kills, progress).RunAsync(stop).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
         finally
