@@ -24,6 +24,7 @@ public sealed class NodeCluster : IAsyncDisposable
     private readonly IReadOnlyList<string> _run;
     private readonly int[] _ports;
     private readonly ServiceProcess?[] _running;
+    private readonly ServiceProcess?[] _latest;
     private readonly int[] _incarnations;
     private readonly int[] _starts;
     private readonly List<ServiceProcess> _started = [];
@@ -44,6 +45,7 @@ public sealed class NodeCluster : IAsyncDisposable
         _run = run;
         _ports = FreePorts(size);
         _running = new ServiceProcess?[size];
+        _latest = new ServiceProcess?[size];
         _incarnations = new int[size];
         _starts = new int[size];
         SeedNodes = string.Join(',', _ports.Take(2).Select(p => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{p}")));
@@ -139,8 +141,9 @@ public sealed class NodeCluster : IAsyncDisposable
         .Select(n => $"{Name(n)} exited by itself with code {_running[n - 1]!.ExitCode}:\n{Tail(_running[n - 1]!)}")
         .FirstOrDefault();
 
-    /// <summary>The last lines of a running node's standard error.</summary>
-    public string Tail(int node, int lines = 30) => Tail(Process(node), lines);
+    /// <summary>The last lines of the standard error of <paramref name="node"/>'s latest start, running or not.</summary>
+    public string Tail(int node, int lines = 30) =>
+        _latest[node - 1] is { } process ? Tail(process, lines) : throw new InvalidOperationException($"{Name(node)} was never started");
 
     /// <summary>Kills what still runs and waits until every node's output is read, then closes the log files; once.</summary>
     public async ValueTask DisposeAsync()
@@ -191,6 +194,7 @@ public sealed class NodeCluster : IAsyncDisposable
             },
             [.. _run, "--node-port", Port(node).ToString(CultureInfo.InvariantCulture), "--seed-nodes", SeedNodes]);
         _started.Add(process);
+        _latest[node - 1] = process;
         return process;
     }
 
