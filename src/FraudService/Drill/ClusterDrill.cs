@@ -114,7 +114,7 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
             ? $"DRILL FAILED (the nodes' logs are in {logs})"
             : string.Create(
                 CultureInfo.InvariantCulture,
-                $"DRILL PASSED: {nodes} nodes, {events} events ({_done[ClusterEvent.KillHard]} kill -9, {_done[ClusterEvent.Leave]} leaves, {_done[ClusterEvent.Join]} joins), {moves} partition moves, {cluster.Ownership.UsersMoved} users moved{(without > 0 ? $" ({without} moves without a user count in the log)" : string.Empty)}; {agreed}"));
+                $"DRILL PASSED: {nodes} nodes, {events} events ({_done[ClusterEvent.KillHard]} kill -9, {Count(_done[ClusterEvent.Leave], "leave")}, {Count(_done[ClusterEvent.Join], "join")}), {moves} partition moves, {cluster.Ownership.UsersMoved} users moved{(without > 0 ? $" ({without} moves without a user count in the log)" : string.Empty)}; {agreed}"));
         return failed ? ExitCodes.Failure : ExitCodes.Success;
     }
 
@@ -245,6 +245,8 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
 
         return _uncleanStops.Count > 0;
     }
+
+    private static string Count(int count, string what) => string.Create(CultureInfo.InvariantCulture, $"{count} {what}{(count == 1 ? string.Empty : "s")}");
 
     private static string Describe(ClusterEvent kind) => kind switch
     {

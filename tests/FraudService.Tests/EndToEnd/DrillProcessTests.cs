@@ -4,8 +4,9 @@ namespace FraudActors.FraudService.Tests.EndToEnd;
 
 /// <summary>
 /// <c>fraud drill</c> as a user runs it, small: it starts its own PostgreSQL server, kills and
-/// restarts the service, and proves the alerts, the window results (on their topics and in their
-/// outbox table, every real window closed by the flush records) and every user's transaction count.
+/// restarts the service (or, with <c>--nodes</c>, the nodes of a cluster), and proves the alerts,
+/// the window results (on their topics and in their outbox table, every real window closed by the
+/// flush records) and every user's transaction count.
 /// </summary>
 public sealed class DrillProcessTests
 {
@@ -28,5 +29,26 @@ public sealed class DrillProcessTests
 
         // Where each restart resumed: the second run from the journals the first one committed.
         Assert.Contains(drill.StandardOutput, l => l.Contains("run 2: Partition", StringComparison.Ordinal) && l.Contains("resuming at offset", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_small_three_node_drill_kills_leaves_and_joins_moves_partitions_and_passes()
+    {
+        var (code, drill) = await FraudProcess.RunAsync(TimeSpan.FromMinutes(6), "drill", "--nodes", "3", "--transactions", "3000", "--kills", "3", "--seed", "3");
+        Assert.True(code == 0, string.Join('\n', drill.StandardOutput) + drill.StandardErrorTail());
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("DRILL PASSED: 3 nodes, 3 events (1 kill -9, 1 leave, 1 join), ", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.Contains("then a flush record to each of its 6 partitions", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l == "graceful stops: 4 expected to exit 0, 0 did not");
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("drill:   partition ", StringComparison.Ordinal) && l.Contains(" -> ", StringComparison.Ordinal) && l.Contains("resumed at offset", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("--nodes must be between 1 and 5", "--nodes", "6")]
+    [InlineData("--nodes above 1 needs --store postgres", "--nodes", "2", "--store", "sqlite")]
+    public async Task Bad_cluster_options_exit_with_2_naming_them(string said, params string[] options)
+    {
+        var (code, drill) = await FraudProcess.RunAsync(TimeSpan.FromSeconds(60), ["drill", .. options]);
+        Assert.Equal(2, code);
+        Assert.Contains(said, drill.StandardError, StringComparison.Ordinal);
     }
 }
