@@ -13,10 +13,8 @@ public interface IPartitionJournals
     /// <summary>The journals of the partitions this node reads (a stream restart rewinds them).</summary>
     IReadOnlyCollection<IActorRef> Started { get; }
 
-    /// <summary>This node reads <paramref name="partition"/> now: its journal (and users) should run here.</summary>
-    void Claim(int partition)
-    {
-    }
+    /// <summary>This node reads <paramref name="partition"/> now: its journal (and users) should run here; completes when they may be used.</summary>
+    Task ClaimAsync(int partition) => Task.CompletedTask;
 
     /// <summary>This node no longer reads <paramref name="partition"/>.</summary>
     void Release(int partition)

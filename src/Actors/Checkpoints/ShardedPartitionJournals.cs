@@ -60,11 +60,11 @@ public sealed class ShardedPartitionJournals : IPartitionJournals
             partition,
             p => new Lazy<IActorRef>(() => _system.ActorOf(Props.Create(() => new JournalForwarder(_region, p)), string.Create(CultureInfo.InvariantCulture, $"journal-of-partition-{p}")))).Value;
 
-    /// <summary>Claims the partition's shards and waits until they are no longer on another node (on the Kafka source's thread, which may wait).</summary>
-    public void Claim(int partition)
+    /// <summary>Claims the partition's shards; completes once they are no longer on another node.</summary>
+    public async Task ClaimAsync(int partition)
     {
         _claimed[partition] = true;
-        var waited = _placement.ClaimAndWait(partition);
+        var waited = await _placement.ClaimAndWaitAsync(partition).ConfigureAwait(false);
         if (waited > TimeSpan.FromMilliseconds(500))
         {
             _system.Log.Info("Partition {0}: waited {1:0} ms for its users and journal to leave the node that read it before", partition, waited.TotalMilliseconds);

@@ -27,7 +27,7 @@ public sealed class PartitionPlacement(ActorSystem system, IReadOnlyCollection<s
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IActorRef> _regions = new();
 
-    /// <summary>How long <see cref="ClaimAndWait"/> waits for the shards to leave other nodes before it reads anyway.</summary>
+    /// <summary>How long <see cref="ClaimAndWaitAsync"/> waits for the shards to leave other nodes before it reads anyway.</summary>
     public TimeSpan HomeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The region of <paramref name="typeName"/> on this node, whose cluster statistics tell where its shards are.</summary>
@@ -41,19 +41,19 @@ public sealed class PartitionPlacement(ActorSystem system, IReadOnlyCollection<s
     /// fails the stream (its ask times out) and rewinds every partition of the node. Returns
     /// how long it waited.
     /// </summary>
-    public TimeSpan ClaimAndWait(int partition)
+    public async Task<TimeSpan> ClaimAndWaitAsync(int partition)
     {
         Claim(partition);
         var shard = partition.ToString(CultureInfo.InvariantCulture);
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (waited.Elapsed < HomeTimeout && !AtHome(shard))
+        while (waited.Elapsed < HomeTimeout && !await AtHomeAsync(shard).ConfigureAwait(false))
         {
             if (system.WhenTerminated.IsCompleted || Akka.Cluster.Cluster.Get(system).IsTerminated)
             {
                 throw new InvalidOperationException($"partition {partition}: this node has left the cluster");
             }
 
-            Thread.Sleep(PollInterval);
+            await Task.Delay(PollInterval).ConfigureAwait(false);
         }
 
         if (waited.Elapsed >= HomeTimeout)
@@ -64,7 +64,7 @@ public sealed class PartitionPlacement(ActorSystem system, IReadOnlyCollection<s
         return waited.Elapsed;
     }
 
-    private bool AtHome(string shard)
+    private async Task<bool> AtHomeAsync(string shard)
     {
         var cluster = Akka.Cluster.Cluster.Get(system);
         if (!cluster.State.Unreachable.IsEmpty)
@@ -78,7 +78,8 @@ public sealed class PartitionPlacement(ActorSystem system, IReadOnlyCollection<s
         {
             try
             {
-                var stats = region.Ask<ClusterShardingStats>(new GetClusterShardingStats(StatsTimeout), StatsTimeout + StatsTimeout).GetAwaiter().GetResult();
+                var stats = await region.Ask<ClusterShardingStats>(new GetClusterShardingStats(StatsTimeout), StatsTimeout + StatsTimeout).ConfigureAwait(false);
+
                 // An answer without this node's own region is one where some region did not answer.
                 if (!stats.Regions.ContainsKey(cluster.SelfAddress) || stats.Regions.Any(r => r.Key != cluster.SelfAddress && r.Value.Stats.ContainsKey(shard)))
                 {

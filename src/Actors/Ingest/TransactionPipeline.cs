@@ -64,20 +64,17 @@ public sealed class TransactionPipeline(
     private long _epoch;
     private int _firstRecordLogged;
 
-    /// <summary>Where a partition starts: its journal's last commit (recovering the journal if needed).</summary>
-    public long? CommittedOffset(TopicPartition partition) => Recover(partition).NextOffset;
-
     /// <summary>
     /// This node reads the partition from now on: its journal (and users) are claimed for this
     /// node, and the partition starts from the journal's last commit — states handed over since
     /// are dropped, as in a rewind, since the records after the commit are read again.
     /// </summary>
-    private PartitionCheckpoint Recover(TopicPartition partition)
+    private async Task<PartitionCheckpoint> RecoverAsync(TopicPartition partition)
     {
-        journals.Claim(partition.Partition.Value);
-        var checkpoint = journals.For(partition.Partition.Value)
+        await journals.ClaimAsync(partition.Partition.Value).ConfigureAwait(false);
+        var checkpoint = await journals.For(partition.Partition.Value)
             .Ask<PartitionCheckpoint>(RewindPartition.Instance, checkpoints.Timeout)
-            .GetAwaiter().GetResult();
+            .ConfigureAwait(false);
         InterlockedMax(ref _epoch, checkpoint.Epoch);
         log.Info(
             "Partition {0}: last checkpoint epoch {1}, resuming at offset {2}, {3} user(s) checkpointed, watermark {4}, {5} user(s) with timers",
@@ -103,10 +100,10 @@ public sealed class TransactionPipeline(
         // revocation for the rest of the stream to checkpoint the revoked partitions.
         var (control, records) = Source.FromGraph(new KafkaSourceStage(source with
         {
-            StartOffset = partition =>
+            StartOffset = async partition =>
             {
-                // On the stage's thread, before the assignment enters the stream.
-                var checkpoint = Recover(partition);
+                // Before the partition is assigned and its assignment enters the stream.
+                var checkpoint = await RecoverAsync(partition).ConfigureAwait(false);
                 run.Recovered[partition.Partition.Value] = checkpoint;
                 return checkpoint.NextOffset;
             },

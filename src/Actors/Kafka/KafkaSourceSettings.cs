@@ -10,7 +10,10 @@ namespace FraudActors.Actors.Kafka;
 /// <param name="DrainTimeout">How long a stop waits for records in flight to be handled.</param>
 /// <param name="StartOffset">
 /// Where an assigned partition starts (the next offset to read), when the service knows better
-/// than the consumer group: its partition journal's last commit. Null: the group's offset.
+/// than the consumer group: its partition journal's last commit (null: the group's offset). It
+/// may take a while (a journal recovers, shards move): the source assigns the partitions once
+/// every one of them knows where it starts, outside the group's callback, so the consumer keeps
+/// its group membership meanwhile. Null: the group's offsets, at once.
 /// </param>
 /// <param name="Revoking">
 /// Called when the group takes partitions away, before they go: each revoked partition with the
@@ -24,7 +27,7 @@ public sealed record KafkaSourceSettings(
     IReadOnlyList<string> Topics,
     TimeSpan PollInterval,
     TimeSpan DrainTimeout,
-    Func<TopicPartition, long?>? StartOffset = null,
+    Func<TopicPartition, Task<long?>>? StartOffset = null,
     Func<IReadOnlyList<TopicPartitionOffset>, Task<IReadOnlyList<TopicPartitionOffset>>>? Revoking = null)
 {
     /// <summary>How long a revocation waits for <see cref="Revoking"/>; the whole group's rebalance waits as long.</summary>

@@ -36,10 +36,14 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         private readonly Dictionary<TopicPartition, long> _nextStored = new();
         private readonly List<TopicPartitionOffset> _startsToStore = [];
         private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Action<(int, List<TopicPartition>, Task<long?[]>)> _prepared;
         private IConsumer<byte[]?, byte[]>? _consumer;
         private ConsumeResult<byte[]?, byte[]>? _held;
         private bool _draining;
         private bool _closing;
+
+        /// <summary>Counts assignments and revocations: a preparation finishing after a newer one is dropped.</summary>
+        private int _assignments;
 
         public Logic(KafkaSourceStage stage)
             : base(stage.Shape)
@@ -50,6 +54,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
                 GetAsyncCallback(BeginDrain),
                 GetAsyncCallback(CompleteStage),
                 _completion.Task);
+            _prepared = GetAsyncCallback<(int, List<TopicPartition>, Task<long?[]>)>(OnPrepared);
             SetHandler(stage._out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
         }
 
@@ -196,20 +201,52 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
         {
             Log.Info("Kafka source: assigned {0}", string.Join(", ", partitions));
-            _partitionEvents.Enqueue(new PartitionsAssigned(partitions));
-            var starts = partitions.Select(p => Settings.StartOffset?.Invoke(p) is { } next
-                ? new TopicPartitionOffset(p, new Offset(next))
-                : new TopicPartitionOffset(p, Offset.Unset)).ToList();
+            var version = ++_assignments;
+            if (Settings.StartOffset is not { } startOffset)
+            {
+                _partitionEvents.Enqueue(new PartitionsAssigned(partitions));
+                return partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset));
+            }
+
+            // Where each partition starts may take seconds; librdkafka sends no heartbeats while
+            // this callback runs, so waiting here would cost the group membership. Nothing is
+            // assigned yet: the partitions are, at their start offsets, once all are known.
+            var starts = Task.WhenAll(partitions.Select(startOffset));
+            starts.ContinueWith(t => _prepared((version, partitions, t)), TaskScheduler.Default);
+            return [];
+        }
+
+        /// <summary>The start offsets of an assignment are known: the partitions are assigned there, unless a rebalance superseded them.</summary>
+        private void OnPrepared((int Version, List<TopicPartition> Partitions, Task<long?[]> Starts) prepared)
+        {
+            if (prepared.Version != _assignments)
+            {
+                Log.Info("Kafka source: {0} taken away before they were ready", string.Join(", ", prepared.Partitions));
+                return;
+            }
+
+            if (prepared.Starts.Exception is { } failed)
+            {
+                FailStage(failed.GetBaseException());
+                return;
+            }
+
+            var starts = prepared.Partitions
+                .Zip(prepared.Starts.Result, (p, next) => new TopicPartitionOffset(p, next is { } n ? new Offset(n) : Offset.Unset))
+                .ToList();
+            _consumer!.Assign(starts);
 
             // The group's offsets may lag the service's own (a crash before they were sent):
             // they are brought up to where reading starts once the assignment is in place.
             _startsToStore.AddRange(starts.Where(s => s.Offset != Offset.Unset));
-            return starts;
+            _partitionEvents.Enqueue(new PartitionsAssigned(prepared.Partitions));
+            TryPush();
         }
 
         private void OnRevoked(List<TopicPartition> partitions, bool lost)
         {
             Log.Info("Kafka source: {0} {1}", lost ? "lost" : "revoked", string.Join(", ", partitions));
+            _assignments++;
             if (!lost && !_closing && Settings.Revoking is { } revoking)
             {
                 CheckpointBeforeLettingGo(partitions, revoking);
