@@ -9,9 +9,11 @@ namespace FraudActors.Actors.Alerts;
 /// Publishes the alerts table to the alerts topic, each alert once (DESIGN.md section 4, step 6),
 /// through an <see cref="OutboxPublisher"/>: rows go out in insertion order with an idempotent
 /// producer and are marked published after their delivery; on start the topic's tail is read and
-/// what is found there is marked before more is published.
+/// what is found there is marked before more is published. Every node inserts (the pipeline's
+/// side); only the started instance publishes, and in a cluster one is started, by
+/// <see cref="OutboxSingleton"/>.
 /// </summary>
-public sealed class AlertOutbox : IAlertSink, IAsyncDisposable
+public sealed class AlertOutbox : IAlertSink, IOutbox
 {
     /// <summary>The header that carries the alert id, so a consumer can deduplicate without parsing the value.</summary>
     public const string AlertIdHeader = "alert_id";
@@ -21,15 +23,19 @@ public sealed class AlertOutbox : IAlertSink, IAsyncDisposable
     private readonly IAlertStore _store;
     private readonly OutboxPublisher _publisher;
 
+    /// <summary>Told of each alert the table did not hold yet (the console's ALERT line), on the node that raised it.</summary>
+    private readonly Action<Alert>? _raised;
+
     public AlertOutbox(
         IAlertStore store,
         IProducer<byte[]?, byte[]> producer,
         string bootstrap,
         string topic,
         ILoggingAdapter log,
-        Action<Alert>? published = null)
+        Action<Alert>? raised = null)
     {
         _store = store;
+        _raised = raised;
         _publisher = new OutboxPublisher(
             "Alert outbox",
             new AlertRows(store, topic),
@@ -37,8 +43,7 @@ public sealed class AlertOutbox : IAlertSink, IAsyncDisposable
             bootstrap,
             [topic],
             AlertIdHeader,
-            log,
-            published is null ? null : row => published(AlertJson.Deserialize(row.Payload)));
+            log);
     }
 
     public long Published => _publisher.Published;
@@ -49,12 +54,18 @@ public sealed class AlertOutbox : IAlertSink, IAsyncDisposable
     /// <summary>The pipeline's side: the alert goes into the table (a replay inserts nothing).</summary>
     public async Task PublishAsync(Alert alert, CancellationToken cancellationToken)
     {
-        await _store.AddAsync(alert, cancellationToken).ConfigureAwait(false);
+        if (await _store.AddAsync(alert, cancellationToken).ConfigureAwait(false))
+        {
+            _raised?.Invoke(alert);
+        }
+
         _publisher.Wake();
     }
 
     /// <summary>Publishes what is left in the table (once reconciled), then stops.</summary>
     public ValueTask DisposeAsync() => _publisher.DisposeAsync();
+
+    public Task CancelAsync() => _publisher.CancelAsync();
 
     /// <summary>The alerts table as outbox rows: every alert goes to the one alerts topic, keyed by its user.</summary>
     private sealed class AlertRows(IAlertStore store, string topic) : IOutboxStore

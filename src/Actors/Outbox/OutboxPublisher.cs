@@ -66,6 +66,19 @@ public sealed class OutboxPublisher(
         _loop = null;
     }
 
+    /// <summary>Stops at once, without publishing what is left (a batch under way still completes and is marked).</summary>
+    public async Task CancelAsync()
+    {
+        if (_loop is null)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        await _loop.ConfigureAwait(false);
+        _loop = null;
+    }
+
     private async Task RunAsync(CancellationToken stop)
     {
         var reconciled = false;

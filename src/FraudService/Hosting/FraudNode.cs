@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Streams;
@@ -11,6 +12,7 @@ using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Cluster;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Outbox;
 using FraudActors.Actors.Storage;
 using FraudActors.Actors.Users;
 using FraudActors.Actors.Windows;
@@ -37,8 +39,6 @@ public sealed class FraudNode : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly TransactionIngest _ingest;
-    private readonly AlertOutbox _outbox;
-    private readonly WindowOutbox? _windows;
     private readonly IActorRef _users;
     private readonly IPartitionJournals _journals;
     private readonly KafkaEndOffsets _endOffsets;
@@ -50,8 +50,6 @@ public sealed class FraudNode : IAsyncDisposable
         FraudSettings settings,
         ActorSystem system,
         IProducer<byte[]?, byte[]> producer,
-        AlertOutbox outbox,
-        WindowOutbox? windows,
         TransactionIngest ingest,
         PipelineMetrics metrics,
         CheckpointHistory checkpoints,
@@ -61,8 +59,6 @@ public sealed class FraudNode : IAsyncDisposable
         FraudMetrics prometheus)
     {
         Settings = settings;
-        _outbox = outbox;
-        _windows = windows;
         Checkpoints = checkpoints;
         _system = system;
         _producer = producer;
@@ -154,18 +150,23 @@ public sealed class FraudNode : IAsyncDisposable
                 .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
                 .Build();
             var recentAlerts = new RecentAlerts();
+
+            // This node's pipeline inserts into the outbox tables; the cluster's one publisher
+            // (a singleton, on the oldest node) puts the rows on the topics.
             var outbox = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, alert =>
             {
                 recentAlerts.Add(alert);
                 onAlert(alert);
             });
-            await outbox.StartAsync(cancellationToken).ConfigureAwait(false);
-            WindowOutbox? windows = null;
-            if (windowStore is not null)
-            {
-                windows = new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow);
-                await windows.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
+            var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow);
+            system.ActorOf(
+                ClusterSingletonManager.Props(
+                    OutboxSingleton.PropsFor(() => windowStore is null
+                        ? [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log)]
+                        : [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log), new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log)]),
+                    DrainOutbox.Instance,
+                    ClusterSingletonManagerSettings.Create(system)),
+                OutboxManagerName);
 
             var metrics = new PipelineMetrics();
             var prometheus = new FraudMetrics(metrics);
@@ -193,7 +194,7 @@ public sealed class FraudNode : IAsyncDisposable
                 settings.Time.Watermarks.IdleTimeout?.ToString() ?? "off",
                 DescribeWindows(settings.Windows),
                 string.Join(", ", settings.Rules.Rules.Select(r => r.Name)));
-            var node = new FraudNode(settings, system, producer, outbox, windows, ingest, metrics, history, users, journals, recentAlerts, prometheus)
+            var node = new FraudNode(settings, system, producer, ingest, metrics, history, users, journals, recentAlerts, prometheus)
             {
                 RemovedFromCluster = removed.Task,
             };
@@ -402,12 +403,7 @@ public sealed class FraudNode : IAsyncDisposable
             await _ingest.StopAsync().ConfigureAwait(false);
         }
 
-        await _outbox.DisposeAsync().ConfigureAwait(false);
-        if (_windows is not null)
-        {
-            await _windows.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await DrainOutboxAsync(mode).ConfigureAwait(false);
         _producer.Flush(TimeSpan.FromSeconds(10));
         _producer.Dispose();
         await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance).ConfigureAwait(false);
@@ -421,6 +417,38 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private const string OutboxManagerName = "outbox";
+
+    /// <summary>
+    /// When the cluster's outbox publisher runs here, it publishes what is left before the node
+    /// leaves (stop and cancel alike: the rows are in the table either way); the next oldest
+    /// node's publisher takes over after. Elsewhere there is nothing to drain.
+    /// </summary>
+    private async Task DrainOutboxAsync(StopMode mode)
+    {
+        IActorRef publisher;
+        try
+        {
+            publisher = await _system.ActorSelection($"/user/{OutboxManagerName}/singleton").ResolveOne(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+        catch (ActorNotFoundException)
+        {
+            return;
+        }
+
+        try
+        {
+            await publisher.Ask<OutboxDrained>(DrainOutbox.Instance, OutboxDrainTimeout).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            Logging.GetLogger(_system, "fraud").Warning("Outbox not drained within {0} ({1}): unpublished rows stay in the tables for the next publisher", OutboxDrainTimeout, mode);
+        }
+    }
+
+    /// <summary>Longer than the publisher's own drain limit, so its answer comes first.</summary>
+    private static readonly TimeSpan OutboxDrainTimeout = TimeSpan.FromSeconds(20);
 
     private static Akka.Configuration.Config AkkaConfig(FraudSettings settings)
     {

@@ -10,8 +10,9 @@ namespace FraudActors.Actors.Windows.Output;
 /// goes into the <c>window_results</c> table (a replay inserts nothing) and an
 /// <see cref="OutboxPublisher"/> puts each row on its topic — sessions on the sessions topic, every
 /// other kind on the counts topic — keyed by user, reconciling with both topics' tails on start.
+/// As with alerts, every node inserts and one publishes (<see cref="OutboxSingleton"/>).
 /// </summary>
-public sealed class WindowOutbox : IWindowResultSink, IAsyncDisposable
+public sealed class WindowOutbox : IWindowResultSink, IOutbox
 {
     /// <summary>The header that carries the result id, so a consumer can deduplicate without parsing the value.</summary>
     public const string ResultIdHeader = "result_id";
@@ -21,6 +22,9 @@ public sealed class WindowOutbox : IWindowResultSink, IAsyncDisposable
     private readonly string _sessionsTopic;
     private readonly OutboxPublisher _publisher;
 
+    /// <summary>Told of each result the table did not hold yet, on the node that emitted it.</summary>
+    private readonly Action<WindowResult>? _raised;
+
     public WindowOutbox(
         IWindowResultStore store,
         IProducer<byte[]?, byte[]> producer,
@@ -28,9 +32,10 @@ public sealed class WindowOutbox : IWindowResultSink, IAsyncDisposable
         string countsTopic,
         string sessionsTopic,
         ILoggingAdapter log,
-        Action<WindowResult>? published = null)
+        Action<WindowResult>? raised = null)
     {
         _store = store;
+        _raised = raised;
         _countsTopic = countsTopic;
         _sessionsTopic = sessionsTopic;
         _publisher = new OutboxPublisher(
@@ -40,8 +45,7 @@ public sealed class WindowOutbox : IWindowResultSink, IAsyncDisposable
             bootstrap,
             [countsTopic, sessionsTopic],
             ResultIdHeader,
-            log,
-            published is null ? null : row => published(WindowResultJson.Deserialize(row.Payload)));
+            log);
     }
 
     /// <summary>How many results this outbox put on Kafka (not counting those found there on start).</summary>
@@ -56,10 +60,16 @@ public sealed class WindowOutbox : IWindowResultSink, IAsyncDisposable
     /// <summary>The pipeline's side: the result goes into the table (a replay inserts nothing).</summary>
     public async Task PublishAsync(WindowResult result, CancellationToken cancellationToken)
     {
-        await _store.AddAsync(result, TopicFor(result), cancellationToken).ConfigureAwait(false);
+        if (await _store.AddAsync(result, TopicFor(result), cancellationToken).ConfigureAwait(false))
+        {
+            _raised?.Invoke(result);
+        }
+
         _publisher.Wake();
     }
 
     /// <summary>Publishes what is left in the table (once reconciled), then stops.</summary>
     public ValueTask DisposeAsync() => _publisher.DisposeAsync();
+
+    public Task CancelAsync() => _publisher.CancelAsync();
 }
