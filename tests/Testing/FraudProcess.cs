@@ -139,6 +139,9 @@ public sealed partial class FraudProcess : IAsyncDisposable
     /// <summary>Ctrl-C, as a user stops it.</summary>
     public void Interrupt() => Signal(2);
 
+    /// <summary>SIGTERM, as a container runtime (<c>docker stop</c>) or an orchestrator stops it.</summary>
+    public void Terminate() => Signal(15);
+
     /// <summary><c>kill -9</c>: no handler runs, nothing is flushed.</summary>
     public async Task KillHardAsync()
     {
