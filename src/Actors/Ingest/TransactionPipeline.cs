@@ -88,7 +88,7 @@ public sealed class TransactionPipeline(
     }
 
     /// <summary>
-    /// Runs the stream. <paramref name="generation"/> counts the runs: users seeing a newer one
+    /// Runs the stream. <paramref name="generation"/> names the run: users seeing another one
     /// reload their last checkpointed state, so a restarted stream rewinds state and offsets together.
     /// </summary>
     public PipelineRun Run(KafkaSourceSettings source, IMaterializer materializer, long generation)
@@ -110,13 +110,36 @@ public sealed class TransactionPipeline(
             Revoking = emitted => RevokeAsync(emitted, run, ticks),
         }))
             .PreMaterialize(materializer);
+        return Run(run, records, control, source.Topics[0], ticks, barriers, materializer);
+    }
+
+    /// <summary>
+    /// Runs the stream over an in-process source instead of Kafka (the engine benchmark): the
+    /// same path from parsing to checkpoints; <paramref name="control"/> takes the offsets a
+    /// checkpoint commits.
+    /// </summary>
+    public PipelineRun Run(Source<SourceEvent, NotUsed> records, IKafkaSourceControl control, string topic, IMaterializer materializer, long generation)
+    {
+        var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
+        return Run(new RunState(generation), records, control, topic, ticks, barriers, materializer);
+    }
+
+    private PipelineRun Run(
+        RunState run,
+        Source<SourceEvent, NotUsed> records,
+        IKafkaSourceControl control,
+        string topic,
+        ISourceQueueWithComplete<SourceEvent> ticks,
+        Source<SourceEvent, NotUsed> barriers,
+        IMaterializer materializer)
+    {
         var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, checkpoints.Interval, checkpoints.Interval);
         var clockTicks = Source.Tick(_time.Settings.TickInterval, _time.Settings.TickInterval, (SourceEvent)ClockTick.Instance).MapMaterializedValue(_ => NotUsed.Instance);
         var completion = records
             .Merge(barriers, eagerComplete: true)
             .Merge(clockTicks, eagerComplete: true)
             .SelectAsync(settings.Parallelism, e => Handle(e, run))
-            .SelectAsync(1, step => step.CommitAsync(this, control, source.Topics[0]))
+            .SelectAsync(1, step => step.CommitAsync(this, control, topic))
             .RunWith(Sink.Ignore<NotUsed>(), materializer);
         completion.ContinueWith(
             _ =>

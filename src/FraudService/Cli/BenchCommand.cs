@@ -12,6 +12,7 @@ namespace FraudActors.FraudService.Cli;
 /// </summary>
 public static class BenchCommand
 {
+    public const string Engine = "engine";
     public const string Checkpoint = "checkpoint";
     public const string Recovery = "recovery";
     public const string Placement = "placement";
@@ -19,15 +20,15 @@ public static class BenchCommand
 
     public static Command Create()
     {
-        var command = new Command("bench", "Measure checkpoint cost, recovery time and shard placement in a cluster on a real store, each against a same-run baseline.");
-        var scenario = new Option<string>("--scenario") { Description = "checkpoint, recovery, placement (three nodes, PostgreSQL only) or all", DefaultValueFactory = _ => All };
+        var command = new Command("bench", "Measure engine throughput, checkpoint cost, recovery time and shard placement in a cluster on a real store, each against a same-run baseline.");
+        var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, placement (three nodes, PostgreSQL only) or all", DefaultValueFactory = _ => All };
         var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 20000 with --quick)" };
         var users = new Option<int>("--users") { Description = "users' state in the journals for the recovery scenario", DefaultValueFactory = _ => 1_000_000 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "a PostgreSQL database to measure instead of a server of the bench's own" };
         var json = new Option<FileInfo?>("--json") { Description = "also write the figures as JSON: {\"scenario\": {\"figure\": value}}" };
         var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered), under a minute" };
-        scenario.AcceptOnlyFromAmong(Checkpoint, Recovery, Placement, All);
+        scenario.AcceptOnlyFromAmong(Engine, Checkpoint, Recovery, Placement, All);
         transactions.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1000 or > 300_000)
@@ -54,6 +55,11 @@ public static class BenchCommand
             var isQuick = parse.GetValue(quick);
             var recoveryUsers = parse.GetResult(users) is { Implicit: false } ? parse.GetValue(users) : isQuick ? 100_000 : parse.GetValue(users);
             var scenarios = new List<IBenchScenario>();
+            if (chosen is Engine or All)
+            {
+                scenarios.Add(new EngineScenario(isQuick ? 200_000 : 1_000_000, users: 100_000));
+            }
+
             if (chosen is Checkpoint or All)
             {
                 scenarios.Add(new CheckpointScenario(isQuick ? [1_000, 10_000] : [10_000, 100_000], repetitions: 3));

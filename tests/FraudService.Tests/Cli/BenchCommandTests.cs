@@ -14,6 +14,7 @@ public sealed class BenchCommandTests
         Assert.True(code == 0, bench.StandardErrorTail());
         Assert.Equal(2, bench.StandardOutput.Count(l => l.StartsWith("checkpoint users=", StringComparison.Ordinal)));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("recovery users=5000 ", StringComparison.Ordinal));
+        Assert.Single(bench.StandardOutput, l => l.StartsWith("engine transactions=200000 users=100000 ", StringComparison.Ordinal));
 
         using var figures = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var checkpoint = figures.RootElement.GetProperty("checkpoint");
@@ -23,6 +24,12 @@ public sealed class BenchCommandTests
             {
                 Assert.True(checkpoint.GetProperty($"users_{size}.{figure}").GetDouble() > 0, $"users_{size}.{figure}");
             }
+        }
+
+        var engine = figures.RootElement.GetProperty("engine");
+        foreach (var figure in new[] { "tx_per_s", "baseline_tx_per_s", "ratio" })
+        {
+            Assert.True(engine.GetProperty(figure).GetDouble() > 0, $"engine.{figure}");
         }
 
         var recovery = figures.RootElement.GetProperty("recovery");

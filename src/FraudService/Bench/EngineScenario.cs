@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Confluent.Kafka;
+using FraudActors.Actors.Alerts;
+using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Ingest;
+using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Rules;
+using FraudActors.Actors.Users;
+using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Checkpoints;
+using FraudActors.Messages.Commands;
+using FraudActors.Messages.Transactions;
+using FraudActors.FraudService.Configuration;
+using FraudActors.FraudService.Producing;
+
+namespace FraudActors.FraudService.Bench;
+
+/// <summary>
+/// Engine throughput without Kafka: pre-generated transaction records (bytes, as Kafka hands
+/// them over) of many distinct users go through the service's own pipeline — parse, the shard
+/// region, user actors with the sliding-velocity rule, alerts into the alerts table — with
+/// checkpoints every 10 s into the store's partition journals. Baseline: one thread parsing the
+/// same bytes and applying the same rule code to a dictionary of user states (no actors, no
+/// persistence). Both must raise the same alerts.
+/// </summary>
+public sealed class EngineScenario(int transactions, int users) : IBenchScenario
+{
+    private const int Partitions = 3;
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+
+    public string Name => "engine";
+
+    public async Task RunAsync(BenchContext context, CancellationToken stop)
+    {
+        var topic = "engine-" + Guid.NewGuid().ToString("N")[..8];
+        var records = Records(topic);
+        context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every 10 s on {context.Store}"));
+
+        var (baselineSeconds, baselineAlerts) = Baseline(records);
+        var (seconds, alerts, checkpoints) = await PipelineAsync(context, topic, records, stop).ConfigureAwait(false);
+        var rate = records.Count / seconds;
+        var baselineRate = records.Count / baselineSeconds;
+        context.Figure(Name, "tx_per_s", rate);
+        context.Figure(Name, "baseline_tx_per_s", baselineRate);
+        context.Figure(Name, "ratio", rate / baselineRate);
+        context.Figure(Name, "checkpoints", checkpoints);
+        context.Line(
+            Name,
+            ("transactions", records.Count),
+            ("users", users),
+            ("tx_per_s", Math.Round(rate)),
+            ("baseline_tx_per_s", Math.Round(baselineRate)),
+            ("ratio", rate / baselineRate),
+            ("checkpoints", checkpoints),
+            ("alerts", alerts));
+        if (alerts != baselineAlerts)
+        {
+            context.Say($"engine: the pipeline raised {alerts} alerts, the baseline {baselineAlerts}: the figures compare different work");
+        }
+    }
+
+    /// <summary>The stream as the topic would hold it: a user's records on one partition (as Kafka's key hashing does), offsets in order.</summary>
+    private List<KafkaRecord> Records(string topic)
+    {
+        var generator = new TransactionGenerator(new GeneratorOptions(Seed: 5, Users: users, Rate: users / 30.0, Cli.ProduceCommand.SeededStart, transactions));
+        var offsets = new long[Partitions];
+        return [.. generator.Generate().Select(TransactionGenerator.ToRecord).Select(r =>
+        {
+            var partition = (int)(Hash(r.Key!) % Partitions);
+            return new KafkaRecord(topic, partition, offsets[partition]++, System.Text.Encoding.UTF8.GetBytes(r.Key!), r.Value, DateTimeOffset.UnixEpoch);
+        })];
+    }
+
+    /// <summary>One thread, a dictionary, the same parser and rule code: what the actors' work costs without them.</summary>
+    private static (double Seconds, long Alerts) Baseline(List<KafkaRecord> records)
+    {
+        var parser = new TransactionParser();
+        var settings = EngineSettings();
+        var states = new Dictionary<string, UserState>(StringComparer.Ordinal);
+        var alerts = 0L;
+        var clock = Stopwatch.StartNew();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var record in records)
+        {
+            var tx = parser.Parse(record.Key, record.Key is not null, record.Value).Transaction!;
+            var state = states.TryGetValue(tx.UserId, out var known) ? known : UserState.Empty(tx.UserId);
+            var outcome = state.Apply(new ApplyTransaction(record.Partition, record.Offset, tx), settings, now);
+            states[tx.UserId] = outcome.State;
+            alerts += outcome.Alerts.Count;
+        }
+
+        return (clock.Elapsed.TotalSeconds, alerts);
+    }
+
+    private async Task<(double Seconds, long Alerts, int Checkpoints)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, CancellationToken stop)
+    {
+        var system = ActorSystem.Create("bench-engine", ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            akka.stdout-loglevel = WARNING
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.remote.dot-netty.tcp.port = 0
+            """).WithFallback(JournalStore.Config(context.Store, context.Connection)).WithFallback(ClusterSharding.DefaultConfig()));
+        using var broker = Cli.BrokerCommand.Start(new TopicNames(topic, "alerts", "transactions.dlq"), Partitions);
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
+        try
+        {
+            var cluster = Cluster.Get(system);
+            await cluster.JoinAsync(cluster.SelfAddress, stop).ConfigureAwait(false);
+            var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
+            var sharding = ClusterSharding.Get(system);
+            var shardingSettings = ClusterShardingSettings.Create(system);
+            var settings = EngineSettings();
+            var region = await sharding.StartAsync(
+                "user",
+                id => UserActor.PropsFor(id, settings, TimeProvider.System, journals),
+                shardingSettings,
+                new UserMessageRouter(),
+                sharding.DefaultShardAllocationStrategy(shardingSettings),
+                StopUser.Instance).ConfigureAwait(false);
+            var alerts = AlertStore(context);
+            await alerts.InitializeAsync(stop).ConfigureAwait(false);
+            var history = new CheckpointHistory(100);
+            var metrics = new PipelineMetrics();
+            var pipeline = new TransactionPipeline(
+                region,
+                journals,
+                new TransactionParser(),
+                new TableOnly(alerts),
+                new DeadLetterPublisher(producer, "transactions.dlq"),
+                PipelineSettings.Default,
+                CheckpointSettings.Default,
+                history,
+                metrics,
+                system.Log);
+            var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, new Partition(p))).ToList();
+            var source = Source.Single<SourceEvent>(new PartitionsAssigned(partitions)).Concat(Source.From<SourceEvent>(records));
+            var clock = Stopwatch.StartNew();
+            var run = pipeline.Run(source, new NoKafka(), topic, system.Materializer(), generation: 1);
+            await run.Completion.WaitAsync(Timeout, stop).ConfigureAwait(false);
+            var seconds = clock.Elapsed.TotalSeconds;
+            return (seconds, metrics.Alerts, history.Snapshot().Select(c => c.Epoch).Distinct().Count());
+        }
+        finally
+        {
+            await system.Terminate().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The lab's rule alone: windows and the state TTL are other scenarios' cost.</summary>
+    private static UserSettings EngineSettings() => new(RuleSettings.Default);
+
+    private static IAlertStore AlertStore(BenchContext context) => context.Store == JournalStore.Postgres
+        ? SqlAlertStore.PostgreSql(context.Connection)
+        : SqlAlertStore.Sqlite(context.Connection);
+
+    /// <summary>FNV-1a: a stable hash, so a user's records always land on one partition.</summary>
+    private static uint Hash(string key)
+    {
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
+    }
+
+    /// <summary>Alerts go into the alerts table as on a node; publishing them is the outbox's work, measured with Kafka.</summary>
+    private sealed class TableOnly(IAlertStore store) : IAlertSink
+    {
+        public Task PublishAsync(Alert alert, CancellationToken cancellationToken) => store.AddAsync(alert, cancellationToken);
+    }
+
+    /// <summary>The in-process source has no consumer group: committed offsets stay in the journals.</summary>
+    private sealed class NoKafka : IKafkaSourceControl
+    {
+        public Task Completion => Task.CompletedTask;
+
+        public void StoreOffsets(IReadOnlyList<TopicPartitionOffset> nextOffsets)
+        {
+        }
+
+        public Task DrainAndStopAsync() => Task.CompletedTask;
+
+        public Task StopNowAsync() => Task.CompletedTask;
+    }
+}
