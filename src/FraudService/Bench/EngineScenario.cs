@@ -14,12 +14,12 @@ using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
+using FraudActors.FraudService.Configuration;
+using FraudActors.FraudService.Producing;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Transactions;
-using FraudActors.FraudService.Configuration;
-using FraudActors.FraudService.Producing;
 
 namespace FraudActors.FraudService.Bench;
 
