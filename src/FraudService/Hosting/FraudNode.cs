@@ -427,6 +427,12 @@ public sealed class FraudNode : IAsyncDisposable
     /// </summary>
     private async Task DrainOutboxAsync(StopMode mode)
     {
+        if (_system.WhenTerminated.IsCompleted)
+        {
+            // Downed: the system and its publisher are gone; the next publisher reads the tails.
+            return;
+        }
+
         IActorRef publisher;
         try
         {
