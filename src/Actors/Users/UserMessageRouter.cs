@@ -37,15 +37,17 @@ public sealed class UserMessageRouter(int hashShards = 0) : IMessageExtractor
 
     public static string ShardFor(int partition) => partition.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A stable hash (FNV-1a; string.GetHashCode differs between processes).</summary>
-    private string HashShard(string userId)
+    /// <summary>A hash of <paramref name="key"/> that is the same in every process (FNV-1a; string.GetHashCode is not).</summary>
+    public static uint StableHash(string key)
     {
         var hash = 2166136261u;
-        foreach (var c in userId)
+        foreach (var c in key)
         {
             hash = (hash ^ c) * 16777619u;
         }
 
-        return "h" + (hash % (uint)hashShards).ToString(CultureInfo.InvariantCulture);
+        return hash;
     }
+
+    private string HashShard(string userId) => "h" + (StableHash(userId) % (uint)hashShards).ToString(CultureInfo.InvariantCulture);
 }

@@ -74,7 +74,7 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
         var offsets = new long[Partitions];
         return [.. generator.Generate().Select(TransactionGenerator.ToRecord).Select(r =>
         {
-            var partition = (int)(Hash(r.Key!) % Partitions);
+            var partition = (int)(UserMessageRouter.StableHash(r.Key!) % Partitions);
             return new KafkaRecord(topic, partition, offsets[partition]++, System.Text.Encoding.UTF8.GetBytes(r.Key!), r.Value, DateTimeOffset.UnixEpoch);
         })];
     }
@@ -161,18 +161,6 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
     private static IAlertStore AlertStore(BenchContext context) => context.Store == JournalStore.Postgres
         ? SqlAlertStore.PostgreSql(context.Connection)
         : SqlAlertStore.Sqlite(context.Connection);
-
-    /// <summary>FNV-1a: a stable hash, so a user's records always land on one partition.</summary>
-    private static uint Hash(string key)
-    {
-        var hash = 2166136261u;
-        foreach (var c in key)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return hash;
-    }
 
     /// <summary>Alerts go into the alerts table as on a node; publishing them is the outbox's work, measured with Kafka.</summary>
     private sealed class TableOnly(IAlertStore store) : IAlertSink

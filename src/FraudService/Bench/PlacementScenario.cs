@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using FraudActors.Actors.Kafka;
 using FraudActors.FraudService.Configuration;
@@ -23,9 +21,6 @@ public sealed partial class PlacementScenario(int transactions) : IBenchScenario
     private const int Nodes = 3;
     private const int Partitions = 6;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
-
-    /// <summary>Assignments settle when no node logged a new one for this long (a bench, not a test: it only has to be fair to both runs).</summary>
-    private static readonly TimeSpan Settled = TimeSpan.FromSeconds(5);
 
     public string Name => "placement";
 
@@ -57,7 +52,6 @@ public sealed partial class PlacementScenario(int transactions) : IBenchScenario
         var topic = $"placement-{allocation}-{Guid.NewGuid().ToString("N")[..6]}";
         var topics = new TopicNames(topic, "alerts", "transactions.dlq");
         using var broker = Cli.BrokerCommand.Start(topics, Partitions);
-        var ports = Enumerable.Range(0, Nodes).Select(_ => FreePort()).ToList();
         var environment = new Dictionary<string, string>
         {
             ["FRAUD_ENV"] = "dev",
@@ -66,86 +60,61 @@ public sealed partial class PlacementScenario(int transactions) : IBenchScenario
             ["FRAUD_GROUP"] = topic,
             ["FRAUD_STORE"] = context.Store,
             ["FRAUD_CONNECTION"] = context.Connection,
-            ["FRAUD_SEED_NODES"] = string.Join(',', ports.Take(2).Select(p => $"127.0.0.1:{p}")),
             ["FRAUD_SHARD_ALLOCATION"] = allocation,
         };
-        var nodes = ports.Select(port => ServiceProcess.Start(environment, "run", "--node-port", port.ToString(CultureInfo.InvariantCulture), "--checkpoint-interval", "500ms")).ToList();
-        try
-        {
-            await SettleAsync(nodes, stop).ConfigureAwait(false);
-            var options = new GeneratorOptions(Seed: 7, Users: 20_000, Rate: 500, Cli.ProduceCommand.SeededStart, transactions);
-            var clock = Stopwatch.StartNew();
-            await TransactionProducer.RunAsync(
-                broker.BootstrapServers, topic, new TransactionGenerator(options).Generate().Select(TransactionGenerator.ToRecord), options.Rate, maxSpeed: true, progress: null, stop).ConfigureAwait(false);
-            while (TopicReader.CommittedOffsets(broker.BootstrapServers, topic, topic, Partitions, TimeSpan.FromSeconds(10)).Values.Sum(o => Math.Max(0, o)) < transactions)
-            {
-                Fail(nodes, clock, "did not commit every record");
-                await Task.Delay(20, stop).ConfigureAwait(false);
-            }
-
-            var seconds = clock.Elapsed.TotalSeconds;
-            var (remote, applied) = (0L, 0L);
-            foreach (var node in nodes)
-            {
-                await node.InterruptAsync(Timeout).ConfigureAwait(false);
-                var traffic = node.StandardError.Select(l => TrafficLine().Match(l)).LastOrDefault(m => m.Success)
-                    ?? throw new InvalidOperationException("placement bench: a node did not report its users' records:\n" + string.Join('\n', node.StandardError.TakeLast(10)));
-                remote += long.Parse(traffic.Groups["remote"].Value, CultureInfo.InvariantCulture);
-                applied += long.Parse(traffic.Groups["all"].Value, CultureInfo.InvariantCulture);
-            }
-
-            context.Say(string.Create(CultureInfo.InvariantCulture, $"placement: {allocation}: {seconds:0.0} s, {remote} of {applied} records applied on another node than the one that read them"));
-            return new Run(seconds, remote, applied);
-        }
-        finally
-        {
-            foreach (var node in nodes)
-            {
-                node.Dispose();
-            }
-        }
-    }
-
-    /// <summary>Waits until every node has partitions and none logged a new assignment for <see cref="Settled"/>.</summary>
-    private static async Task SettleAsync(List<ServiceProcess> nodes, CancellationToken stop)
-    {
+        await using var cluster = new NodeCluster(Nodes, topic, environment, ["run", "--checkpoint-interval", "500ms"]);
         var clock = Stopwatch.StartNew();
-        var (lines, quietSince) = (0, clock.Elapsed);
-        while (true)
+        foreach (var node in Enumerable.Range(1, Nodes))
         {
-            Fail(nodes, clock, "did not get its partitions");
-            var assignments = nodes.Select(n => n.StandardError.Count(l => l.Contains("Partitions assigned:", StringComparison.Ordinal))).ToList();
-            if (assignments.Sum() != lines)
-            {
-                (lines, quietSince) = (assignments.Sum(), clock.Elapsed);
-            }
-            else if (assignments.All(a => a > 0) && clock.Elapsed - quietSince > Settled)
-            {
-                return;
-            }
-
-            await Task.Delay(100, stop).ConfigureAwait(false);
+            await cluster.StartAsync(node, stop).ConfigureAwait(false);
         }
+
+        // Both runs start timing on a group at rest: every partition held by one node, every node holding some.
+        await WaitAsync(cluster, clock, () => cluster.Ownership.Settled(cluster.Running, Partitions), "did not settle", stop).ConfigureAwait(false);
+        var options = new GeneratorOptions(Seed: 7, Users: 20_000, Rate: 500, Cli.ProduceCommand.SeededStart, transactions);
+        clock.Restart();
+        await TransactionProducer.RunAsync(
+            broker.BootstrapServers, topic, new TransactionGenerator(options).Generate().Select(TransactionGenerator.ToRecord), options.Rate, maxSpeed: true, progress: null, stop).ConfigureAwait(false);
+        await WaitAsync(
+            cluster,
+            clock,
+            () => TopicReader.CommittedOffsets(broker.BootstrapServers, topic, topic, Partitions, TimeSpan.FromSeconds(10)).Values.Sum(o => Math.Max(0, o)) >= transactions,
+            "did not commit every record",
+            stop).ConfigureAwait(false);
+        var seconds = clock.Elapsed.TotalSeconds;
+
+        var (remote, applied) = (0L, 0L);
+        foreach (var node in cluster.Running.ToList())
+        {
+            var process = cluster.Process(node);
+            await cluster.InterruptAsync(node, Timeout).ConfigureAwait(false);
+            var traffic = process.StandardError.Select(l => TrafficLine().Match(l)).LastOrDefault(m => m.Success)
+                ?? throw new InvalidOperationException($"placement bench: {NodeCluster.Name(node)} did not report its users' records:\n{cluster.Tail(node, 10)}");
+            remote += long.Parse(traffic.Groups["remote"].Value, CultureInfo.InvariantCulture);
+            applied += long.Parse(traffic.Groups["all"].Value, CultureInfo.InvariantCulture);
+        }
+
+        context.Say(string.Create(CultureInfo.InvariantCulture, $"placement: {allocation}: {seconds:0.0} s, {remote} of {applied} records applied on another node than the one that read them"));
+        return new Run(seconds, remote, applied);
     }
 
-    private static void Fail(List<ServiceProcess> nodes, Stopwatch clock, string what)
+    /// <summary>Polls <paramref name="condition"/>; a node that exits, or <see cref="Timeout"/>, ends the bench.</summary>
+    private static async Task WaitAsync(NodeCluster cluster, Stopwatch clock, Func<bool> condition, string what, CancellationToken stop)
     {
-        if (nodes.FirstOrDefault(n => n.HasExited) is { } exited)
+        while (!condition())
         {
-            throw new InvalidOperationException("placement bench: a node exited:\n" + string.Join('\n', exited.StandardError.TakeLast(20)));
-        }
+            if (cluster.Failure() is { } failure)
+            {
+                throw new InvalidOperationException("placement bench: " + failure);
+            }
 
-        if (clock.Elapsed > Timeout)
-        {
-            throw new TimeoutException($"placement bench: the cluster {what} within {Timeout}");
-        }
-    }
+            if (clock.Elapsed > Timeout)
+            {
+                throw new TimeoutException($"placement bench: the cluster {what} within {Timeout}");
+            }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+            await Task.Delay(20, stop).ConfigureAwait(false);
+        }
     }
 
     [GeneratedRegex(@"user-records-from-other-nodes=(?<remote>\d+)/(?<all>\d+)")]
