@@ -17,11 +17,21 @@ using FraudActors.Messages.Windows;
 
 namespace FraudActors.Actors.Ingest;
 
-/// <param name="Parallelism">Records in flight at once: the bound that makes <c>Tell</c>-style sharding back-pressured.</param>
+/// <param name="Parallelism">
+/// Records in flight at once: the bound that makes <c>Tell</c>-style sharding back-pressured.
+/// They travel in up to <see cref="GroupsInFlight"/> groups: records that arrive while the
+/// users are busy are sent together and answered together (a lone record goes alone, at once).
+/// </param>
 /// <param name="AskTimeout">How long a user actor may take to apply a record before the stream fails and restarts.</param>
 public sealed record PipelineSettings(int Parallelism, TimeSpan AskTimeout)
 {
     public static PipelineSettings Default { get; } = new(256, TimeSpan.FromSeconds(30));
+
+    /// <summary>Groups of records in flight at once.</summary>
+    public int GroupsInFlight => Math.Min(4, Parallelism);
+
+    /// <summary>The most records in one group.</summary>
+    public int GroupSize => Math.Max(1, Parallelism / GroupsInFlight);
 }
 
 /// <summary>A running pipeline: its Kafka source, a way to ask for a checkpoint now, and its completion.</summary>
@@ -135,16 +145,23 @@ public sealed class TransactionPipeline(
     {
         var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, checkpoints.Interval, checkpoints.Interval);
         var clockTicks = Source.Tick(_time.Settings.TickInterval, _time.Settings.TickInterval, (SourceEvent)ClockTick.Instance).MapMaterializedValue(_ => NotUsed.Instance);
+        var replies = new UserReplies(((IInternalActorRef)users).Provider);
         var completion = records
             .Merge(barriers, eagerComplete: true)
             .Merge(clockTicks, eagerComplete: true)
-            .SelectAsync(settings.Parallelism, e => Handle(e, run))
+            .Batch(settings.GroupSize, e => new List<SourceEvent> { e }, (events, e) =>
+            {
+                events.Add(e);
+                return events;
+            })
+            .SelectAsync(settings.GroupsInFlight, events => Handle(events, run, replies))
             .SelectAsync(1, step => step.CommitAsync(this, control, topic))
             .RunWith(Sink.Ignore<NotUsed>(), materializer);
         completion.ContinueWith(
             _ =>
             {
                 timer.Dispose();
+                replies.Dispose();
                 run.AbandonRevocations();
             },
             TaskScheduler.Default);
@@ -164,39 +181,67 @@ public sealed class TransactionPipeline(
             : throw new InvalidOperationException("the stream has ended");
     }
 
-    /// <summary>Runs on the stream's turn, in order: a record's message and a barrier's messages leave in stream order.</summary>
-    private Task<Step> Handle(SourceEvent e, RunState run)
+    /// <summary>
+    /// Runs on the stream's turn, in order: records' messages and barriers' messages leave in
+    /// stream order. Consecutive records form one group, told to their users at once and
+    /// answered into <paramref name="replies"/>; the returned step completes when every part has.
+    /// </summary>
+    private Task<Step> Handle(List<SourceEvent> events, RunState run, UserReplies replies)
     {
-        var step = HandleEvent(e, run);
-        if (run.Revocations.Count == 0)
+        var steps = new List<Task<Step>>(1);
+        RecordGroup? group = null;
+        for (var i = 0; i < events.Count; i++)
         {
-            return step;
+            if (events[i] is KafkaRecord record)
+            {
+                group ??= new RecordGroup(events.Skip(i).TakeWhile(e => e is KafkaRecord).Count());
+                Send(record, run, replies, group);
+            }
+            else
+            {
+                Flush(ref group);
+                steps.Add(HandleEvent(events[i], run));
+            }
+
+            if (run.Revocations.Count > 0 && ReadyRevocations(run) is { Count: > 0 } barriers)
+            {
+                // A revocation waits for the records emitted before it (some may still be
+                // behind it in the stream); once they are sent, its barrier goes now, behind them.
+                Flush(ref group);
+                steps.Add(Task.FromResult<Step>(new Steps(barriers)));
+            }
         }
 
-        // A revocation waits for the records emitted before it (some may still be behind it in
-        // the stream); once they are handled, its barrier goes now, behind them.
+        Flush(ref group);
+        return steps.Count == 1 ? steps[0] : AllAsync(steps);
+
+        void Flush(ref RecordGroup? sent)
+        {
+            if (sent is not null)
+            {
+                sent.Close();
+                steps.Add(CompleteAsync(sent, replies));
+                sent = null;
+            }
+        }
+
+        static async Task<Step> AllAsync(List<Task<Step>> all) => new Steps(await Task.WhenAll(all).ConfigureAwait(false));
+    }
+
+    private List<Step> ReadyRevocations(RunState run)
+    {
         var ready = run.Revocations.Where(r => r.Emitted.All(p => p.Offset == Offset.Unset || run.Tracker.LastOffset(p.Partition.Value) >= p.Offset.Value - 1)).ToList();
-        if (ready.Count == 0)
-        {
-            return step;
-        }
-
-        var barriers = ready.Select(r =>
+        return [.. ready.Select(r =>
         {
             run.Revocations.Remove(r);
-            return CutRevoked(run, r);
-        }).ToList();
-        return ThenAsync(step, barriers);
-
-        static async Task<Step> ThenAsync(Task<Step> first, List<Barrier> then) => new Steps([await first.ConfigureAwait(false), .. then]);
+            return (Step)CutRevoked(run, r);
+        })];
     }
 
     private Task<Step> HandleEvent(SourceEvent e, RunState run)
     {
         switch (e)
         {
-            case KafkaRecord record:
-                return HandleRecordAsync(record, run);
             case ClockTick:
                 return TickAsync(run);
             case CheckpointTick { IsFinal: false } when run.Gate.InFlight || DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause:
@@ -330,7 +375,8 @@ public sealed class TransactionPipeline(
         }
     }
 
-    private async Task<Step> HandleRecordAsync(KafkaRecord record, RunState run)
+    /// <summary>At the stream's turn: parses the record, moves its partition's clock and tells its user (or the dead letters).</summary>
+    private void Send(KafkaRecord record, RunState run, UserReplies replies, RecordGroup group)
     {
         metrics.RecordIn();
         var tracker = run.Tracker;
@@ -339,9 +385,9 @@ public sealed class TransactionPipeline(
         {
             tracker.Skipped(record.Partition, record.Offset);
             metrics.Partitions.Skipped(record.Partition, record.Offset);
-            await deadLetters.PublishAsync(record, outcome.Reason, outcome.Detail, CancellationToken.None).ConfigureAwait(false);
-            metrics.RecordDeadLettered();
-            return Step.Nothing;
+            group.Sent.Add(new RecordSent(record, null, null));
+            group.Started.Add(DeadLetterAsync(record, outcome));
+            return;
         }
 
         // The partition's clock, in stream order: the same records give the same watermarks on replay.
@@ -349,41 +395,77 @@ public sealed class TransactionPipeline(
         var clock = run.ClockFor(record.Partition);
         var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var watermark = clock.Watermark;
-        var command = RecordClock.Stamp(new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation), ref watermark, nowMs, _time.Settings);
+        var sequence = replies.Expect(group, group.Sent.Count);
+        var command = RecordClock.Stamp(new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation) { Sequence = sequence }, ref watermark, nowMs, _time.Settings);
         clock.Watermark = watermark;
         clock.Advance(command.WatermarkMs);
         tracker.Sent(record.Partition, command.UserId, record.Offset);
         metrics.Partitions.Read(record.Partition, command.UserId, record.Offset, clock.Given);
-        var reply = users.Ask<TransactionApplied>(command, settings.AskTimeout);
-        var woken = WakeAsync(run, record.Partition, clock, nowMs, except: command.UserId);
+        group.Sent.Add(new RecordSent(record, command, clock));
+        users.Tell(command, replies);
+        if (WakeAsync(run, record.Partition, clock, nowMs, except: command.UserId) is { IsCompletedSuccessfully: false } woken)
+        {
+            group.Started.Add(woken);
+        }
+
         if (command.Late)
         {
             // The late side output: counted always, and on its topic when one is configured.
             metrics.RecordLate();
             if (_time.Late is { } lateOutput)
             {
-                await lateOutput.PublishAsync(record, RejectReason.Late, $"event time {tx.Timestamp:O} is behind the partition's watermark by more than the allowed lateness ({_time.Settings.Watermarks.AllowedLateness})", CancellationToken.None).ConfigureAwait(false);
+                group.Started.Add(lateOutput.PublishAsync(record, RejectReason.Late, $"event time {tx.Timestamp:O} is behind the partition's watermark by more than the allowed lateness ({_time.Settings.Watermarks.AllowedLateness})", CancellationToken.None));
             }
         }
+    }
 
-        var applied = await reply.ConfigureAwait(false);
-        clock.Schedule(applied.UserId, applied.NextTimerMs);
-        metrics.RecordApplied(applied.Duplicate);
-        if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
+    private async Task DeadLetterAsync(KafkaRecord record, ParseOutcome outcome)
+    {
+        await deadLetters.PublishAsync(record, outcome.Reason, outcome.Detail, CancellationToken.None).ConfigureAwait(false);
+        metrics.RecordDeadLettered();
+    }
+
+    /// <summary>Once every user of the group has answered: their timers indexed, their alerts and window results published, in record order.</summary>
+    private async Task<Step> CompleteAsync(RecordGroup group, UserReplies replies)
+    {
+        try
         {
-            // The recovery figure operators watch: how long from start until records flow again.
-            var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
-            log.Info("First record processed: partition {0}, offset {1}, {2:0} ms after the process started", record.Partition, record.Offset, sinceStart.TotalMilliseconds);
+            await group.Replied.WaitAsync(settings.AskTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            replies.Forget(group);
+            var missing = group.Sent.Where((s, i) => s.Command is not null && group.Replies[i] is null).Select(s => s.Command!).ToList();
+            throw new AskTimeoutException($"{missing.Count} record(s) not applied within {settings.AskTimeout}, the first: user {missing[0].UserId}, partition {missing[0].Partition}, offset {missing[0].Offset}");
         }
 
-        foreach (var alert in applied.Alerts)
+        for (var i = 0; i < group.Sent.Count; i++)
         {
-            await alerts.PublishAsync(alert, CancellationToken.None).ConfigureAwait(false);
-            metrics.RecordAlert();
+            if (group.Replies[i] is not { } applied)
+            {
+                continue;
+            }
+
+            var (record, _, clock) = group.Sent[i];
+            clock!.Schedule(applied.UserId, applied.NextTimerMs);
+            metrics.RecordApplied(applied.Duplicate);
+            if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
+            {
+                // The recovery figure operators watch: how long from start until records flow again.
+                var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+                log.Info("First record processed: partition {0}, offset {1}, {2:0} ms after the process started", record.Partition, record.Offset, sinceStart.TotalMilliseconds);
+            }
+
+            foreach (var alert in applied.Alerts)
+            {
+                await alerts.PublishAsync(alert, CancellationToken.None).ConfigureAwait(false);
+                metrics.RecordAlert();
+            }
+
+            await PublishWindowsAsync(applied.Windows).ConfigureAwait(false);
         }
 
-        await PublishWindowsAsync(applied.Windows).ConfigureAwait(false);
-        await woken.ConfigureAwait(false);
+        await Task.WhenAll(group.Started).ConfigureAwait(false);
         return Step.Nothing;
     }
 

@@ -33,4 +33,7 @@ public sealed record ApplyTransaction(int Partition, long Offset, Transaction Tr
 
     /// <summary>Behind the watermark by more than the allowed lateness: rules see it, time windows do not (it went to the late side output).</summary>
     public bool Late { get; init; }
+
+    /// <summary>The pipeline's number for this send, echoed in <see cref="Events.TransactionApplied.Sequence"/> so one reply target serves every record in flight.</summary>
+    public long Sequence { get; init; }
 }

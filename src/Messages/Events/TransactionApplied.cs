@@ -15,6 +15,9 @@ public sealed record TransactionApplied(string UserId, int Partition, long Offse
 
     /// <summary>When the user next needs waking: its earliest timer or window end; null when none.</summary>
     public long? NextTimerMs { get; init; }
+
+    /// <summary>The applied command's <see cref="Commands.ApplyTransaction.Sequence"/>.</summary>
+    public long Sequence { get; init; }
 }
 
 /// <summary>The user actor's reply to <see cref="Commands.AdvanceTime"/>: what fired, and when it next needs waking.</summary>

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using FraudActors.Messages.Commands;
+using FraudActors.Messages.Events;
+
+namespace FraudActors.Actors.Ingest;
+
+/// <summary>
+/// The one reply target of a pipeline run: every record is told to its user with this as the
+/// sender, and each <see cref="TransactionApplied"/> is matched to its record by the
+/// <see cref="ApplyTransaction.Sequence"/> it echoes. What <c>Ask</c> does per record (a promise
+/// actor, its path, a timer, a task and a continuation each) is done once per group of records.
+/// Registered as a temporary actor, so users on other nodes can answer it as they answer an ask.
+/// </summary>
+internal sealed class UserReplies : MinimalActorRef, IDisposable
+{
+    private readonly ConcurrentDictionary<long, (RecordGroup Group, int Index)> _pending = new();
+    private readonly IActorRefProvider _provider;
+    private long _sequence;
+
+    public UserReplies(IActorRefProvider provider)
+    {
+        _provider = provider;
+        Path = provider.TempPath();
+        provider.RegisterTempActor(this, Path);
+    }
+
+    public override ActorPath Path { get; }
+
+    public override IActorRefProvider Provider => _provider;
+
+    /// <summary>The sequence number of a record about to be sent, its reply expected into slot <paramref name="index"/> of <paramref name="group"/>.</summary>
+    public long Expect(RecordGroup group, int index)
+    {
+        var sequence = Interlocked.Increment(ref _sequence);
+        group.Expect();
+        _pending[sequence] = (group, index);
+        return sequence;
+    }
+
+    /// <summary>A group that timed out: replies still coming for it are dropped.</summary>
+    public void Forget(RecordGroup group)
+    {
+        foreach (var (sequence, slot) in _pending)
+        {
+            if (ReferenceEquals(slot.Group, group))
+            {
+                _pending.TryRemove(sequence, out _);
+            }
+        }
+    }
+
+    public void Dispose() => _provider.UnregisterTempActor(Path);
+
+    /// <summary>Runs on the replying user's thread: stores the reply, and completes its group with the last one.</summary>
+    protected override void TellInternal(object message, IActorRef sender)
+    {
+        if (message is TransactionApplied applied && _pending.TryRemove(applied.Sequence, out var slot))
+        {
+            slot.Group.Set(slot.Index, applied);
+        }
+    }
+}
+
+/// <summary>
+/// Consecutive records of one stream element, sent to their users together: their replies in
+/// record order, and the side work (dead letters, late output, wake-ups) started while sending.
+/// </summary>
+internal sealed class RecordGroup(int records)
+{
+    private readonly TaskCompletionSource _replied = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Replies still to come, plus one held by the sender until every record is sent.</summary>
+    private int _remaining = 1;
+
+    /// <summary>The records as sent, in stream order (rejected ones without a command).</summary>
+    public List<RecordSent> Sent { get; } = new(records);
+
+    /// <summary>Work started at the stream's turn that must end before the group counts as handled.</summary>
+    public List<Task> Started { get; } = [];
+
+    /// <summary>Each sent record's reply, by its place in <see cref="Sent"/>.</summary>
+    public TransactionApplied?[] Replies { get; } = new TransactionApplied?[records];
+
+    /// <summary>Every record's user has answered.</summary>
+    public Task Replied => _replied.Task;
+
+    /// <summary>Before a record is told to its user.</summary>
+    public void Expect() => Interlocked.Increment(ref _remaining);
+
+    /// <summary>Every record is sent: from here the last reply completes the group.</summary>
+    public void Close() => CountDown();
+
+    public void Set(int index, TransactionApplied applied)
+    {
+        Replies[index] = applied;
+        CountDown();
+    }
+
+    private void CountDown()
+    {
+        if (Interlocked.Decrement(ref _remaining) == 0)
+        {
+            _replied.TrySetResult();
+        }
+    }
+}
+
+/// <summary>A record as sent: where it came from and what its user was told (null: it went to the dead letters).</summary>
+internal readonly record struct RecordSent(Kafka.KafkaRecord Record, ApplyTransaction? Command, PartitionClock? Clock);
