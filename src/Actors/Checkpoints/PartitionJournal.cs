@@ -72,7 +72,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         });
 
         Command<WriteCheckpoint>(Write);
-        Command<LoadUser>(load => Sender.Tell(new UserLoaded(load.UserId, _handedOver.GetValueOrDefault(load.UserId) ?? _state.Users.GetValueOrDefault(load.UserId))));
+        Command<LoadUser>(load => Sender.Tell(new UserLoaded(load.UserId, _handedOver.GetValueOrDefault(load.UserId) ?? _state.Users.GetValueOrDefault(load.UserId), load.Load)));
         Command<HandOverUser>(handOver =>
         {
             _handedOver[handOver.UserId] = handOver.State;

@@ -18,7 +18,7 @@ namespace FraudActors.Actors.Users;
 /// The logic lives in <see cref="UserState.Apply"/>; this class only receives, replies and keeps
 /// the state.
 /// </summary>
-public sealed class UserActor : ReceiveActor, IWithUnboundedStash
+public sealed class UserActor : UntypedActor, IWithUnboundedStash
 {
     /// <summary>
     /// Alerts of the last few applied records are kept so that a record read again after a
@@ -26,15 +26,22 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
     /// </summary>
     private const int RecentAlertsKept = 8;
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Queue<(long Offset, IReadOnlyList<Alert> Alerts)> _recentAlerts = new();
     private readonly string _userId;
     private readonly UserSettings _settings;
     private readonly TimeProvider _clock;
     private readonly IPartitionJournals? _journals;
+
+    // Made when first needed: most users never log and never alert, and a user actor's few
+    // hundred bytes are what a node holds a million of.
+    private ILoggingAdapter? _log;
+    private Queue<(long Offset, IReadOnlyList<Alert> Alerts)>? _recentAlerts;
+
     private UserState _state;
+    private Phase _phase;
     private long _generation;
     private int _partition;
+    private int _loads;
+    private long? _askedAgainFor;
 
     /// <summary>True when the state changed since it was last given to a barrier or the journal.</summary>
     private bool _changed;
@@ -46,69 +53,132 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         _clock = clock;
         _journals = journals;
         _state = UserState.Empty(userId);
-        if (journals is null)
-        {
-            Active();
-        }
-        else
-        {
-            Loading(requested: false);
-        }
+        _phase = journals is null ? Phase.Active : Phase.Unloaded;
+    }
+
+    /// <summary>Unloaded until its first message asks the journal; Loading until the state comes; Stopping while it hands its state over.</summary>
+    private enum Phase
+    {
+        Unloaded,
+        Loading,
+        Active,
+        Stopping,
     }
 
     public IStash Stash { get; set; } = null!;
 
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+
+    /// <summary>
+    /// A user's props, made for every user sharding starts: a producer that calls the constructor,
+    /// not <c>Props.Create(() =&gt; …)</c>, whose expression Akka compiles into new code per call
+    /// (for 100,000 users, 100,000 compilations that also kept the JIT from optimising the rest).
+    /// </summary>
     public static Props PropsFor(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals = null) =>
-        Props.Create(() => new UserActor(userId, settings, clock, journals));
+        Props.CreateBy(new Producer(userId, settings, clock, journals));
 
-    /// <summary>Waits for the user's last checkpointed state; everything else waits in the stash.</summary>
-    private void Loading(bool requested)
+    private sealed class Producer(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals) : IIndirectActorProducer
     {
-        Become(() =>
-        {
-            Receive<UserLoaded>(loaded =>
-            {
-                _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State, _settings);
-                _recentAlerts.Clear();
-                _changed = false;
-                Stash.UnstashAll();
-                Active();
-            });
-            Receive<Status.Failure>(failure => throw new InvalidOperationException($"user {_userId}: its partition journal did not answer", failure.Cause));
-            ReceiveAny(message =>
-            {
-                if (!requested && message is IUserMessage first)
-                {
-                    requested = true;
-                    _partition = first.Partition;
-                    _generation = first switch
-                    {
-                        ApplyTransaction apply => apply.Generation,
-                        AdvanceTime advance => advance.Generation,
-                        _ => _generation,
-                    };
-                    RequestState();
-                }
+        public Type ActorType => typeof(UserActor);
 
-                Stash.Stash();
-            });
-        });
+        public ActorBase Produce() => new UserActor(userId, settings, clock, journals);
+
+        public void Release(ActorBase actor)
+        {
+        }
     }
 
-    private void Active()
+    /// <summary>One switch per phase instead of <c>Become</c>'s handler tables: a user actor is started once per user, and cheaply.</summary>
+    protected override void OnReceive(object message)
     {
-        Become(() =>
+        switch (_phase)
         {
-            Receive<ApplyTransaction>(Apply);
-            Receive<AdvanceTime>(Advance);
-            Receive<CheckpointBarrier>(barrier =>
-            {
+            case Phase.Active:
+                Active(message);
+                break;
+            case Phase.Stopping:
+                Stopping(message);
+                break;
+            default:
+                Loading(message);
+                break;
+        }
+    }
+
+    /// <summary>Waits for the user's last checkpointed state; everything else waits in the stash.</summary>
+    private void Loading(object message)
+    {
+        switch (message)
+        {
+            case UserLoaded loaded when _phase == Phase.Loading && loaded.Load == _loads:
+                _askedAgainFor = null;
+                _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State, _settings);
+                _recentAlerts?.Clear();
+                _changed = false;
+                _phase = Phase.Active;
+                Stash.UnstashAll();
+                break;
+            case UserLoaded:
+                break; // the answer to a request asked again since
+            case IUserMessage first when _phase == Phase.Unloaded:
+                _partition = first.Partition;
+                _generation = GenerationOf(first) ?? _generation;
+                RequestState();
+                Stash.Stash();
+                break;
+            case IUserMessage next when GenerationOf(next) is { } g && g != _generation && g != _askedAgainFor:
+                // A message of another run while waiting: the stream restarted, perhaps because
+                // this request was lost (as an ask's timeout used to retry). Asked again, once
+                // per run; the generation changes when the message itself is applied.
+                _askedAgainFor = g;
+                RequestState();
+                Stash.Stash();
+                break;
+            default:
+                Stash.Stash();
+                break;
+        }
+    }
+
+    private void Active(object message)
+    {
+        switch (message)
+        {
+            case ApplyTransaction apply:
+                Apply(apply);
+                break;
+            case AdvanceTime advance:
+                Advance(advance);
+                break;
+            case CheckpointBarrier barrier:
                 Sender.Tell(new UserCheckpointState(_userId, barrier.Partition, barrier.Epoch, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
                 _changed = false;
-            });
-            Receive<StopUser>(_ => Stop());
-            Receive<GetUserState>(_ => Sender.Tell(new CurrentUserState(_userId, _partition, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings))));
-        });
+                break;
+            case StopUser:
+                Stop();
+                break;
+            case GetUserState:
+                Sender.Tell(new CurrentUserState(_userId, _partition, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Stopping(object message)
+    {
+        switch (message)
+        {
+            case UserHandedOver:
+                Context.Stop(Self);
+                break;
+            case Status.Failure failure:
+                throw new InvalidOperationException($"user {_userId}: state not handed over", failure.Cause);
+            default:
+                Stash.Stash();
+                break;
+        }
     }
 
     private void Apply(ApplyTransaction command)
@@ -121,9 +191,13 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
 
         if (command.Offset <= _state.LastAppliedOffset)
         {
-            _log.Debug("User {0}: offset {1} of partition {2} already applied", _userId, command.Offset, command.Partition);
-            var again = _recentAlerts.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
-            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = _state.NextTimerMs(_settings) });
+            if (Log.IsDebugEnabled)
+            {
+                Log.Debug("User {0}: offset {1} of partition {2} already applied", _userId, command.Offset, command.Partition);
+            }
+
+            var again = _recentAlerts?.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
+            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = _state.NextTimerMs(_settings), Sequence = command.Sequence });
             return;
         }
 
@@ -134,6 +208,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         _changed = true;
         if (alerts.Count > 0)
         {
+            _recentAlerts ??= new Queue<(long Offset, IReadOnlyList<Alert> Alerts)>(1);
             if (_recentAlerts.Count == RecentAlertsKept)
             {
                 _recentAlerts.Dequeue();
@@ -146,6 +221,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         {
             Windows = outcome.Windows,
             NextTimerMs = _state.NextTimerMs(_settings),
+            Sequence = command.Sequence,
         });
     }
 
@@ -184,7 +260,6 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         _partition = partition;
         Stash.Stash();
         RequestState();
-        Loading(requested: true);
         return true;
     }
 
@@ -200,14 +275,21 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         _journals.For(_partition)
             .Ask<UserHandedOver>(new HandOverUser(_userId, UserStateCodec.Encode(_state, _settings)), TimeSpan.FromSeconds(30))
             .PipeTo(Self);
-        Become(() =>
-        {
-            Receive<UserHandedOver>(_ => Context.Stop(Self));
-            Receive<Status.Failure>(failure => throw new InvalidOperationException($"user {_userId}: state not handed over", failure.Cause));
-            ReceiveAny(_ => Stash.Stash());
-        });
+        _phase = Phase.Stopping;
     }
 
-    private void RequestState() =>
-        _journals!.For(_partition).Ask<UserLoaded>(new LoadUser(_userId), TimeSpan.FromSeconds(30)).PipeTo(Self);
+    private static long? GenerationOf(IUserMessage message) => message switch
+    {
+        ApplyTransaction apply => apply.Generation,
+        AdvanceTime advance => advance.Generation,
+        _ => null,
+    };
+
+    /// <summary>Asks the partition journal for the user's state, the answer coming straight to this actor (no ask, no timer: a user is started once per user).</summary>
+    private void RequestState()
+    {
+        _phase = Phase.Loading;
+        _loads++;
+        _journals!.For(_partition).Tell(new LoadUser(_userId, _loads), Self);
+    }
 }

@@ -8,10 +8,11 @@ public sealed record WriteCheckpoint(long Epoch, long NextOffset, IReadOnlyList<
 public sealed record CheckpointWritten(long Epoch, long NextOffset, int Users, long Bytes, int Chunks, long? WatermarkMs = null);
 
 /// <summary>Ask a partition journal for one user's last committed state.</summary>
-public sealed record LoadUser(string UserId);
+/// <param name="Load">The asker's number for this request, echoed in <see cref="UserLoaded.Load"/>: a user that asked again takes only the last answer.</param>
+public sealed record LoadUser(string UserId, int Load = 0);
 
 /// <summary>Reply to <see cref="LoadUser"/>; <paramref name="State"/> is null for a user never checkpointed.</summary>
-public sealed record UserLoaded(string UserId, byte[]? State);
+public sealed record UserLoaded(string UserId, byte[]? State, int Load = 0);
 
 /// <summary>Ask a partition journal where its last committed checkpoint stands.</summary>
 public sealed record GetPartitionCheckpoint

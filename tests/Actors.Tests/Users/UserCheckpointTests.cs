@@ -150,9 +150,49 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
         Assert.Equal(Assert.Single(fired.Windows).ResultId, Assert.Single(ExpectMsg<TimeAdvanced>().Windows).ResultId);
     }
 
+    [Fact]
+    public void A_user_whose_load_went_unanswered_asks_again_when_a_new_run_reaches_it_and_takes_only_that_answer()
+    {
+        // The journal is a probe: the first request is "lost" (its answer held back), as when a
+        // journal restarts or its shard moves; the stream times out and restarts (generation 2).
+        var journal = CreateTestProbe();
+        var user = Sys.ActorOf(UserActor.PropsFor("u9", RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal)));
+        user.Tell(Apply("u9", 3, T0, generation: 1), TestActor);
+        var first = journal.ExpectMsg<LoadUser>();
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        user.Tell(Apply("u9", 3, T0, generation: 2), TestActor);
+        var second = journal.ExpectMsg<LoadUser>();
+        Assert.NotEqual(first.Load, second.Load);
+
+        // The late answer to the first request carries state the rewind has dropped: ignored.
+        var stale = new UserState("u9", 40);
+        journal.Reply(new UserLoaded("u9", UserStateCodec.Encode(stale), first.Load));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        journal.Reply(new UserLoaded("u9", null, second.Load));
+
+        // Both records waited in the stash: the first run's applies to the loaded state (not the
+        // stale one: offset 3 is new to it); the second run's rewinds the user as any new run does.
+        var applied = ExpectMsg<TransactionApplied>();
+        Assert.Equal((3L, false), (applied.Offset, applied.Duplicate));
+        var third = journal.ExpectMsg<LoadUser>();
+        journal.Reply(new UserLoaded("u9", null, third.Load));
+        applied = ExpectMsg<TransactionApplied>();
+        Assert.Equal((3L, false), (applied.Offset, applied.Duplicate));
+        journal.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
     private PartitionJournals Journals() =>
         new(Sys, "t" + Guid.NewGuid().ToString("N")[..8], new PartitionJournalSettings());
 
     private static ApplyTransaction Apply(string user, long offset, DateTimeOffset ts, long generation = 0) =>
         new(0, offset, new Transaction(user, 10m, "shop", ts), generation);
+
+    /// <summary>Every partition's journal is one probe.</summary>
+    private sealed class ProbeJournals(Akka.TestKit.TestProbe probe) : IPartitionJournals
+    {
+        public IReadOnlyCollection<IActorRef> Started => [probe.Ref];
+
+        public IActorRef For(int partition) => probe.Ref;
+    }
 }
