@@ -35,7 +35,11 @@ public sealed class UserMessageRouter(int hashShards = 0) : IMessageExtractor
         _ => throw new InvalidOperationException($"user {entityId}: the shard is the user's Kafka partition, which only a user message carries"),
     };
 
-    public static string ShardFor(int partition) => partition.ToString(CultureInfo.InvariantCulture);
+    public static string ShardFor(int partition) =>
+        (uint)partition < (uint)PartitionNames.Length ? PartitionNames[partition] : partition.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Shard ids of the first partitions, made once: sharding asks for one per message.</summary>
+    private static readonly string[] PartitionNames = [.. Enumerable.Range(0, 1024).Select(p => p.ToString(CultureInfo.InvariantCulture))];
 
     /// <summary>A hash of <paramref name="key"/> that is the same in every process (FNV-1a; string.GetHashCode is not).</summary>
     public static uint StableHash(string key)

@@ -77,7 +77,8 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString();
+                // Names are compared as UTF-8 bytes: no string per property of every record.
+                var name = Field(ref reader);
                 reader.Read();
                 switch (name)
                 {
@@ -166,6 +167,21 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
         return ParseOutcome.Valid(new Transaction(userId, amount.Value, merchant, ts.Value, txId));
     }
 
+    private static readonly byte[] UserIdName = "user_id"u8.ToArray();
+    private static readonly byte[] AmountName = "amount"u8.ToArray();
+    private static readonly byte[] MerchantName = "merchant"u8.ToArray();
+    private static readonly byte[] TsName = "ts"u8.ToArray();
+    private static readonly byte[] TxIdName = "tx_id"u8.ToArray();
+
+    /// <summary>The known field the reader stands on (the interned name), or null for any other.</summary>
+    private static string? Field(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals(UserIdName) ? "user_id"
+        : reader.ValueTextEquals(AmountName) ? "amount"
+        : reader.ValueTextEquals(MerchantName) ? "merchant"
+        : reader.ValueTextEquals(TsName) ? "ts"
+        : reader.ValueTextEquals(TxIdName) ? "tx_id"
+        : null;
+
     private static DateTimeOffset? ReadTimestamp(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.Number)
@@ -179,6 +195,12 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
         if (reader.TokenType != JsonTokenType.String)
         {
             return null;
+        }
+
+        // The common case first, read from the bytes: ISO 8601 in UTC ("…Z"), as producers write it.
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped && reader.ValueSpan is [.., (byte)'Z'] && reader.TryGetDateTimeOffset(out var utc))
+        {
+            return utc;
         }
 
         // A time without an offset is ambiguous; event time must mean the same on every node.
