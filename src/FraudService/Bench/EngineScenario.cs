@@ -40,18 +40,27 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
 
     public async Task RunAsync(BenchContext context, CancellationToken stop)
     {
-        var topic = "engine-" + Guid.NewGuid().ToString("N")[..8];
-        var records = Records(topic);
-        context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every 10 s on {context.Store}"));
+        // A warm-up round first, on other users and a topic of its own, as BenchmarkDotNet warms
+        // up: a node runs for hours, and the first seconds of a process are spent compiling its
+        // code (tiered JIT, ~30,000 methods here), which is not what a node's throughput is.
+        var warmUp = Records(Topic(), seed: 6, Math.Min(transactions / 2, 100_000), Math.Min(users, 20_000));
+        Baseline(warmUp);
+        await PipelineAsync(context, warmUp[0].Topic, warmUp, stop).ConfigureAwait(false);
 
+        var topic = Topic();
+        var records = Records(topic, seed: 5, transactions, users);
+        context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every 10 s on {context.Store} (after a warm-up round of {warmUp.Count})"));
         var (baselineSeconds, baselineAlerts) = Baseline(records);
-        var (seconds, alerts, checkpoints) = await PipelineAsync(context, topic, records, stop).ConfigureAwait(false);
+        var (seconds, cpuSeconds, gc, alerts, checkpoints) = await PipelineAsync(context, topic, records, stop).ConfigureAwait(false);
         var rate = records.Count / seconds;
         var baselineRate = records.Count / baselineSeconds;
         context.Figure(Name, "tx_per_s", rate);
         context.Figure(Name, "baseline_tx_per_s", baselineRate);
         context.Figure(Name, "ratio", rate / baselineRate);
         context.Figure(Name, "checkpoints", checkpoints);
+        context.Figure(Name, "cpu_us_per_tx", cpuSeconds * 1e6 / records.Count);
+        context.Figure(Name, "alloc_bytes_per_tx", gc.AllocatedPerRecord);
+        context.Figure(Name, "gc_pause_share", gc.PauseShare);
         context.Line(
             Name,
             ("transactions", records.Count),
@@ -60,6 +69,10 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
             ("baseline_tx_per_s", Math.Round(baselineRate)),
             ("ratio", rate / baselineRate),
             ("checkpoints", checkpoints),
+            ("cpu_us_per_tx", Math.Round(cpuSeconds * 1e6 / records.Count, 1)),
+            ("alloc_bytes_per_tx", Math.Round(gc.AllocatedPerRecord)),
+            ("gc", $"{gc.Gen0}/{gc.Gen1}/{gc.Gen2}"),
+            ("gc_pause_share", Math.Round(gc.PauseShare, 3)),
             ("alerts", alerts));
         if (alerts != baselineAlerts)
         {
@@ -68,9 +81,9 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
     }
 
     /// <summary>The stream as the topic would hold it: a user's records on one partition (as Kafka's key hashing does), offsets in order.</summary>
-    private List<KafkaRecord> Records(string topic)
+    private static List<KafkaRecord> Records(string topic, int seed, int transactions, int users)
     {
-        var generator = new TransactionGenerator(new GeneratorOptions(Seed: 5, Users: users, Rate: users / 30.0, Cli.ProduceCommand.SeededStart, transactions));
+        var generator = new TransactionGenerator(new GeneratorOptions(Seed: seed, Users: users, Rate: users / 30.0, Cli.ProduceCommand.SeededStart, transactions));
         var offsets = new long[Partitions];
         return [.. generator.Generate().Select(TransactionGenerator.ToRecord).Select(r =>
         {
@@ -100,7 +113,10 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
         return (clock.Elapsed.TotalSeconds, alerts);
     }
 
-    private async Task<(double Seconds, long Alerts, int Checkpoints)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, CancellationToken stop)
+    private static string Topic() => "engine-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>The pipeline's wall-clock seconds and the process's CPU seconds meanwhile (both cores: the actors', the stream's, the GC's and the database client's).</summary>
+    private static async Task<(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, int Checkpoints)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, CancellationToken stop)
     {
         var system = ActorSystem.Create("bench-engine", ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
@@ -143,17 +159,31 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
                 system.Log);
             var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, new Partition(p))).ToList();
             var source = Source.Single<SourceEvent>(new PartitionsAssigned(partitions)).Concat(Source.From<SourceEvent>(records));
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var allocated = GC.GetTotalAllocatedBytes();
+            var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            var paused = GC.GetTotalPauseDuration();
             var clock = Stopwatch.StartNew();
             var run = pipeline.Run(source, new NoKafka(), topic, system.Materializer(), generation: 1);
             await run.Completion.WaitAsync(Timeout, stop).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
-            return (seconds, metrics.Alerts, history.Snapshot().Select(c => c.Epoch).Distinct().Count());
+            var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            var gc = new GcFigures(
+                (GC.GetTotalAllocatedBytes() - allocated) / (double)records.Count,
+                GC.CollectionCount(0) - collections.Item1,
+                GC.CollectionCount(1) - collections.Item2,
+                GC.CollectionCount(2) - collections.Item3,
+                (GC.GetTotalPauseDuration() - paused).TotalSeconds / seconds);
+            return (seconds, cpuSeconds, gc, metrics.Alerts, history.Snapshot().Select(c => c.Epoch).Distinct().Count());
         }
         finally
         {
             await system.Terminate().ConfigureAwait(false);
         }
     }
+
+    /// <summary>What the garbage collector did meanwhile: bytes allocated per record, collections of each generation, the share of the time paused.</summary>
+    private sealed record GcFigures(double AllocatedPerRecord, int Gen0, int Gen1, int Gen2, double PauseShare);
 
     /// <summary>The lab's rule alone: windows and the state TTL are other scenarios' cost.</summary>
     private static UserSettings EngineSettings() => new(RuleSettings.Default);
