@@ -22,6 +22,7 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
 
     private readonly IAlertStore _store;
     private readonly OutboxPublisher _publisher;
+    private readonly OutboxBell? _bell;
 
     /// <summary>Told of each alert the table did not hold yet (the console's ALERT line), on the node that raised it.</summary>
     private readonly Action<Alert>? _raised;
@@ -32,8 +33,10 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
         string bootstrap,
         string topic,
         ILoggingAdapter log,
-        Action<Alert>? raised = null)
+        Action<Alert>? raised = null,
+        OutboxBell? bell = null)
     {
+        _bell = bell;
         _store = store;
         _raised = raised;
         _publisher = new OutboxPublisher(
@@ -43,7 +46,8 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
             bootstrap,
             [topic],
             AlertIdHeader,
-            log);
+            log,
+            bell: bell);
     }
 
     public long Published => _publisher.Published;
@@ -60,6 +64,7 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
         }
 
         _publisher.Wake();
+        _bell?.Ring();
     }
 
     /// <summary>Publishes what is left in the table (once reconciled), then stops.</summary>

@@ -15,6 +15,7 @@ namespace FraudActors.Actors.Outbox;
 /// </summary>
 /// <param name="name">How the log names this outbox, e.g. "Alert outbox".</param>
 /// <param name="topics">Every topic the table's rows go to, read on start.</param>
+/// <param name="bell">Rung by the side that inserts rows on this node: the publisher listens while it runs.</param>
 public sealed class OutboxPublisher(
     string name,
     IOutboxStore store,
@@ -23,7 +24,8 @@ public sealed class OutboxPublisher(
     IReadOnlyCollection<string> topics,
     string idHeader,
     ILoggingAdapter log,
-    Action<OutboxRow>? published = null) : IAsyncDisposable
+    Action<OutboxRow>? published = null,
+    OutboxBell? bell = null) : IAsyncDisposable
 {
     public const int BatchSize = 500;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
@@ -45,6 +47,7 @@ public sealed class OutboxPublisher(
     {
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        bell?.Listen(Wake);
     }
 
     /// <summary>Tells the loop that rows were added, so it publishes them without waiting for its next poll.</summary>
@@ -59,6 +62,7 @@ public sealed class OutboxPublisher(
         }
 
         // Unpublished rows stay in the table for the next start if Kafka does not take them in time.
+        bell?.Ignore(Wake);
         _draining = true;
         _stop.CancelAfter(DrainTimeout);
         _wake.Release();
@@ -74,6 +78,7 @@ public sealed class OutboxPublisher(
             return;
         }
 
+        bell?.Ignore(Wake);
         _stop.Cancel();
         await _loop.ConfigureAwait(false);
         _loop = null;
@@ -103,6 +108,11 @@ public sealed class OutboxPublisher(
                 }
 
                 await _wake.WaitAsync(IdlePoll, stop).ConfigureAwait(false);
+
+                // One pass publishes every row inserted before it: the wakes of those rows are spent.
+                while (_wake.Wait(0))
+                {
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -153,17 +153,27 @@ public sealed class FraudNode : IAsyncDisposable
 
             // This node's pipeline inserts into the outbox tables; the cluster's one publisher
             // (a singleton, on the oldest node) puts the rows on the topics.
-            var outbox = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, alert =>
-            {
-                recentAlerts.Add(alert);
-                onAlert(alert);
-            });
-            var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow);
+            // A bell per table wakes the publisher when it runs here, instead of its 200 ms poll.
+            var alertBell = new OutboxBell();
+            var windowBell = new OutboxBell();
+            var outbox = new AlertOutbox(
+                alertStore,
+                producer,
+                settings.Bootstrap,
+                settings.Topics.Alerts,
+                log,
+                alert =>
+                {
+                    recentAlerts.Add(alert);
+                    onAlert(alert);
+                },
+                alertBell);
+            var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow, windowBell);
             system.ActorOf(
                 ClusterSingletonManager.Props(
                     OutboxSingleton.PropsFor(() => windowStore is null
-                        ? [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log)]
-                        : [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log), new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log)]),
+                        ? [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell)]
+                        : [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell), new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell)]),
                     DrainOutbox.Instance,
                     ClusterSingletonManagerSettings.Create(system)),
                 OutboxManagerName);

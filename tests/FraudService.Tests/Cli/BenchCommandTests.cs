@@ -15,6 +15,9 @@ public sealed class BenchCommandTests
         Assert.Equal(2, bench.StandardOutput.Count(l => l.StartsWith("checkpoint users=", StringComparison.Ordinal)));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("recovery users=5000 ", StringComparison.Ordinal));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("engine transactions=200000 users=100000 ", StringComparison.Ordinal));
+        Assert.Single(bench.StandardOutput, l => l.StartsWith("kafka transactions=20000 partitions=3 ", StringComparison.Ordinal));
+        Assert.Single(bench.StandardOutput, l => l.StartsWith("latency load=50% ", StringComparison.Ordinal));
+        Assert.Single(bench.StandardOutput, l => l.StartsWith("latency load=80% ", StringComparison.Ordinal));
 
         using var figures = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var checkpoint = figures.RootElement.GetProperty("checkpoint");
@@ -30,6 +33,22 @@ public sealed class BenchCommandTests
         foreach (var figure in new[] { "tx_per_s", "baseline_tx_per_s", "ratio" })
         {
             Assert.True(engine.GetProperty(figure).GetDouble() > 0, $"engine.{figure}");
+        }
+
+        var kafka = figures.RootElement.GetProperty("kafka");
+        foreach (var figure in new[] { "tx_per_s", "baseline_tx_per_s", "ratio", "applied_tx_per_s", "alerts", "startup_s" })
+        {
+            Assert.True(kafka.GetProperty(figure).GetDouble() > 0, $"kafka.{figure}");
+        }
+
+        var latency = figures.RootElement.GetProperty("latency");
+        Assert.True(latency.GetProperty("max_rate_per_s").GetDouble() > 0, "latency.max_rate_per_s");
+        foreach (var suffix in new[] { string.Empty, "_at_80" })
+        {
+            foreach (var figure in new[] { "rate_per_s", "alerts", "p50_ms", "p99_ms", "p999_ms", "max_ms", "kafka_p50_ms", "kafka_p99_ms", "kafka_p999_ms" })
+            {
+                Assert.True(latency.GetProperty(figure + suffix).GetDouble() > 0, $"latency.{figure}{suffix}");
+            }
         }
 
         var recovery = figures.RootElement.GetProperty("recovery");

@@ -21,6 +21,7 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
     private readonly string _countsTopic;
     private readonly string _sessionsTopic;
     private readonly OutboxPublisher _publisher;
+    private readonly OutboxBell? _bell;
 
     /// <summary>Told of each result the table did not hold yet, on the node that emitted it.</summary>
     private readonly Action<WindowResult>? _raised;
@@ -32,8 +33,10 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
         string countsTopic,
         string sessionsTopic,
         ILoggingAdapter log,
-        Action<WindowResult>? raised = null)
+        Action<WindowResult>? raised = null,
+        OutboxBell? bell = null)
     {
+        _bell = bell;
         _store = store;
         _raised = raised;
         _countsTopic = countsTopic;
@@ -45,7 +48,8 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
             bootstrap,
             [countsTopic, sessionsTopic],
             ResultIdHeader,
-            log);
+            log,
+            bell: bell);
     }
 
     /// <summary>How many results this outbox put on Kafka (not counting those found there on start).</summary>
@@ -66,6 +70,7 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
         }
 
         _publisher.Wake();
+        _bell?.Ring();
     }
 
     /// <summary>Publishes what is left in the table (once reconciled), then stops.</summary>
