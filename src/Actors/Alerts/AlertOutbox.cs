@@ -67,6 +67,18 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
         _bell?.Ring();
     }
 
+    /// <summary>The pipeline's side for a group of records: their alerts into the table in one insert.</summary>
+    public async Task PublishAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        foreach (var alert in await _store.AddRangeAsync(alerts, cancellationToken).ConfigureAwait(false))
+        {
+            _raised?.Invoke(alert);
+        }
+
+        _publisher.Wake();
+        _bell?.Ring();
+    }
+
     /// <summary>Publishes what is left in the table (once reconciled), then stops.</summary>
     public ValueTask DisposeAsync() => _publisher.DisposeAsync();
 

@@ -6,4 +6,13 @@ namespace FraudActors.Actors.Alerts;
 public interface IAlertSink
 {
     Task PublishAsync(Alert alert, CancellationToken cancellationToken);
+
+    /// <summary>The alerts of a group of records, in record order: one call (and, for the outbox, one insert) for all.</summary>
+    async Task PublishAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        foreach (var alert in alerts)
+        {
+            await PublishAsync(alert, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

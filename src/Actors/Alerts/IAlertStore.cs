@@ -17,6 +17,21 @@ public interface IAlertStore
     /// <summary>Inserts the alert unless its id is already there; true when it was new.</summary>
     Task<bool> AddAsync(Alert alert, CancellationToken cancellationToken);
 
+    /// <summary>Inserts the alerts in their order, each unless its id is already there; returns those that were new, in order.</summary>
+    async Task<IReadOnlyList<Alert>> AddRangeAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        var added = new List<Alert>();
+        foreach (var alert in alerts)
+        {
+            if (await AddAsync(alert, cancellationToken).ConfigureAwait(false))
+            {
+                added.Add(alert);
+            }
+        }
+
+        return added;
+    }
+
     /// <summary>The oldest alerts not yet published, in insertion order.</summary>
     Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken);
 

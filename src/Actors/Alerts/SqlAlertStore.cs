@@ -55,6 +55,17 @@ public sealed class SqlAlertStore : IAlertStore
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
+    public async Task<IReadOnlyList<Alert>> AddRangeAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+    {
+        var inserted = await _table.InsertNewAsync(
+            ["alert_id", "user_id", "payload"],
+            [.. alerts.Select(a => new object[] { a.AlertId, a.UserId, AlertJson.Serialize(a) })],
+            cancellationToken).ConfigureAwait(false);
+
+        // A replayed record's alert may come twice in one group: counted new once.
+        return [.. alerts.Where(a => inserted.Remove(a.AlertId))];
+    }
+
     public Task<IReadOnlyList<StoredAlert>> UnpublishedAsync(int limit, CancellationToken cancellationToken) =>
         _table.UnpublishedAsync(
             "seq, alert_id, user_id, payload",

@@ -9,6 +9,7 @@ using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Time;
 using FraudActors.Actors.Windows;
+using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
@@ -358,19 +359,27 @@ public sealed class TransactionPipeline(
             replies.Add(users.Ask<TimeAdvanced>(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), settings.AskTimeout));
         }
 
+        var fired = new List<WindowResult>();
         foreach (var reply in await Task.WhenAll(replies).ConfigureAwait(false))
         {
             clock.Schedule(reply.UserId, reply.NextTimerMs);
-            await PublishWindowsAsync(reply.Windows).ConfigureAwait(false);
+            fired.AddRange(reply.Windows);
         }
+
+        await PublishWindowsAsync(fired).ConfigureAwait(false);
     }
 
     private async Task PublishWindowsAsync(IReadOnlyList<WindowResult> results)
     {
-        foreach (var result in results)
+        if (results.Count == 0)
         {
-            var sink = _time.Windows ?? throw new InvalidOperationException("users emit window results but the pipeline has no window result sink");
-            await sink.PublishAsync(result, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        var sink = _time.Windows ?? throw new InvalidOperationException("users emit window results but the pipeline has no window result sink");
+        await sink.PublishAsync(results, CancellationToken.None).ConfigureAwait(false);
+        for (var i = 0; i < results.Count; i++)
+        {
             metrics.RecordWindowResult();
         }
     }
@@ -439,6 +448,8 @@ public sealed class TransactionPipeline(
             throw new AskTimeoutException($"{missing.Count} record(s) not applied within {settings.AskTimeout}, the first: user {missing[0].UserId}, partition {missing[0].Partition}, offset {missing[0].Offset}");
         }
 
+        List<Alert>? raised = null;
+        List<WindowResult>? closed = null;
         for (var i = 0; i < group.Sent.Count; i++)
         {
             if (group.Replies[i] is not { } applied)
@@ -456,15 +467,25 @@ public sealed class TransactionPipeline(
                 log.Info("First record processed: partition {0}, offset {1}, {2:0} ms after the process started", record.Partition, record.Offset, sinceStart.TotalMilliseconds);
             }
 
-            foreach (var alert in applied.Alerts)
+            if (applied.Alerts.Count > 0)
             {
-                await alerts.PublishAsync(alert, CancellationToken.None).ConfigureAwait(false);
-                metrics.RecordAlert();
+                (raised ??= []).AddRange(applied.Alerts);
             }
 
-            await PublishWindowsAsync(applied.Windows).ConfigureAwait(false);
+            if (applied.Windows.Count > 0)
+            {
+                (closed ??= []).AddRange(applied.Windows);
+            }
         }
 
+        // The group's alerts and window results, in record order, each kind in one insert.
+        if (raised is not null)
+        {
+            await alerts.PublishAsync(raised, CancellationToken.None).ConfigureAwait(false);
+            raised.ForEach(_ => metrics.RecordAlert());
+        }
+
+        await PublishWindowsAsync(closed ?? []).ConfigureAwait(false);
         await Task.WhenAll(group.Started).ConfigureAwait(false);
         return Step.Nothing;
     }

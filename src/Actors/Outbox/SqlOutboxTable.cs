@@ -29,6 +29,40 @@ public sealed partial class SqlOutboxTable
         _idColumn = Identifier(idColumn, nameof(idColumn));
     }
 
+    /// <summary>
+    /// Inserts <paramref name="rows"/> in their order, a few hundred per statement, skipping ids
+    /// the table already holds; returns the ids that were new. One statement (and one round trip)
+    /// for all the rows a group of records raised, instead of one each.
+    /// </summary>
+    /// <param name="columns">The id column first, then the others, as the store's insert names them; each row's values in that order.</param>
+    public async Task<HashSet<string>> InsertNewAsync(IReadOnlyList<string> columns, IReadOnlyList<object[]> rows, CancellationToken cancellationToken)
+    {
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        if (rows.Count == 0)
+        {
+            return inserted;
+        }
+
+        var names = string.Join(", ", columns.Select(c => Identifier(c, nameof(columns))));
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in rows.Chunk(MarkBatch / columns.Count))
+        {
+            var values = string.Join(", ", chunk.Select((_, r) => "(" + string.Join(", ", columns.Select((_, c) => $"@p{r}_{c}")) + ")"));
+            var parameters = chunk.SelectMany((row, r) => row.Select((value, c) => ($"p{r}_{c}", value))).ToArray();
+            await using var command = SqlDatabase.Command(
+                connection,
+                $"INSERT INTO {_table} ({names}) VALUES {values} ON CONFLICT ({_idColumn}) DO NOTHING RETURNING {_idColumn}",
+                parameters);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                inserted.Add(reader.GetString(0));
+            }
+        }
+
+        return inserted;
+    }
+
     /// <summary>The oldest unpublished rows, in <c>seq</c> order, as <paramref name="read"/> makes them from <paramref name="columns"/>.</summary>
     /// <param name="columns">The select list, written by the store (e.g. <c>"seq, alert_id, user_id, payload"</c>).</param>
     public async Task<IReadOnlyList<T>> UnpublishedAsync<T>(string columns, int limit, Func<DbDataReader, T> read, CancellationToken cancellationToken)

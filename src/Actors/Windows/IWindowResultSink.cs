@@ -9,4 +9,13 @@ namespace FraudActors.Actors.Windows;
 public interface IWindowResultSink
 {
     Task PublishAsync(WindowResult result, CancellationToken cancellationToken);
+
+    /// <summary>The results of a group of records, in order: one call (and, for the outbox, one insert) for all.</summary>
+    async Task PublishAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken)
+    {
+        foreach (var result in results)
+        {
+            await PublishAsync(result, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

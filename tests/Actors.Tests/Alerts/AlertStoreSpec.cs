@@ -35,6 +35,25 @@ public abstract class AlertStoreSpec
         Assert.Equal(alerts.Skip(2).Select(a => a.AlertId), left.Select(r => r.AlertId));
     }
 
+    [Fact]
+    public async Task A_group_of_alerts_goes_in_in_order_and_only_the_new_ones_come_back()
+    {
+        var store = Create();
+        await store.InitializeAsync(CancellationToken.None);
+        var prefix = Guid.NewGuid().ToString("N")[..8];
+        var alerts = Enumerable.Range(0, 700).Select(i => Sample($"{prefix}:{i}")).ToList();
+        Assert.True(await store.AddAsync(alerts[3], CancellationToken.None));
+
+        // More rows than one statement takes; one already stored; one twice in the group (a replay).
+        var added = await store.AddRangeAsync([.. alerts, alerts[10]], CancellationToken.None);
+
+        Assert.Equal(alerts.Where((_, i) => i != 3).Select(a => a.AlertId), added.Select(a => a.AlertId));
+        var unpublished = (await store.UnpublishedAsync(1000, CancellationToken.None)).Where(r => r.AlertId.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        Assert.Equal([alerts[3].AlertId, .. alerts.Where((_, i) => i != 3).Select(a => a.AlertId)], unpublished.Select(r => r.AlertId));
+        Assert.Equal(alerts[5], AlertJson.Deserialize(unpublished.Single(r => r.AlertId == alerts[5].AlertId).Payload));
+        Assert.Empty(await store.AddRangeAsync([alerts[0], alerts[699]], CancellationToken.None));
+    }
+
     protected static Alert Sample(string id) =>
         new(id, "sliding-velocity", "u1", 6, 60_000, 12.5m, new DateTimeOffset(2026, 3, 17, 9, 0, 0, TimeSpan.Zero), 0, 1, new DateTimeOffset(2026, 3, 17, 9, 0, 1, TimeSpan.Zero));
 }

@@ -47,6 +47,15 @@ public sealed class SqlWindowResultStore : IWindowResultStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => _database.ExecuteAsync(_createTable, cancellationToken);
 
+    public async Task<IReadOnlyList<WindowResult>> AddRangeAsync(IReadOnlyList<(WindowResult Result, string Topic)> results, CancellationToken cancellationToken)
+    {
+        var inserted = await _table.InsertNewAsync(
+            ["result_id", "kind", "user_id", "topic", "payload"],
+            [.. results.Select(r => new object[] { r.Result.ResultId, r.Result.Kind, r.Result.UserId, r.Topic, WindowResultJson.Serialize(r.Result) })],
+            cancellationToken).ConfigureAwait(false);
+        return [.. results.Select(r => r.Result).Where(r => inserted.Remove(r.ResultId))];
+    }
+
     public async Task<bool> AddAsync(WindowResult result, string topic, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -73,6 +73,18 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
         _bell?.Ring();
     }
 
+    /// <summary>The pipeline's side for a group of records: their results into the table in one insert.</summary>
+    public async Task PublishAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken)
+    {
+        foreach (var result in await _store.AddRangeAsync([.. results.Select(r => (r, TopicFor(r)))], cancellationToken).ConfigureAwait(false))
+        {
+            _raised?.Invoke(result);
+        }
+
+        _publisher.Wake();
+        _bell?.Ring();
+    }
+
     /// <summary>Publishes what is left in the table (once reconciled), then stops.</summary>
     public ValueTask DisposeAsync() => _publisher.DisposeAsync();
 

@@ -60,6 +60,22 @@ public abstract class WindowResultStoreSpec
         Assert.Equal((5L, 5L), await store.CountAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_group_of_results_goes_in_in_order_with_their_topics_and_only_the_new_ones_come_back()
+    {
+        var store = await CreateAsync();
+        await store.InitializeAsync(CancellationToken.None);
+        var results = Enumerable.Range(0, 250).Select(Sample).ToList();
+        Assert.True(await store.AddAsync(results[7], TopicOf(results[7]), CancellationToken.None));
+
+        var added = await store.AddRangeAsync([.. results.Select(r => (r, TopicOf(r))), (results[1], TopicOf(results[1]))], CancellationToken.None);
+
+        Assert.Equal(results.Where((_, i) => i != 7).Select(r => r.ResultId), added.Select(r => r.ResultId));
+        Assert.Equal([results[7].ResultId, .. results.Where((_, i) => i != 7).Select(r => r.ResultId)], await store.ResultIdsAsync(CancellationToken.None));
+        var rows = await store.UnpublishedAsync(1000, CancellationToken.None);
+        Assert.All(rows, row => Assert.Equal(TopicOf(results.Single(r => r.ResultId == row.Id)), row.Topic));
+    }
+
     private static string TopicOf(WindowResult result) => result.IsSession ? "user-sessions" : "user-window-counts";
 
     /// <summary>Every third result a session, the others tumbling windows, spread over a few users.</summary>
