@@ -51,13 +51,24 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
         var records = Records(topic, seed: 5, transactions, users);
         context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every 10 s on {context.Store} (after a warm-up round of {warmUp.Count})"));
         var (baselineSeconds, baselineAlerts) = Baseline(records);
-        var (seconds, cpuSeconds, gc, alerts, checkpoints) = await PipelineAsync(context, topic, records, stop).ConfigureAwait(false);
+        var (seconds, cpuSeconds, gc, alerts, checkpoints, dip) = await PipelineAsync(context, topic, records, stop).ConfigureAwait(false);
         var rate = records.Count / seconds;
         var baselineRate = records.Count / baselineSeconds;
         context.Figure(Name, "tx_per_s", rate);
         context.Figure(Name, "baseline_tx_per_s", baselineRate);
         context.Figure(Name, "ratio", rate / baselineRate);
-        context.Figure(Name, "checkpoints", checkpoints);
+        context.Figure(Name, "checkpoints", checkpoints.Count);
+        if (checkpoints.Count > 0)
+        {
+            context.Figure(Name, "checkpoint_max_ms", checkpoints.Max(c => c.Milliseconds));
+            context.Figure(Name, "checkpoint_max_users", checkpoints.Max(c => c.Users));
+        }
+
+        if (dip is { } d)
+        {
+            context.Figure(Name, "checkpoint_dip", d);
+        }
+
         context.Figure(Name, "cpu_us_per_tx", cpuSeconds * 1e6 / records.Count);
         context.Figure(Name, "alloc_bytes_per_tx", gc.AllocatedPerRecord);
         context.Figure(Name, "gc_pause_share", gc.PauseShare);
@@ -68,7 +79,10 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
             ("tx_per_s", Math.Round(rate)),
             ("baseline_tx_per_s", Math.Round(baselineRate)),
             ("ratio", rate / baselineRate),
-            ("checkpoints", checkpoints),
+            ("checkpoints", checkpoints.Count),
+            ("checkpoint_max_ms", checkpoints.Count > 0 ? Math.Round(checkpoints.Max(c => c.Milliseconds)) : 0),
+            ("checkpoint_max_users", checkpoints.Count > 0 ? checkpoints.Max(c => c.Users) : 0),
+            ("checkpoint_dip", dip is { } shown ? shown.ToString("0.000", CultureInfo.InvariantCulture) : "n/a"),
             ("cpu_us_per_tx", Math.Round(cpuSeconds * 1e6 / records.Count, 1)),
             ("alloc_bytes_per_tx", Math.Round(gc.AllocatedPerRecord)),
             ("gc", $"{gc.Gen0}/{gc.Gen1}/{gc.Gen2}"),
@@ -116,7 +130,7 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
     private static string Topic() => "engine-" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>The pipeline's wall-clock seconds and the process's CPU seconds meanwhile (both cores: the actors', the stream's, the GC's and the database client's).</summary>
-    private static async Task<(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, int Checkpoints)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, CancellationToken stop)
+    private static async Task<(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, List<CheckpointFigures> Checkpoints, double? Dip)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, CancellationToken stop)
     {
         var system = ActorSystem.Create("bench-engine", ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
@@ -164,9 +178,13 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
             var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             var paused = GC.GetTotalPauseDuration();
             var clock = Stopwatch.StartNew();
+            using var sampling = new CancellationTokenSource();
+            var throughput = SampleAsync(metrics, clock, sampling.Token);
             var run = pipeline.Run(source, new NoKafka(), topic, system.Materializer(), generation: 1);
             await run.Completion.WaitAsync(Timeout, stop).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
+            await sampling.CancelAsync().ConfigureAwait(false);
+            var samples = await throughput.ConfigureAwait(false);
             var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             var gc = new GcFigures(
                 (GC.GetTotalAllocatedBytes() - allocated) / (double)records.Count,
@@ -174,13 +192,59 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
                 GC.CollectionCount(1) - collections.Item2,
                 GC.CollectionCount(2) - collections.Item3,
                 (GC.GetTotalPauseDuration() - paused).TotalSeconds / seconds);
-            return (seconds, cpuSeconds, gc, metrics.Alerts, history.Snapshot().Select(c => c.Epoch).Distinct().Count());
+            var checkpoints = history.Snapshot().GroupBy(c => c.Epoch).Select(e => new CheckpointFigures(e.Max(c => c.Duration.TotalMilliseconds), e.Sum(c => c.UsersPersisted))).ToList();
+            return (seconds, cpuSeconds, gc, metrics.Alerts, checkpoints, Dip(samples));
         }
         finally
         {
             await system.Terminate().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Records applied so far, every 100 ms, and whether a checkpoint was under way.</summary>
+    private static async Task<List<(double Seconds, long Applied, bool Checkpointing)>> SampleAsync(PipelineMetrics metrics, Stopwatch clock, CancellationToken stop)
+    {
+        var samples = new List<(double, long, bool)>();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                samples.Add((clock.Elapsed.TotalSeconds, metrics.Applied, metrics.CheckpointsInProgress > 0));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return samples;
+    }
+
+    /// <summary>
+    /// The throughput dip while a checkpoint runs: 1 - (records/s over the 100 ms intervals with a
+    /// checkpoint under way) / (records/s over the others); null when no interval had one.
+    /// </summary>
+    private static double? Dip(List<(double Seconds, long Applied, bool Checkpointing)> samples)
+    {
+        double inRecords = 0, inSeconds = 0, outRecords = 0, outSeconds = 0;
+        for (var i = 1; i < samples.Count; i++)
+        {
+            var (records, seconds) = (samples[i].Applied - samples[i - 1].Applied, samples[i].Seconds - samples[i - 1].Seconds);
+            if (samples[i].Checkpointing || samples[i - 1].Checkpointing)
+            {
+                (inRecords, inSeconds) = (inRecords + records, inSeconds + seconds);
+            }
+            else
+            {
+                (outRecords, outSeconds) = (outRecords + records, outSeconds + seconds);
+            }
+        }
+
+        return inSeconds > 0 && outRecords > 0 ? 1 - (inRecords / inSeconds / (outRecords / outSeconds)) : null;
+    }
+
+    /// <summary>One checkpoint: its longest partition's duration, and the users it persisted.</summary>
+    private sealed record CheckpointFigures(double Milliseconds, int Users);
 
     /// <summary>What the garbage collector did meanwhile: bytes allocated per record, collections of each generation, the share of the time paused.</summary>
     private sealed record GcFigures(double AllocatedPerRecord, int Gen0, int Gen1, int Gen2, double PauseShare);
