@@ -26,13 +26,16 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
     /// </summary>
     private const int RecentAlertsKept = 8;
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Queue<(long Offset, IReadOnlyList<Alert> Alerts)> _recentAlerts = new();
     private readonly string _userId;
     private readonly UserSettings _settings;
     private readonly TimeProvider _clock;
     private readonly IPartitionJournals? _journals;
     private UserState _state;
+
+    // Both made on first use: most users never replay a record or raise an alert, and a resident
+    // user's bytes count a million times over (docs/benchmarks.md, memory).
+    private ILoggingAdapter? _log;
+    private Queue<(long Offset, IReadOnlyList<Alert> Alerts)>? _recentAlerts;
     private long _generation;
     private int _partition;
 
@@ -69,7 +72,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
             Receive<UserLoaded>(loaded =>
             {
                 _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State, _settings);
-                _recentAlerts.Clear();
+                _recentAlerts = null;
                 _changed = false;
                 Stash.UnstashAll();
                 Active();
@@ -121,8 +124,8 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
 
         if (command.Offset <= _state.LastAppliedOffset)
         {
-            _log.Debug("User {0}: offset {1} of partition {2} already applied", _userId, command.Offset, command.Partition);
-            var again = _recentAlerts.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
+            (_log ??= Context.GetLogger()).Debug("User {0}: offset {1} of partition {2} already applied", _userId, command.Offset, command.Partition);
+            var again = _recentAlerts?.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
             Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = _state.NextTimerMs(_settings) });
             return;
         }
@@ -134,6 +137,7 @@ public sealed class UserActor : ReceiveActor, IWithUnboundedStash
         _changed = true;
         if (alerts.Count > 0)
         {
+            _recentAlerts ??= new Queue<(long Offset, IReadOnlyList<Alert> Alerts)>(RecentAlertsKept);
             if (_recentAlerts.Count == RecentAlertsKept)
             {
                 _recentAlerts.Dequeue();
