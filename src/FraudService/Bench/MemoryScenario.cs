@@ -196,12 +196,11 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             }
 
             var streamed = clock.Elapsed.TotalSeconds;
-            var ended = DateTimeOffset.UtcNow;
 
-            // Then until a checkpoint after the last record has committed and every user has
-            // passivated again: what stays is what the node keeps of users it no longer runs.
-            var resting = 0;
-            while (!(history.Snapshot().Any(c => c.Started > ended && c.Status == CheckpointStatus.Completed) && (resting = await ResidentUsersAsync(region).ConfigureAwait(false)) == 0))
+            // Then until every partition's last record is committed and every user has passivated
+            // again: what stays is what the node keeps of users it no longer runs.
+            var ends = Enumerable.Range(0, streamUsers).GroupBy(i => (int)(UserMessageRouter.StableHash(BenchData.UserId(i)) % Partitions)).ToDictionary(g => g.Key, g => (long)g.Count());
+            while (!(ends.All(e => history.Snapshot().Any(c => c.Partition == e.Key && c.NextOffset == e.Value && c.Status == CheckpointStatus.Completed)) && await ResidentUsersAsync(region).ConfigureAwait(false) == 0))
             {
                 await tick.WaitForNextTickAsync(stop).ConfigureAwait(false);
                 Fail(run, clock);
