@@ -28,7 +28,7 @@ public static class BenchCommand
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "a PostgreSQL database to measure instead of a server of the bench's own" };
         var json = new Option<FileInfo?>("--json") { Description = "also write the figures as JSON: {\"scenario\": {\"figure\": value}}" };
-        var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered with a backlog of 10,000 records; 20,000 resident users and a stream of 50,000), a few minutes at most" };
+        var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered with a backlog of 1,000 records; 20,000 resident users and a stream of 50,000), a few minutes at most" };
         scenario.AcceptOnlyFromAmong(Engine, Checkpoint, Recovery, Memory, Placement, All);
         transactions.Validators.Add(r =>
         {
@@ -68,7 +68,7 @@ public static class BenchCommand
 
             if (chosen is Recovery or All)
             {
-                scenarios.Add(new RecoveryScenario(recoveryUsers, backlog: isQuick ? 10_000 : 100_000));
+                scenarios.Add(new RecoveryScenario(recoveryUsers, backlog: isQuick ? 1_000 : 100_000));
             }
 
             if (chosen is Memory or All)

@@ -38,7 +38,7 @@ public sealed class BenchCommandTests
         Assert.Equal(5000, recovery.GetProperty("users").GetDouble());
         Assert.True(recovery.GetProperty("first_record_ms").GetDouble() >= recovery.GetProperty("journal_recovery_ms").GetDouble());
         Assert.True(recovery.GetProperty("process_first_record_ms").GetDouble() > 0);
-        Assert.Equal(10000, recovery.GetProperty("backlog_records").GetDouble());
+        Assert.Equal(1000, recovery.GetProperty("backlog_records").GetDouble());
         Assert.True(recovery.GetProperty("caught_up_ms").GetDouble() >= recovery.GetProperty("process_first_record_ms").GetDouble());
         Assert.True(recovery.GetProperty("zero_lag_ms").GetDouble() >= recovery.GetProperty("caught_up_ms").GetDouble());
 
