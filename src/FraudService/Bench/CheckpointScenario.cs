@@ -12,9 +12,11 @@ namespace FraudActors.FraudService.Bench;
 /// Checkpoint cost against the number of changed users: the path of a real checkpoint without
 /// Kafka — a barrier to each changed user actor, their states back, the partition journal's
 /// chunks and commit written to the store. Baseline: the same bytes with one binary COPY.
+/// Median of <c>repetitions</c> rounds after a warm-up round; a million users, one round.
 /// </summary>
 public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions) : IBenchScenario
 {
+    private const int LargeSize = 1_000_000;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
     public string Name => "checkpoint";
@@ -41,25 +43,39 @@ public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions
                 var durations = new List<(double Total, double Barriers, double Write)>();
                 CheckpointWritten? written = null;
                 List<UserSnapshot> snapshots = [];
-                for (var repetition = 0; repetition <= repetitions; repetition++)
+                try
                 {
-                    stop.ThrowIfCancellationRequested();
-                    var changed = users.Take(size).ToList();
-                    await ForAllAsync(changed, u => u.Actor.Ask<TransactionApplied>(new ApplyTransaction(0, offset++, BenchData.Transaction(u.Id, (int)(offset % 3600))), Timeout)).ConfigureAwait(false);
-
-                    epoch++;
-                    var states = new UserCheckpointState[changed.Count];
-                    var barriers = await BenchData.TimeAsync(() => ForAllAsync(changed, async (u, i) =>
-                        states[i] = await u.Actor.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, 0, u.Id), Timeout).ConfigureAwait(false))).ConfigureAwait(false);
-                    snapshots = [.. states.Select(s => new UserSnapshot(s.UserId, s.State))];
-                    var write = await BenchData.TimeAsync(async () =>
-                        written = await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(epoch, offset, snapshots), Timeout).ConfigureAwait(false)).ConfigureAwait(false);
-
-                    // The first round warms up (JIT, connection pool, table pages) and is not counted.
-                    if (repetition > 0)
+                    // A million users is measured once, without its warm-up round: the smaller sizes
+                    // before it warmed up, and each round of it costs tens of seconds on 2 cores.
+                    var large = size >= LargeSize;
+                    for (var repetition = large ? 1 : 0; repetition <= (large ? 1 : repetitions); repetition++)
                     {
-                        durations.Add((barriers + write, barriers, write));
+                        stop.ThrowIfCancellationRequested();
+                        var changed = users.Take(size).ToList();
+                        await ForAllAsync(changed, u => u.Actor.Ask<TransactionApplied>(new ApplyTransaction(0, offset++, BenchData.Transaction(u.Id, (int)(offset % 3600))), Timeout)).ConfigureAwait(false);
+
+                        epoch++;
+                        var states = new UserCheckpointState[changed.Count];
+                        var barriers = await BenchData.TimeAsync(() => ForAllAsync(changed, async (u, i) =>
+                            states[i] = await u.Actor.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, 0, u.Id), Timeout).ConfigureAwait(false))).ConfigureAwait(false);
+                        snapshots = [.. states.Select(s => new UserSnapshot(s.UserId, s.State))];
+                        var write = await BenchData.TimeAsync(async () =>
+                            written = await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(epoch, offset, snapshots), WriteTimeout(size)).ConfigureAwait(false)).ConfigureAwait(false);
+
+                        // The first round warms up (JIT, connection pool, table pages) and is not counted.
+                        if (repetition > 0)
+                        {
+                            durations.Add((barriers + write, barriers, write));
+                        }
                     }
+                }
+                catch (AskTimeoutException e) when (size >= LargeSize)
+                {
+                    // Seen on the shared 2-core machine: one chunk's write outlasts the journal plugin's
+                    // call-timeout (10 s), the journal stops and the checkpoint never commits.
+                    context.Figure(Name, $"users_{size}.failed", 1);
+                    context.Line(Name, ("users", size), ("failed", "no commit within " + WriteTimeout(size)), ("reason", e.Message.Replace(' ', '_')));
+                    break;
                 }
 
                 var baseline = await BenchData.CopyBaselineAsync(context, snapshots).ConfigureAwait(false);
@@ -94,6 +110,9 @@ public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions
             await system.Terminate().ConfigureAwait(false);
         }
     }
+
+    /// <summary>A journal that stopped on a failed write never answers: a million users' write is given two minutes.</summary>
+    private static TimeSpan WriteTimeout(int size) => size >= LargeSize ? TimeSpan.FromMinutes(2) : Timeout;
 
     /// <summary>Runs <paramref name="ask"/> for every user with a bounded number in flight.</summary>
     private static Task ForAllAsync<T>(List<(string Id, IActorRef Actor)> users, Func<(string Id, IActorRef Actor), Task<T>> ask) =>

@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Akka.Actor;
+using Confluent.Kafka;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
 using FraudActors.FraudService.Configuration;
@@ -17,10 +20,14 @@ namespace FraudActors.FraudService.Bench;
 /// with <c>users</c> users, then a new actor system is started and timed until every partition
 /// journal has recovered and until the first record is processed by a user that loads its
 /// state (the in-process path, without Kafka), and then the whole way: a <c>fraud run</c>
-/// process started against the dev broker, timed from its start to its log line "First record
-/// processed". Baseline: reading the same journal rows with one plain SELECT.
+/// process started against the dev broker whose topic holds a backlog of <c>backlog</c> records
+/// after the checkpoint (as a node killed with <c>kill -9</c> finds it; the prefilled journals
+/// stand for the state it left), timed from its start to its log line "First record processed",
+/// to having read the whole backlog (its <c>/partitions</c> at the end offsets) and to zero lag
+/// (the consumer group's committed offsets at the end of every partition). Baseline: reading
+/// the same journal rows with one plain SELECT.
 /// </summary>
-public sealed class RecoveryScenario(int users) : IBenchScenario
+public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
 {
     private const int Partitions = 3;
     private const int UsersPerCheckpoint = 50_000;
@@ -77,12 +84,16 @@ public sealed class RecoveryScenario(int users) : IBenchScenario
             }
 
             await restarted.Terminate().ConfigureAwait(false);
-            var process = await ProcessFirstRecordAsync(context, topic, stop).ConfigureAwait(false);
+            var process = await ProcessAsync(context, topic, stop).ConfigureAwait(false);
             var baseline = await SelectBaselineAsync(context, topic).ConfigureAwait(false);
             context.Figure(Name, "users", users);
             context.Figure(Name, "journal_recovery_ms", recovered);
             context.Figure(Name, "first_record_ms", first);
-            context.Figure(Name, "process_first_record_ms", process);
+            context.Figure(Name, "process_first_record_ms", process.FirstRecord);
+            context.Figure(Name, "backlog_records", backlog);
+            context.Figure(Name, "caught_up_ms", process.CaughtUp);
+            context.Figure(Name, "zero_lag_ms", process.ZeroLag);
+            context.Figure(Name, "backlog_records_per_s", backlog / ((process.CaughtUp - process.FirstRecord) / 1000));
             context.Figure(Name, "users_per_s", users / (recovered / 1000));
             if (baseline is { } select)
             {
@@ -95,7 +106,10 @@ public sealed class RecoveryScenario(int users) : IBenchScenario
                 ("users", users),
                 ("journal_recovery_ms", recovered),
                 ("first_record_ms", first),
-                ("process_first_record_ms", process),
+                ("process_first_record_ms", process.FirstRecord),
+                ("backlog_records", backlog),
+                ("caught_up_ms", process.CaughtUp),
+                ("zero_lag_ms", process.ZeroLag),
                 ("users_per_s", users / (recovered / 1000)),
                 ("baseline_select_ms", baseline is null ? "n/a" : baseline.Value),
                 ("ratio", baseline is null ? "n/a" : recovered / baseline.Value));
@@ -108,43 +122,100 @@ public sealed class RecoveryScenario(int users) : IBenchScenario
 
     /// <summary>
     /// A <c>fraud run</c> process on the filled journals, reading the journals' topic from a dev
-    /// broker that holds one record: milliseconds from starting the process to that record processed.
+    /// broker that holds the backlog: milliseconds from starting the process to its first record
+    /// processed, to having read every record, and to the group's committed offsets at the end.
+    /// Committed offsets move at checkpoints (every 10 s by default), so zero lag trails the
+    /// catching up by up to one interval and a checkpoint.
     /// </summary>
-    private static async Task<double> ProcessFirstRecordAsync(BenchContext context, string topic, CancellationToken stop)
+    private async Task<(double FirstRecord, double CaughtUp, double ZeroLag)> ProcessAsync(BenchContext context, string topic, CancellationToken stop)
     {
         var topics = new TopicNames(topic, "alerts", "transactions.dlq");
         using var broker = Cli.BrokerCommand.Start(topics, Partitions);
-        await Producing.TransactionProducer.RunAsync(
-            broker.BootstrapServers,
-            topic,
-            [(BenchData.UserId(0), TransactionJson.Serialize(BenchData.Transaction(BenchData.UserId(0), 60)))],
-            rate: 1,
-            maxSpeed: true,
-            progress: null,
-            stop).ConfigureAwait(false);
+        var ends = ProduceBacklog(broker.BootstrapServers, topic);
+        var group = "bench-" + topic;
         var environment = new Dictionary<string, string>
         {
             ["FRAUD_BOOTSTRAP"] = broker.BootstrapServers,
             ["FRAUD_TOPIC"] = topic,
-            ["FRAUD_GROUP"] = "bench-" + topic,
+            ["FRAUD_GROUP"] = group,
             ["FRAUD_STORE"] = context.Store,
             ["FRAUD_CONNECTION"] = context.Connection,
         };
         var clock = Stopwatch.StartNew();
         using var service = Drill.ServiceProcess.Start(environment, "run");
-        while (!service.StandardError.Any(l => l.Contains("First record processed", StringComparison.Ordinal)))
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        double? first = null, caughtUp = null, zeroLag = null;
+        while (zeroLag is null)
         {
             if (service.HasExited || clock.Elapsed > Timeout)
             {
-                throw new InvalidOperationException("recovery bench: the service did not process its first record:\n" + string.Join('\n', service.StandardError.TakeLast(20)));
+                throw new InvalidOperationException($"recovery bench: the service did not reach zero lag (first record {first} ms, caught up {caughtUp} ms):\n" + string.Join('\n', service.StandardError.TakeLast(20)));
             }
 
-            await Task.Delay(5, stop).ConfigureAwait(false);
+            if (first is null && service.StandardError.Any(l => l.Contains("First record processed", StringComparison.Ordinal)))
+            {
+                first = clock.Elapsed.TotalMilliseconds;
+            }
+
+            if (first is not null && caughtUp is null && await ReadToEndAsync(http, service, ends, stop).ConfigureAwait(false))
+            {
+                caughtUp = clock.Elapsed.TotalMilliseconds;
+            }
+
+            if (caughtUp is not null && TopicReader.CommittedOffsets(broker.BootstrapServers, group, topic, Partitions, TimeSpan.FromSeconds(10)).All(c => c.Value >= ends[c.Key]))
+            {
+                zeroLag = clock.Elapsed.TotalMilliseconds;
+            }
+
+            await Task.Delay(first is null ? 5 : 100, stop).ConfigureAwait(false);
         }
 
-        var elapsed = clock.Elapsed.TotalMilliseconds;
         await service.InterruptAsync(Timeout).ConfigureAwait(false);
-        return elapsed;
+        return (first!.Value, caughtUp!.Value, zeroLag.Value);
+    }
+
+    /// <summary>
+    /// The backlog after the checkpoint: one record each of users with state in the journals (user
+    /// i on partition i mod 3, where the journals hold it), keyed by user id. Returns each
+    /// partition's end offset.
+    /// </summary>
+    private Dictionary<int, long> ProduceBacklog(string bootstrap, string topic)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 20 }).Build();
+        for (var i = 0; i < backlog; i++)
+        {
+            var user = BenchData.UserId(i % users);
+            var tx = BenchData.Transaction(user, 60 + (i / 1000));
+            producer.Produce(new TopicPartition(topic, new Partition(i % users % Partitions)), new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(user), Value = TransactionJson.Serialize(tx) });
+        }
+
+        producer.Flush(Timeout);
+        using var ends = new KafkaEndOffsets(bootstrap);
+        var offsets = ends.Query(topic, Enumerable.Range(0, Partitions), TimeSpan.FromSeconds(10)).ToDictionary();
+        if (offsets.Values.Sum() != backlog)
+        {
+            throw new InvalidOperationException($"recovery bench: the topic holds {offsets.Values.Sum()} records of the {backlog} produced (the dev broker keeps ~5 MiB per partition)");
+        }
+
+        return offsets;
+    }
+
+    /// <summary>Whether the node's <c>/partitions</c> shows every partition read to its end (its address is in its log).</summary>
+    private static async Task<bool> ReadToEndAsync(HttpClient http, Drill.ServiceProcess service, Dictionary<int, long> ends, CancellationToken stop)
+    {
+        const string Bound = "HTTP API and dashboard on ";
+        if (service.StandardError.FirstOrDefault(l => l.Contains(Bound, StringComparison.Ordinal)) is not { } line)
+        {
+            return false;
+        }
+
+        var address = line[(line.IndexOf(Bound, StringComparison.Ordinal) + Bound.Length)..].Trim().TrimEnd('/');
+        using var response = await http.GetAsync(new Uri(address + "/partitions"), stop).ConfigureAwait(false);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(stop).ConfigureAwait(false));
+        var read = body.RootElement.GetProperty("partitions").EnumerateArray()
+            .Where(p => p.GetProperty("current_offset").ValueKind == JsonValueKind.Number)
+            .ToDictionary(p => p.GetProperty("partition").GetInt32(), p => p.GetProperty("current_offset").GetInt64());
+        return ends.All(e => e.Value == 0 || (read.TryGetValue(e.Key, out var offset) && offset >= e.Value));
     }
 
     /// <summary>The floor under recovery: the journals' rows read with one SELECT, bytes only. Null on SQLite.</summary>

@@ -10,7 +10,7 @@ public sealed class BenchCommandTests
     public async Task A_quick_bench_prints_each_scenario_and_writes_every_figure_as_json()
     {
         var json = Path.Combine(Path.GetTempPath(), $"bench-{Guid.NewGuid():N}.json");
-        var (code, bench) = await FraudProcess.RunAsync(TimeSpan.FromMinutes(3), "bench", "--quick", "--store", "sqlite", "--users", "5000", "--json", json);
+        var (code, bench) = await FraudProcess.RunAsync(TimeSpan.FromMinutes(6), "bench", "--quick", "--store", "sqlite", "--users", "5000", "--json", json);
         Assert.True(code == 0, bench.StandardErrorTail());
         Assert.Equal(2, bench.StandardOutput.Count(l => l.StartsWith("checkpoint users=", StringComparison.Ordinal)));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("recovery users=5000 ", StringComparison.Ordinal));
@@ -18,6 +18,8 @@ public sealed class BenchCommandTests
         Assert.Single(bench.StandardOutput, l => l.StartsWith("kafka transactions=20000 partitions=3 ", StringComparison.Ordinal));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("latency load=50% ", StringComparison.Ordinal));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("latency load=80% ", StringComparison.Ordinal));
+        Assert.Single(bench.StandardOutput, l => l.StartsWith("memory resident_users=20000 ", StringComparison.Ordinal));
+        Assert.Single(bench.StandardOutput, l => l.StartsWith("memory stream_users=50000 ", StringComparison.Ordinal));
 
         using var figures = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var checkpoint = figures.RootElement.GetProperty("checkpoint");
@@ -30,7 +32,7 @@ public sealed class BenchCommandTests
         }
 
         var engine = figures.RootElement.GetProperty("engine");
-        foreach (var figure in new[] { "tx_per_s", "baseline_tx_per_s", "ratio" })
+        foreach (var figure in new[] { "tx_per_s", "baseline_tx_per_s", "ratio", "cpu_us_per_tx", "alloc_bytes_per_tx" })
         {
             Assert.True(engine.GetProperty(figure).GetDouble() > 0, $"engine.{figure}");
         }
@@ -55,6 +57,22 @@ public sealed class BenchCommandTests
         Assert.Equal(5000, recovery.GetProperty("users").GetDouble());
         Assert.True(recovery.GetProperty("first_record_ms").GetDouble() >= recovery.GetProperty("journal_recovery_ms").GetDouble());
         Assert.True(recovery.GetProperty("process_first_record_ms").GetDouble() > 0);
+        Assert.Equal(1000, recovery.GetProperty("backlog_records").GetDouble());
+        Assert.True(recovery.GetProperty("caught_up_ms").GetDouble() >= recovery.GetProperty("process_first_record_ms").GetDouble());
+        Assert.True(recovery.GetProperty("zero_lag_ms").GetDouble() >= recovery.GetProperty("caught_up_ms").GetDouble());
+
+        var memory = figures.RootElement.GetProperty("memory");
+        foreach (var figure in new[]
+        {
+            "bytes_per_user_actor", "baseline_bytes_per_user", "ratio", "bytes_per_bare_actor", "bytes_per_unsharded_user_actor",
+            "stream_users", "stream_tx_per_s", "peak_resident_users", "peak_heap_mb", "heap_25_mb", "heap_50_mb", "heap_75_mb", "heap_100_mb",
+            "final_heap_mb", "final_bytes_per_stream_user", "journal_users", "baseline_journal_bytes_per_user",
+        })
+        {
+            Assert.True(memory.GetProperty(figure).GetDouble() > 0, $"memory.{figure}");
+        }
+
+        Assert.Equal(memory.GetProperty("stream_users").GetDouble(), memory.GetProperty("journal_users").GetDouble());
         File.Delete(json);
     }
 
