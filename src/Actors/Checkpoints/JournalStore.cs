@@ -37,6 +37,10 @@ public static class JournalStore
                 provider-name = "{{provider}}"
                 table-mapping = {{mapping}}
                 auto-initialize = true
+                # A checkpoint is one write of all its chunks; the plugin's default 10 s stopped
+                # the journal on a million changed users (238 MB) and the checkpoint never
+                # committed. As long as fraud.checkpoint.timeout's default: that one decides.
+                circuit-breaker.call-timeout = 60s
               }
             }
             """;

@@ -71,5 +71,6 @@ public sealed class SqliteAlertStoreTests : AlertStoreSpec
 
 public sealed class PostgreSqlAlertStoreTests : AlertStoreSpec
 {
-    protected override IAlertStore Create() => SqlAlertStore.PostgreSql(TestPostgres.ConnectionString);
+    /// <summary>A database of its own per test: the shared one's alerts table holds other tests' unpublished rows.</summary>
+    protected override IAlertStore Create() => SqlAlertStore.PostgreSql(TestPostgres.CreateDatabaseAsync("alerts").GetAwaiter().GetResult());
 }
