@@ -78,15 +78,18 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             _handedOver[handOver.UserId] = handOver.State;
             Sender.Tell(new UserHandedOver(handOver.UserId));
         });
-        Command<RewindPartition>(_ =>
+        // A checkpoint's write does not hold the journal up: users starting meanwhile load their
+        // state (they are not in the write: its users are resident, or handed over, and the
+        // hand-over is answered first). What depends on where the partition stands waits for the
+        // writes under way (DeferAsync runs after them, in order).
+        Command<RewindPartition>(_ => AfterWrites(replyTo =>
         {
             _handedOver.Clear();
-            Sender.Tell(Checkpoint());
-        });
-        // Commands wait while events are being persisted, so this stop comes after the writes under way.
-        Command<StopJournal>(_ => Context.Stop(Self));
-        Command<GetCommittedUsers>(_ => Sender.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers(), _state.WatermarkMs)));
-        Command<GetPartitionCheckpoint>(_ => Sender.Tell(Checkpoint()));
+            replyTo.Tell(Checkpoint());
+        }));
+        Command<StopJournal>(_ => AfterWrites(_ => Context.Stop(Self)));
+        Command<GetCommittedUsers>(_ => AfterWrites(replyTo => replyTo.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers(), _state.WatermarkMs))));
+        Command<GetPartitionCheckpoint>(_ => AfterWrites(replyTo => replyTo.Tell(Checkpoint())));
         Command<DeleteMessagesSuccess>(deleted =>
         {
             if (deleted.ToSequenceNr >= _deleteTo)
@@ -157,14 +160,26 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         Timers = _state.TimersDue(_handedOver),
     };
 
+    /// <summary>Runs <paramref name="then"/> (with the asker) once every write under way has been handled.</summary>
+    private void AfterWrites(Action<IActorRef> then)
+    {
+        var replyTo = Sender;
+        DeferAsync(replyTo, then);
+    }
+
     private void Write(WriteCheckpoint write)
     {
         var replyTo = Sender;
         var chunks = Chunk(write.Epoch, write.Users, _settings.MaxChunkBytes);
         var bytes = write.Users.Sum(u => (long)u.State.Length);
         var commit = new CheckpointCommitted(write.Epoch, write.NextOffset, write.Users.Count, bytes, write.WatermarkMs);
-        PersistAll(chunks, _state.Apply);
-        Persist(commit, committed =>
+        if (chunks.Count > 0)
+        {
+            // (An empty PersistAllAsync leaves the PersistAsync after it unanswered.)
+            PersistAllAsync(chunks, _state.Apply);
+        }
+
+        PersistAsync(commit, committed =>
         {
             _state.Apply(committed);
             // A handed-over state is dropped once this very state is committed; a newer one
@@ -196,8 +211,15 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         var firstChunk = LastSequenceNr + 1;
         var users = _state.AllUsers();
         var chunks = Chunk(_state.Epoch, users, _settings.MaxChunkBytes);
-        PersistAll(chunks, _ => { });
-        Persist(new CheckpointCompacted(_state.Epoch, _state.NextOffset ?? 0, users.Count, chunks.Count, _state.WatermarkMs), compacted =>
+        // Asynchronous like the checkpoint writes (a synchronous persist inside their handler
+        // left the next write unanswered). Its pipeline writes one checkpoint at a time, after
+        // the last one's reply: no other write is queued before these chunks.
+        if (chunks.Count > 0)
+        {
+            PersistAllAsync(chunks, _ => { });
+        }
+
+        PersistAsync(new CheckpointCompacted(_state.Epoch, _state.NextOffset ?? 0, users.Count, chunks.Count, _state.WatermarkMs), compacted =>
         {
             _log.Debug("{0}: compacted at epoch {1}: {2} users in {3} chunks", PersistenceId, compacted.Epoch, compacted.Users, compacted.Chunks);
             _deleteTo = firstChunk - 1;

@@ -31,7 +31,7 @@ namespace FraudActors.FraudService.Bench;
 /// same bytes and applying the same rule code to a dictionary of user states (no actors, no
 /// persistence). Both must raise the same alerts.
 /// </summary>
-public sealed class EngineScenario(int transactions, int users) : IBenchScenario
+public sealed class EngineScenario(int transactions, int users, TimeSpan checkpointEvery) : IBenchScenario
 {
     private const int Partitions = 3;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
@@ -43,15 +43,15 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
         // A warm-up round first, on other users and a topic of its own, as BenchmarkDotNet warms
         // up: a node runs for hours, and the first seconds of a process are spent compiling its
         // code (tiered JIT, ~30,000 methods here), which is not what a node's throughput is.
-        var warmUp = Records(Topic(), seed: 6, Math.Min(transactions / 2, 100_000), Math.Min(users, 20_000));
+        var warmUp = Records(Topic(), seed: 6, Math.Min(transactions / 4, 100_000), Math.Min(users, 20_000));
         Baseline(warmUp);
-        await PipelineAsync(context, warmUp[0].Topic, warmUp, stop).ConfigureAwait(false);
+        await PipelineAsync(context, warmUp[0].Topic, warmUp, checkpointEvery, stop).ConfigureAwait(false);
 
         var topic = Topic();
         var records = Records(topic, seed: 5, transactions, users);
-        context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every 10 s on {context.Store} (after a warm-up round of {warmUp.Count})"));
+        context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every {checkpointEvery.TotalSeconds:0} s on {context.Store} (after a warm-up round of {warmUp.Count})"));
         var (baselineSeconds, baselineAlerts) = Baseline(records);
-        var (seconds, cpuSeconds, gc, alerts, checkpoints, dip) = await PipelineAsync(context, topic, records, stop).ConfigureAwait(false);
+        var (seconds, cpuSeconds, gc, alerts, checkpoints, dip) = await PipelineAsync(context, topic, records, checkpointEvery, stop).ConfigureAwait(false);
         var rate = records.Count / seconds;
         var baselineRate = records.Count / baselineSeconds;
         context.Figure(Name, "tx_per_s", rate);
@@ -130,7 +130,7 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
     private static string Topic() => "engine-" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>The pipeline's wall-clock seconds and the process's CPU seconds meanwhile (both cores: the actors', the stream's, the GC's and the database client's).</summary>
-    private static async Task<(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, List<CheckpointFigures> Checkpoints, double? Dip)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, CancellationToken stop)
+    private static async Task<(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, List<CheckpointFigures> Checkpoints, double? Dip)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, TimeSpan checkpointEvery, CancellationToken stop)
     {
         var system = ActorSystem.Create("bench-engine", ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
@@ -167,7 +167,7 @@ public sealed class EngineScenario(int transactions, int users) : IBenchScenario
                 new TableOnly(alerts),
                 new DeadLetterPublisher(producer, "transactions.dlq"),
                 PipelineSettings.Default,
-                CheckpointSettings.Default,
+                CheckpointSettings.Default with { Interval = checkpointEvery },
                 history,
                 metrics,
                 system.Log);

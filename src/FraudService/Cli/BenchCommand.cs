@@ -60,7 +60,8 @@ public static class BenchCommand
             var scenarios = new List<IBenchScenario>();
             if (chosen is Engine or All)
             {
-                scenarios.Add(new EngineScenario(isQuick ? 200_000 : 1_000_000, users: 100_000));
+                // Quick runs last seconds: checkpoints every 3 s so that some fall inside and the dip shows.
+                scenarios.Add(new EngineScenario(isQuick ? 200_000 : 1_000_000, users: 100_000, TimeSpan.FromSeconds(isQuick ? 3 : 10)));
             }
 
             if (chosen is Checkpoint or All)
