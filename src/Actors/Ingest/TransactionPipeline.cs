@@ -534,11 +534,14 @@ public sealed class TransactionPipeline(
     private PartitionCut CutPartition(RunState run, long epoch, int partition)
     {
         var cut = run.Tracker.Cut(epoch, partition);
-        var replies = cut.Expected.Keys
-            .Select(user => users.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, partition, user), checkpoints.Timeout))
-            .ToList();
+        var replies = new BarrierReplies(((IInternalActorRef)users).Provider, cut.Expected.Count, checkpoints.Timeout);
+        foreach (var user in cut.Expected.Keys)
+        {
+            users.Tell(new CheckpointBarrier(epoch, partition, user), replies);
+        }
+
         var watermark = run.Clocks.TryGetValue(partition, out var clock) && clock.Given != long.MinValue ? clock.Given : (long?)null;
-        return new PartitionCut(cut, Task.WhenAll(replies), watermark);
+        return new PartitionCut(cut, replies.States, watermark);
     }
 
     private async Task CommitAsync(Barrier barrier, IKafkaSourceControl control, string topic)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
@@ -55,9 +56,18 @@ public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions
                         await ForAllAsync(changed, u => u.Actor.Ask<TransactionApplied>(new ApplyTransaction(0, offset++, BenchData.Transaction(u.Id, (int)(offset % 3600))), Timeout)).ConfigureAwait(false);
 
                         epoch++;
-                        var states = new UserCheckpointState[changed.Count];
-                        var barriers = await BenchData.TimeAsync(() => ForAllAsync(changed, async (u, i) =>
-                            states[i] = await u.Actor.Ask<UserCheckpointState>(new CheckpointBarrier(epoch, 0, u.Id), Timeout).ConfigureAwait(false))).ConfigureAwait(false);
+                        // As the pipeline cuts: the barrier told to every changed user, the states counted in.
+                        var states = Array.Empty<UserCheckpointState>();
+                        var barriers = await BenchData.TimeAsync(async () =>
+                        {
+                            var replies = new BarrierReplies(((ExtendedActorSystem)system).Provider, changed.Count, Timeout);
+                            foreach (var (id, actor) in changed)
+                            {
+                                actor.Tell(new CheckpointBarrier(epoch, 0, id), replies);
+                            }
+
+                            states = await replies.States.ConfigureAwait(false);
+                        }).ConfigureAwait(false);
                         snapshots = [.. states.Select(s => new UserSnapshot(s.UserId, s.State))];
                         var write = await BenchData.TimeAsync(async () =>
                             written = await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(epoch, offset, snapshots), WriteTimeout(size)).ConfigureAwait(false)).ConfigureAwait(false);

@@ -113,7 +113,15 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
     private async Task<double> BytesPerAsync<T>(int first, Func<int, Task<T>> start, CancellationToken stop)
     {
         await ForAllAsync(first, WarmUp, start, stop).ConfigureAwait(false);
+
+        // What earlier scenarios left (actor systems ending, finalizers) may still be freed: the
+        // heap is taken once it stops shrinking, or the growth could come out below zero.
         var before = LiveHeap();
+        for (var settled = LiveHeap(); settled < before && !stop.IsCancellationRequested; settled = LiveHeap())
+        {
+            before = settled;
+        }
+
         await ForAllAsync(first + WarmUp, residentUsers, start, stop).ConfigureAwait(false);
         return (LiveHeap() - before) / (double)residentUsers;
     }
