@@ -26,6 +26,7 @@ public static class BenchCommand
         var command = new Command("bench", "Measure engine throughput, checkpoint cost, recovery time, memory per user, shard placement in a cluster, Kafka end to end and alert latency on a real store, each against a same-run baseline.");
         var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, memory (bytes per resident user; passivation over a stream of distinct users), placement (three nodes, PostgreSQL only), kafka (dev broker → node → alerts topic, against a bare consumer), latency (alert latency p50/p99/p99.9 at 50% and 80% of the node's maximum rate) or all", DefaultValueFactory = _ => All };
         var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 20000 with --quick)" };
+        var engineUsers = new Option<int>("--engine-users") { Description = "distinct users of the engine scenario's transactions (default 100000; fewer users means more records per resident user)", DefaultValueFactory = _ => 100_000 };
         var users = new Option<int>("--users") { Description = "users' state in the journals for the recovery scenario", DefaultValueFactory = _ => 1_000_000 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "a PostgreSQL database to measure instead of a server of the bench's own" };
@@ -47,7 +48,14 @@ public static class BenchCommand
                 r.AddError("--users must be between 1000 and 10000000");
             }
         });
-        foreach (var option in new Option[] { scenario, users, store, connection, json, quick, transactions })
+        engineUsers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 100 or > 10_000_000)
+            {
+                r.AddError("--engine-users must be between 100 and 10000000");
+            }
+        });
+        foreach (var option in new Option[] { scenario, users, engineUsers, store, connection, json, quick, transactions })
         {
             command.Options.Add(option);
         }
@@ -61,7 +69,7 @@ public static class BenchCommand
             if (chosen is Engine or All)
             {
                 // Quick runs last seconds: checkpoints every 3 s so that some fall inside and the dip shows.
-                scenarios.Add(new EngineScenario(isQuick ? 200_000 : 1_000_000, users: 100_000, TimeSpan.FromSeconds(isQuick ? 3 : 10)));
+                scenarios.Add(new EngineScenario(isQuick ? 200_000 : 1_000_000, users: parse.GetValue(engineUsers), TimeSpan.FromSeconds(isQuick ? 3 : 10)));
             }
 
             if (chosen is Checkpoint or All)
