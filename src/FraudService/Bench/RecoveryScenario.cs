@@ -21,8 +21,9 @@ namespace FraudActors.FraudService.Bench;
 /// journal has recovered and until the first record is processed by a user that loads its
 /// state (the in-process path, without Kafka), and then the whole way: a <c>fraud run</c>
 /// process started against the dev broker whose topic holds a backlog of <c>backlog</c> records
-/// after the checkpoint (as a node killed with <c>kill -9</c> finds it; the prefilled journals
-/// stand for the state it left), timed from its start to its log line "First record processed",
+/// after the checkpoint, killed with SIGKILL at its first record (the prefilled journals stand
+/// for what earlier runs committed), and started again: the restart is timed from its start to
+/// its log line "First record processed",
 /// to having read the whole backlog (its <c>/partitions</c> at the end offsets) and to zero lag
 /// (the consumer group's committed offsets at the end of every partition). Baseline: reading
 /// the same journal rows with one plain SELECT.
@@ -140,7 +141,30 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
             ["FRAUD_GROUP"] = group,
             ["FRAUD_STORE"] = context.Store,
             ["FRAUD_CONNECTION"] = context.Connection,
+
+            // The dev broker's settings (hocon/dev.conf): its 6 s session timeout is how long the
+            // killed node's group member holds the partitions (librdkafka's default is 45 s).
+            ["FRAUD_ENV"] = "dev",
         };
+        // A node that is killed: it recovers the journals, starts reading the backlog, and gets
+        // SIGKILL at its first record (no handler runs, nothing is flushed, its group member
+        // stays until the broker's session timeout). The node timed below is its restart.
+        using (var killed = Drill.ServiceProcess.Start(environment, "run"))
+        {
+            var started = Stopwatch.StartNew();
+            while (!killed.StandardError.Any(l => l.Contains("First record processed", StringComparison.Ordinal)))
+            {
+                if (killed.HasExited || started.Elapsed > Timeout)
+                {
+                    throw new InvalidOperationException("recovery bench: the node to be killed processed no record:\n" + string.Join('\n', killed.StandardError.TakeLast(20)));
+                }
+
+                await Task.Delay(5, stop).ConfigureAwait(false);
+            }
+
+            killed.KillHard();
+        }
+
         var clock = Stopwatch.StartNew();
         using var service = Drill.ServiceProcess.Start(environment, "run");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
