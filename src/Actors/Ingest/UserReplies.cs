@@ -121,6 +121,7 @@ public sealed class BarrierReplies : MinimalActorRef
     private readonly UserCheckpointState[] _states;
     private readonly IActorRefProvider _provider;
     private int _received;
+    private int _stored;
 
     public BarrierReplies(IActorRefProvider provider, int users, TimeSpan timeout)
     {
@@ -146,11 +147,14 @@ public sealed class BarrierReplies : MinimalActorRef
     {
         if (message is UserCheckpointState state)
         {
+            // Replies come on the users' threads: a slot each, and the group is complete when
+            // the last one is stored (not when the last slot is handed out: an earlier slot's
+            // writer may not have stored its state yet).
             var index = Interlocked.Increment(ref _received) - 1;
             if (index < _states.Length)
             {
                 _states[index] = state;
-                if (index == _states.Length - 1)
+                if (Interlocked.Increment(ref _stored) == _states.Length)
                 {
                     _done.TrySetResult(_states);
                 }
@@ -166,7 +170,7 @@ public sealed class BarrierReplies : MinimalActorRef
         }
         catch (TimeoutException)
         {
-            throw new AskTimeoutException($"{_states.Length - Volatile.Read(ref _received)} of {_states.Length} user(s) did not answer the barrier within {timeout}");
+            throw new AskTimeoutException($"{_states.Length - Volatile.Read(ref _stored)} of {_states.Length} user(s) did not answer the barrier within {timeout}");
         }
         finally
         {

@@ -25,7 +25,7 @@ public static class BenchCommand
     {
         var command = new Command("bench", "Measure engine throughput, checkpoint cost, recovery time, memory per user, shard placement in a cluster, Kafka end to end and alert latency on a real store, each against a same-run baseline.");
         var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, memory (bytes per resident user; passivation over a stream of distinct users), placement (three nodes, PostgreSQL only), kafka (dev broker → node → alerts topic, against a bare consumer), latency (alert latency p50/p99/p99.9 at 50% and 80% of the node's maximum rate) or all", DefaultValueFactory = _ => All };
-        var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 20000 with --quick)" };
+        var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 10000 with --quick)" };
         var engineUsers = new Option<int>("--engine-users") { Description = "distinct users of the engine scenario's transactions (default 100000; fewer users means more records per resident user)", DefaultValueFactory = _ => 100_000 };
         var users = new Option<int>("--users") { Description = "users' state in the journals for the recovery scenario", DefaultValueFactory = _ => 1_000_000 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
@@ -105,7 +105,7 @@ public static class BenchCommand
                 // Three processes share the journals: SQLite's one writer at a time does not fit them.
                 if (storeName == JournalStore.Postgres)
                 {
-                    scenarios.Add(new PlacementScenario(parse.GetResult(transactions) is { Implicit: false } ? parse.GetValue(transactions) : isQuick ? 20_000 : 100_000));
+                    scenarios.Add(new PlacementScenario(parse.GetResult(transactions) is { Implicit: false } ? parse.GetValue(transactions) : isQuick ? 10_000 : 100_000));
                 }
                 else if (chosen is Placement)
                 {
