@@ -56,16 +56,7 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
     public Task StartAsync(CancellationToken cancellationToken) => _publisher.StartAsync(cancellationToken);
 
     /// <summary>The pipeline's side: the alert goes into the table (a replay inserts nothing).</summary>
-    public async Task PublishAsync(Alert alert, CancellationToken cancellationToken)
-    {
-        if (await _store.AddAsync(alert, cancellationToken).ConfigureAwait(false))
-        {
-            _raised?.Invoke(alert);
-        }
-
-        _publisher.Wake();
-        _bell?.Ring();
-    }
+    public Task PublishAsync(Alert alert, CancellationToken cancellationToken) => PublishAsync([alert], cancellationToken);
 
     /// <summary>The pipeline's side for a group of records: their alerts into the table in one insert.</summary>
     public async Task PublishAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)

@@ -45,11 +45,11 @@ public sealed class PipelineMetrics
 
     internal void RecordDeadLettered() => Interlocked.Increment(ref _deadLettered);
 
-    internal void RecordAlert() => Interlocked.Increment(ref _alerts);
+    internal void RecordAlerts(int count) => Interlocked.Add(ref _alerts, count);
 
     internal void RecordLate() => Interlocked.Increment(ref _late);
 
-    internal void RecordWindowResult() => Interlocked.Increment(ref _windowResults);
+    internal void RecordWindowResults(int count) => Interlocked.Add(ref _windowResults, count);
 
     internal void RecordCheckpointsInProgress(int partitions) => Volatile.Write(ref _checkpointsInProgress, partitions);
 

@@ -380,10 +380,7 @@ public sealed class TransactionPipeline(
 
         var sink = _time.Windows ?? throw new InvalidOperationException("users emit window results but the pipeline has no window result sink");
         await sink.PublishAsync(results, CancellationToken.None).ConfigureAwait(false);
-        for (var i = 0; i < results.Count; i++)
-        {
-            metrics.RecordWindowResult();
-        }
+        metrics.RecordWindowResults(results.Count);
     }
 
     /// <summary>At the stream's turn: parses the record, moves its partition's clock and tells its user (or the dead letters).</summary>
@@ -447,7 +444,12 @@ public sealed class TransactionPipeline(
         {
             replies.Forget(group);
             var missing = group.Sent.Where((s, i) => s.Command is not null && group.Replies[i] is null).Select(s => s.Command!).ToList();
-            throw new AskTimeoutException($"{missing.Count} record(s) not applied within {settings.AskTimeout}, the first: user {missing[0].UserId}, partition {missing[0].Partition}, offset {missing[0].Offset}");
+            if (missing.Count > 0)
+            {
+                throw new AskTimeoutException($"{missing.Count} record(s) not applied within {settings.AskTimeout}, the first: user {missing[0].UserId}, partition {missing[0].Partition}, offset {missing[0].Offset}");
+            }
+
+            // The last reply landed between the timeout and now: the group is whole.
         }
 
         List<Alert>? raised = null;
@@ -484,7 +486,7 @@ public sealed class TransactionPipeline(
         if (raised is not null)
         {
             await alerts.PublishAsync(raised, CancellationToken.None).ConfigureAwait(false);
-            raised.ForEach(_ => metrics.RecordAlert());
+            metrics.RecordAlerts(raised.Count);
         }
 
         await PublishWindowsAsync(closed ?? []).ConfigureAwait(false);

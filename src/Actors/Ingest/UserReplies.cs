@@ -11,24 +11,11 @@ namespace FraudActors.Actors.Ingest;
 /// sender, and each <see cref="TransactionApplied"/> is matched to its record by the
 /// <see cref="ApplyTransaction.Sequence"/> it echoes. What <c>Ask</c> does per record (a promise
 /// actor, its path, a timer, a task and a continuation each) is done once per group of records.
-/// Registered as a temporary actor, so users on other nodes can answer it as they answer an ask.
 /// </summary>
-internal sealed class UserReplies : MinimalActorRef, IDisposable
+internal sealed class UserReplies(IActorRefProvider provider) : ReplyTarget(provider), IDisposable
 {
     private readonly ConcurrentDictionary<long, (RecordGroup Group, int Index)> _pending = new();
-    private readonly IActorRefProvider _provider;
     private long _sequence;
-
-    public UserReplies(IActorRefProvider provider)
-    {
-        _provider = provider;
-        Path = provider.TempPath();
-        provider.RegisterTempActor(this, Path);
-    }
-
-    public override ActorPath Path { get; }
-
-    public override IActorRefProvider Provider => _provider;
 
     /// <summary>The sequence number of a record about to be sent, its reply expected into slot <paramref name="index"/> of <paramref name="group"/>.</summary>
     public long Expect(RecordGroup group, int index)
@@ -51,7 +38,7 @@ internal sealed class UserReplies : MinimalActorRef, IDisposable
         }
     }
 
-    public void Dispose() => _provider.UnregisterTempActor(Path);
+    public void Dispose() => Unregister();
 
     /// <summary>Runs on the replying user's thread: stores the reply, and completes its group with the last one.</summary>
     protected override void TellInternal(object message, IActorRef sender)
@@ -115,30 +102,23 @@ internal readonly record struct RecordSent(Kafka.KafkaRecord Record, ApplyTransa
 /// as the sender, and the states come back here, counted, instead of one ask per user (a
 /// checkpoint of 100,000 changed users made 100,000 promise actors, timers and tasks).
 /// </summary>
-public sealed class BarrierReplies : MinimalActorRef
+public sealed class BarrierReplies : ReplyTarget
 {
     private readonly TaskCompletionSource<UserCheckpointState[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly UserCheckpointState[] _states;
-    private readonly IActorRefProvider _provider;
     private int _received;
     private int _stored;
 
     public BarrierReplies(IActorRefProvider provider, int users, TimeSpan timeout)
+        : base(provider)
     {
-        _provider = provider;
         _states = new UserCheckpointState[users];
-        Path = provider.TempPath();
-        provider.RegisterTempActor(this, Path);
         States = Complete(timeout);
         if (users == 0)
         {
             _done.TrySetResult([]);
         }
     }
-
-    public override ActorPath Path { get; }
-
-    public override IActorRefProvider Provider => _provider;
 
     /// <summary>Every user's state, or an <see cref="AskTimeoutException"/> when one did not answer in time.</summary>
     public Task<UserCheckpointState[]> States { get; }
@@ -174,7 +154,30 @@ public sealed class BarrierReplies : MinimalActorRef
         }
         finally
         {
-            _provider.UnregisterTempActor(Path);
+            Unregister();
         }
     }
+}
+
+/// <summary>
+/// A reply target that is not an actor: replies are handled on the replier's thread, as an
+/// ask's promise handles its one. Registered as a temporary actor, so users on other nodes
+/// can answer it as they answer an ask; unregistered when its replies are all in.
+/// </summary>
+public abstract class ReplyTarget : MinimalActorRef
+{
+    private readonly IActorRefProvider _provider;
+
+    protected ReplyTarget(IActorRefProvider provider)
+    {
+        _provider = provider;
+        Path = provider.TempPath();
+        provider.RegisterTempActor(this, Path);
+    }
+
+    public override ActorPath Path { get; }
+
+    public override IActorRefProvider Provider => _provider;
+
+    protected void Unregister() => _provider.UnregisterTempActor(Path);
 }

@@ -62,16 +62,7 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
     public Task StartAsync(CancellationToken cancellationToken) => _publisher.StartAsync(cancellationToken);
 
     /// <summary>The pipeline's side: the result goes into the table (a replay inserts nothing).</summary>
-    public async Task PublishAsync(WindowResult result, CancellationToken cancellationToken)
-    {
-        if (await _store.AddAsync(result, TopicFor(result), cancellationToken).ConfigureAwait(false))
-        {
-            _raised?.Invoke(result);
-        }
-
-        _publisher.Wake();
-        _bell?.Ring();
-    }
+    public Task PublishAsync(WindowResult result, CancellationToken cancellationToken) => PublishAsync([result], cancellationToken);
 
     /// <summary>The pipeline's side for a group of records: their results into the table in one insert.</summary>
     public async Task PublishAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken)
