@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Rules;
@@ -32,6 +34,46 @@ public static class BenchData
         name,
         ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING")
             .WithFallback(JournalStore.Config(context.Store, context.Connection)));
+
+    /// <summary>
+    /// A one-node cluster with sharding, as a node runs its users (loopback, any free port), on the
+    /// context's store; <paramref name="passivateIdleAfter"/> as HOCON ("off", "2000ms"), sharding's
+    /// default when null. <see cref="JoinSelfAsync"/> makes it a cluster.
+    /// </summary>
+    public static ActorSystem StartClusterSystem(BenchContext context, string name, string? passivateIdleAfter = null) => ActorSystem.Create(
+        name,
+        ConfigurationFactory.ParseString($"""
+            akka.loglevel = WARNING
+            akka.stdout-loglevel = WARNING
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+            akka.remote.dot-netty.tcp.port = 0
+            {(passivateIdleAfter is null ? string.Empty : "akka.cluster.sharding.passivate-idle-entity-after = " + passivateIdleAfter)}
+            """).WithFallback(JournalStore.Config(context.Store, context.Connection)).WithFallback(ClusterSharding.DefaultConfig()));
+
+    public static async Task JoinSelfAsync(ActorSystem system, CancellationToken stop)
+    {
+        var cluster = Cluster.Get(system);
+        await cluster.JoinAsync(cluster.SelfAddress, stop).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="start"/> for <paramref name="count"/> indexes from <paramref name="first"/>, in order, at most <paramref name="window"/> in flight.</summary>
+    public static async Task ForAllAsync(int first, int count, int window, Func<int, Task> start, CancellationToken stop)
+    {
+        var inFlight = new List<Task>(window);
+        for (var i = first; i < first + count; i++)
+        {
+            inFlight.Add(start(i));
+            if (inFlight.Count == window)
+            {
+                stop.ThrowIfCancellationRequested();
+                await Task.WhenAll(inFlight).ConfigureAwait(false);
+                inFlight.Clear();
+            }
+        }
+
+        await Task.WhenAll(inFlight).ConfigureAwait(false);
+    }
 
     public static async Task<double> TimeAsync(Func<Task> work)
     {
@@ -90,4 +132,18 @@ public static class BenchData
 
         return elapsed;
     }
+}
+
+/// <summary>An in-process source has no consumer group: committed offsets stay in the journals.</summary>
+internal sealed class NoConsumerGroup : FraudActors.Actors.Kafka.IKafkaSourceControl
+{
+    public Task Completion => Task.CompletedTask;
+
+    public void StoreOffsets(IReadOnlyList<Confluent.Kafka.TopicPartitionOffset> nextOffsets)
+    {
+    }
+
+    public Task DrainAndStopAsync() => Task.CompletedTask;
+
+    public Task StopNowAsync() => Task.CompletedTask;
 }

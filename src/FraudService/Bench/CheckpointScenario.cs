@@ -53,7 +53,7 @@ public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions
                     {
                         stop.ThrowIfCancellationRequested();
                         var changed = users.Take(size).ToList();
-                        await ForAllAsync(changed, u => u.Actor.Ask<TransactionApplied>(new ApplyTransaction(0, offset++, BenchData.Transaction(u.Id, (int)(offset % 3600))), Timeout)).ConfigureAwait(false);
+                        await BenchData.ForAllAsync(0, changed.Count, window: 4096, i => changed[i].Actor.Ask<TransactionApplied>(new ApplyTransaction(0, offset++, BenchData.Transaction(changed[i].Id, (int)(offset % 3600))), Timeout), stop).ConfigureAwait(false);
 
                         epoch++;
                         // As the pipeline cuts: the barrier told to every changed user, the states counted in.
@@ -123,25 +123,4 @@ public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions
 
     /// <summary>A journal that stopped on a failed write never answers: a million users' write is given two minutes.</summary>
     private static TimeSpan WriteTimeout(int size) => size >= LargeSize ? TimeSpan.FromMinutes(2) : Timeout;
-
-    /// <summary>Runs <paramref name="ask"/> for every user with a bounded number in flight.</summary>
-    private static Task ForAllAsync<T>(List<(string Id, IActorRef Actor)> users, Func<(string Id, IActorRef Actor), Task<T>> ask) =>
-        ForAllAsync(users, (u, _) => ask(u));
-
-    private static async Task ForAllAsync<T>(List<(string Id, IActorRef Actor)> users, Func<(string Id, IActorRef Actor), int, Task<T>> ask)
-    {
-        const int window = 4096;
-        var inFlight = new List<Task>(window);
-        for (var i = 0; i < users.Count; i++)
-        {
-            inFlight.Add(ask(users[i], i));
-            if (inFlight.Count == window)
-            {
-                await Task.WhenAll(inFlight).ConfigureAwait(false);
-                inFlight.Clear();
-            }
-        }
-
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
-    }
 }

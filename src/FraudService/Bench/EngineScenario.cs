@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Akka;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Akka.Configuration;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
@@ -132,19 +130,12 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     /// <summary>The pipeline's wall-clock seconds and the process's CPU seconds meanwhile (both cores: the actors', the stream's, the GC's and the database client's).</summary>
     private static async Task<(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, List<CheckpointFigures> Checkpoints, double? Dip)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, TimeSpan checkpointEvery, CancellationToken stop)
     {
-        var system = ActorSystem.Create("bench-engine", ConfigurationFactory.ParseString("""
-            akka.loglevel = WARNING
-            akka.stdout-loglevel = WARNING
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = 0
-            """).WithFallback(JournalStore.Config(context.Store, context.Connection)).WithFallback(ClusterSharding.DefaultConfig()));
+        var system = BenchData.StartClusterSystem(context, "bench-engine");
         using var broker = Cli.BrokerCommand.Start(new TopicNames(topic, "alerts", "transactions.dlq"), Partitions);
         using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
         try
         {
-            var cluster = Cluster.Get(system);
-            await cluster.JoinAsync(cluster.SelfAddress, stop).ConfigureAwait(false);
+            await BenchData.JoinSelfAsync(system, stop).ConfigureAwait(false);
             var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
             var sharding = ClusterSharding.Get(system);
             var shardingSettings = ClusterShardingSettings.Create(system);
@@ -180,7 +171,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             var clock = Stopwatch.StartNew();
             using var sampling = new CancellationTokenSource();
             var throughput = SampleAsync(metrics, clock, sampling.Token);
-            var run = pipeline.Run(source, new NoKafka(), topic, system.Materializer(), generation: 1);
+            var run = pipeline.Run(source, new NoConsumerGroup(), topic, system.Materializer(), generation: 1);
             await run.Completion.WaitAsync(Timeout, stop).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
             await sampling.CancelAsync().ConfigureAwait(false);
@@ -260,19 +251,9 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     private sealed class TableOnly(IAlertStore store) : IAlertSink
     {
         public Task PublishAsync(Alert alert, CancellationToken cancellationToken) => store.AddAsync(alert, cancellationToken);
+
+        /// <summary>A group's alerts in one insert, as a node's outbox takes them.</summary>
+        public Task PublishAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) => store.AddRangeAsync(alerts, cancellationToken);
     }
 
-    /// <summary>The in-process source has no consumer group: committed offsets stay in the journals.</summary>
-    private sealed class NoKafka : IKafkaSourceControl
-    {
-        public Task Completion => Task.CompletedTask;
-
-        public void StoreOffsets(IReadOnlyList<TopicPartitionOffset> nextOffsets)
-        {
-        }
-
-        public Task DrainAndStopAsync() => Task.CompletedTask;
-
-        public Task StopNowAsync() => Task.CompletedTask;
-    }
 }

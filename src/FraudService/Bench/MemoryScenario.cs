@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Akka;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Akka.Configuration;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
@@ -37,6 +35,9 @@ namespace FraudActors.FraudService.Bench;
 /// </summary>
 public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchScenario
 {
+    /// <summary>Users started at once.</summary>
+    private const int StartWindow = 2048;
+
     private const int Partitions = 3;
     private const int WarmUp = 1_000;
     private const double MiB = 1024 * 1024;
@@ -57,10 +58,10 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
     {
         context.Say(string.Create(CultureInfo.InvariantCulture, $"memory: {residentUsers} resident users (after {WarmUp} warm-up users), one transaction each, heap after a full GC"));
         var baseline = BaselineStates(residentUsers);
-        var system = StartSystem(context, "bench-memory", passivate: false);
+        var system = BenchData.StartClusterSystem(context, "bench-memory", passivateIdleAfter: "off");
         try
         {
-            await JoinAsync(system, stop).ConfigureAwait(false);
+            await BenchData.JoinSelfAsync(system, stop).ConfigureAwait(false);
             var topic = "memory-" + Guid.NewGuid().ToString("N")[..8];
             var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
 
@@ -112,7 +113,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
     /// <summary>Live heap growth per actor started by <paramref name="start"/>, after <see cref="WarmUp"/> of them (JIT, first allocations of the maps).</summary>
     private async Task<double> BytesPerAsync<T>(int first, Func<int, Task<T>> start, CancellationToken stop)
     {
-        await ForAllAsync(first, WarmUp, start, stop).ConfigureAwait(false);
+        await BenchData.ForAllAsync(first, WarmUp, StartWindow, start, stop).ConfigureAwait(false);
 
         // What earlier scenarios left (actor systems ending, finalizers) may still be freed: the
         // heap is taken once it stops shrinking, or the growth could come out below zero.
@@ -122,7 +123,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             before = settled;
         }
 
-        await ForAllAsync(first + WarmUp, residentUsers, start, stop).ConfigureAwait(false);
+        await BenchData.ForAllAsync(first + WarmUp, residentUsers, StartWindow, start, stop).ConfigureAwait(false);
         return (LiveHeap() - before) / (double)residentUsers;
     }
 
@@ -148,12 +149,12 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
         context.Say(string.Create(CultureInfo.InvariantCulture, $"memory: a stream of {streamUsers} distinct users, one record each, users passivated after {PassivateAfter.TotalSeconds:0} s idle, checkpoints every {CheckpointInterval.TotalSeconds:0} s on {context.Store}"));
         var (journalBaseline, stateBytes) = BaselineEncoded(streamUsers);
         var topic = "memory-" + Guid.NewGuid().ToString("N")[..8];
-        var system = StartSystem(context, "bench-memory-stream", passivate: true);
+        var system = BenchData.StartClusterSystem(context, "bench-memory-stream", passivateIdleAfter: (long)PassivateAfter.TotalMilliseconds + "ms");
         using var broker = Cli.BrokerCommand.Start(new TopicNames(topic, "alerts", "transactions.dlq"), Partitions);
         using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
         try
         {
-            await JoinAsync(system, stop).ConfigureAwait(false);
+            await BenchData.JoinSelfAsync(system, stop).ConfigureAwait(false);
             var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
             var region = await StartRegionAsync(system, journals, passivate: true).ConfigureAwait(false);
             var history = new CheckpointHistory(100);
@@ -178,7 +179,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
                 .Concat(Source.Never<SourceEvent>());
             var before = LiveHeap();
             var clock = Stopwatch.StartNew();
-            var run = pipeline.Run(source, new NoKafka(), topic, system.Materializer(), generation: 1);
+            var run = pipeline.Run(source, new NoConsumerGroup(), topic, system.Materializer(), generation: 1);
 
             // Sampled every second: the heap as the process sees it (garbage included) and the
             // resident users; at each quarter of the stream the live heap, after a full GC.
@@ -327,21 +328,6 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
     private static async Task<int> ResidentUsersAsync(IActorRef region) =>
         (await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, Timeout).ConfigureAwait(false)).Stats.Values.Sum();
 
-    private static ActorSystem StartSystem(BenchContext context, string name, bool passivate) => ActorSystem.Create(name, ConfigurationFactory.ParseString($"""
-            akka.loglevel = WARNING
-            akka.stdout-loglevel = WARNING
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = 0
-            akka.cluster.sharding.passivate-idle-entity-after = {(passivate ? (long)PassivateAfter.TotalMilliseconds + "ms" : "off")}
-            """).WithFallback(JournalStore.Config(context.Store, context.Connection)).WithFallback(ClusterSharding.DefaultConfig()));
-
-    private static async Task JoinAsync(ActorSystem system, CancellationToken stop)
-    {
-        var cluster = Cluster.Get(system);
-        await cluster.JoinAsync(cluster.SelfAddress, stop).ConfigureAwait(false);
-    }
-
     /// <summary>The users' shard region as <c>FraudNode</c> starts it: StopUser on passivation, so users hand their state over.</summary>
     private static Task<IActorRef> StartRegionAsync(ActorSystem system, IPartitionJournals journals, bool passivate)
     {
@@ -356,25 +342,6 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             StopUser.Instance);
     }
 
-    /// <summary>Runs <paramref name="start"/> for <paramref name="count"/> indexes from <paramref name="first"/>, a bounded number in flight.</summary>
-    private static async Task ForAllAsync<T>(int first, int count, Func<int, Task<T>> start, CancellationToken stop)
-    {
-        const int window = 2048;
-        var inFlight = new List<Task>(window);
-        for (var i = first; i < first + count; i++)
-        {
-            inFlight.Add(start(i));
-            if (inFlight.Count == window)
-            {
-                stop.ThrowIfCancellationRequested();
-                await Task.WhenAll(inFlight).ConfigureAwait(false);
-                inFlight.Clear();
-            }
-        }
-
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
-    }
-
     /// <summary>The smallest actor: answers Identify (as every actor does) and nothing else.</summary>
     private sealed class BareActor : ReceiveActor
     {
@@ -387,17 +354,4 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
         public Task PublishAsync(Alert alert, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    /// <summary>The in-process source has no consumer group: committed offsets stay in the journals.</summary>
-    private sealed class NoKafka : IKafkaSourceControl
-    {
-        public Task Completion => Task.CompletedTask;
-
-        public void StoreOffsets(IReadOnlyList<TopicPartitionOffset> nextOffsets)
-        {
-        }
-
-        public Task DrainAndStopAsync() => Task.CompletedTask;
-
-        public Task StopNowAsync() => Task.CompletedTask;
-    }
 }
