@@ -388,7 +388,7 @@ public sealed class TransactionPipeline(
     {
         metrics.RecordIn();
         var tracker = run.Tracker;
-        var outcome = parser.Parse(record.Key, record.Key is not null, record.Value);
+        var outcome = parser.Parse(record.Key, record.Key is not null, record.Value, record.Timestamp.ToUnixTimeMilliseconds());
         if (!outcome.IsValid)
         {
             tracker.Skipped(record.Partition, record.Offset);
@@ -469,6 +469,13 @@ public sealed class TransactionPipeline(
                 // The recovery figure operators watch: how long from start until records flow again.
                 var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
                 log.Info("First record processed: partition {0}, offset {1}, {2:0} ms after the process started", record.Partition, record.Offset, sinceStart.TotalMilliseconds);
+            }
+
+            if (applied.DuplicateTxId)
+            {
+                group.Started.Add(DeadLetterAsync(record, ParseOutcome.Reject(
+                    RejectReason.DuplicateTransaction,
+                    $"tx_id '{group.Sent[i].Command!.Transaction.TxId}' of user '{applied.UserId}' was already applied within the dedup window")));
             }
 
             if (applied.Alerts.Count > 0)

@@ -222,6 +222,7 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             Windows = outcome.Windows,
             NextTimerMs = _state.NextTimerMs(_settings),
             Sequence = command.Sequence,
+            DuplicateTxId = outcome.DuplicateTxId,
         });
     }
 

@@ -11,6 +11,9 @@ namespace FraudActors.Actors.Users;
 /// <summary>What applying a record or advancing the clock gave: the new state and its outputs.</summary>
 public sealed record UserOutcome(UserState State, IReadOnlyList<Alert> Alerts, IReadOnlyList<WindowResult> Windows)
 {
+    /// <summary>The record's <c>tx_id</c> was already applied within the dedup window: it changed nothing but the applied offset.</summary>
+    public bool DuplicateTxId { get; init; }
+
     public void Deconstruct(out UserState state, out IReadOnlyList<Alert> alerts)
     {
         state = State;
@@ -43,6 +46,9 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
 
     public UserProfile Profile { get; init; }
 
+    /// <summary>The <c>tx_id</c>s applied within the dedup window, oldest first (keyed state of the deduplication).</summary>
+    public ImmutableArray<SeenTransaction> SeenTransactions { get; init; } = [];
+
     /// <summary>The sliding-velocity rule's timestamps (its list state).</summary>
     public ImmutableArray<long> VelocityTimestamps =>
         RuleStates.TryGetValue(SlidingVelocityRule.RuleName, out var state) ? (ImmutableArray<long>)state : [];
@@ -64,6 +70,18 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
         var tx = command.Transaction;
         var windows = new List<WindowResult>();
         var state = FireDue(command.WatermarkBeforeMs, command.NowMs, settings, now, windows);
+        var seen = state.SeenTransactions;
+        if (settings.DedupWindow is { } dedup && tx.TxId is { } txId)
+        {
+            seen = Remember(seen, command.TimeMs, txId, (long)dedup.TotalMilliseconds, out var duplicate);
+            if (duplicate)
+            {
+                // Time still moves (the record's clock), nothing else does: no rule, window or profile sees it twice.
+                state = state with { LastAppliedOffset = command.Offset, SeenTransactions = seen };
+                state = state.FireDue(command.WatermarkMs, command.NowMs, settings, now, windows);
+                return new UserOutcome(state, [], windows) { DuplicateTxId = true };
+            }
+        }
 
         var alerts = new List<Alert>(1);
         var timers = state.Timers;
@@ -114,9 +132,41 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             Timers = timers,
             Windows = windowState,
             Profile = profile,
+            SeenTransactions = seen,
         };
         state = state.FireDue(command.WatermarkMs, command.NowMs, settings, now, windows);
         return new UserOutcome(state, alerts, windows);
+    }
+
+    /// <summary>
+    /// Forgets the ids older than <paramref name="windowMs"/> before the newest time seen, then
+    /// looks <paramref name="txId"/> up; a new id is remembered at <paramref name="timeMs"/>.
+    /// </summary>
+    private static ImmutableArray<SeenTransaction> Remember(ImmutableArray<SeenTransaction> seen, long timeMs, string txId, long windowMs, out bool duplicate)
+    {
+        var newest = seen.IsEmpty ? timeMs : Math.Max(timeMs, seen.Max(s => s.TimeMs));
+        var keep = 0;
+        while (keep < seen.Length && seen[keep].TimeMs < newest - windowMs)
+        {
+            keep++;
+        }
+
+        if (keep > 0)
+        {
+            seen = seen.RemoveRange(0, keep);
+        }
+
+        foreach (var s in seen)
+        {
+            if (string.Equals(s.TxId, txId, StringComparison.Ordinal))
+            {
+                duplicate = true;
+                return seen;
+            }
+        }
+
+        duplicate = false;
+        return seen.Add(new SeenTransaction(timeMs, txId));
     }
 
     /// <summary>The partition's clock moved: fire the timers and windows now due.</summary>
@@ -203,6 +253,9 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             return this with { Timers = Timers.Register(timer with { AtMs = lastSeen + ttlMs }) };
         }
 
-        return this with { Profile = default, RuleStates = NoRuleStates };
+        return this with { Profile = default, RuleStates = NoRuleStates, SeenTransactions = [] };
     }
 }
+
+/// <summary>A <c>tx_id</c> a user applied, and the time of its record.</summary>
+public readonly record struct SeenTransaction(long TimeMs, string TxId);

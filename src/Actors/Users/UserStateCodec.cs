@@ -10,13 +10,15 @@ namespace FraudActors.Actors.Users;
 /// The versioned bytes of a <see cref="UserState"/> inside a checkpoint. The first byte is the
 /// format version; every version ever written stays readable. Version 2 added the transaction
 /// count (a version 1 state loads with 0). Version 3 holds every rule's state by rule name,
-/// the timers, the windows and the profile, behind a fixed header with the next timer.
+/// the timers, the windows and the profile, behind a fixed header with the next timer. Version 4
+/// adds the <c>tx_id</c>s remembered for deduplication (a version 3 state loads with none).
 /// </summary>
 public static class UserStateCodec
 {
     public const byte Version1 = 1;
     public const byte Version2 = 2;
     public const byte Version3 = 3;
+    public const byte Version4 = 4;
 
     /// <summary>
     /// When the user next needs waking (its earliest timer or window end), read from the fixed
@@ -25,7 +27,7 @@ public static class UserStateCodec
     /// due or the state predates version 3.
     /// </summary>
     public static long? PeekNextTimer(ReadOnlySpan<byte> bytes) =>
-        bytes.Length >= 9 && bytes[0] == Version3 && BitConverter.ToInt64(bytes[1..9]) is var next && next != long.MaxValue ? next : null;
+        bytes.Length >= 9 && bytes[0] is Version3 or Version4 && BitConverter.ToInt64(bytes[1..9]) is var next && next != long.MaxValue ? next : null;
 
     public static byte[] Encode(UserState state) => Encode(state, UserSettings.Default);
 
@@ -35,7 +37,7 @@ public static class UserStateCodec
         using var stream = new MemoryStream(64 + (8 * state.VelocityTimestamps.Length));
         using (var w = new BinaryWriter(stream))
         {
-            w.Write(Version3);
+            w.Write(Version4);
             w.Write(state.NextTimerMs(settings) ?? long.MaxValue);
             w.Write(state.UserId);
             w.Write(state.LastAppliedOffset);
@@ -44,6 +46,12 @@ public static class UserStateCodec
             WriteTimers(w, state.Timers);
             WriteWindows(w, state.Windows);
             WriteProfile(w, state.Profile);
+            w.Write(state.SeenTransactions.Length);
+            foreach (var seen in state.SeenTransactions)
+            {
+                w.Write(seen.TimeMs);
+                w.Write(seen.TxId);
+            }
         }
 
         return stream.ToArray();
@@ -56,12 +64,12 @@ public static class UserStateCodec
     {
         using var r = new BinaryReader(new MemoryStream(bytes));
         var version = r.ReadByte();
-        if (version is not (Version1 or Version2 or Version3))
+        if (version is not (Version1 or Version2 or Version3 or Version4))
         {
-            throw new FormatException($"user state version {version} is unknown to this build (it reads versions {Version1} to {Version3})");
+            throw new FormatException($"user state version {version} is unknown to this build (it reads versions {Version1} to {Version4})");
         }
 
-        if (version == Version3)
+        if (version >= Version3)
         {
             r.ReadInt64(); // the next timer: derived from the rest
         }
@@ -76,7 +84,8 @@ public static class UserStateCodec
         }
 
         state = ReadRules(r, state, settings.Rules);
-        return state with { Timers = ReadTimers(r), Windows = ReadWindows(r), Profile = ReadProfile(r) };
+        state = state with { Timers = ReadTimers(r), Windows = ReadWindows(r), Profile = ReadProfile(r) };
+        return version >= Version4 ? state with { SeenTransactions = ReadSeen(r) } : state;
     }
 
     private static void WriteRules(BinaryWriter w, UserState state, RuleSettings rules)
@@ -197,6 +206,18 @@ public static class UserStateCodec
         }
 
         return windows.ToImmutable();
+    }
+
+    private static ImmutableArray<SeenTransaction> ReadSeen(BinaryReader r)
+    {
+        var count = r.ReadInt32();
+        var seen = ImmutableArray.CreateBuilder<SeenTransaction>(count);
+        for (var i = 0; i < count; i++)
+        {
+            seen.Add(new SeenTransaction(r.ReadInt64(), r.ReadString()));
+        }
+
+        return seen.MoveToImmutable();
     }
 
     private static void WriteProfile(BinaryWriter w, UserProfile profile)

@@ -33,7 +33,18 @@ public static class ProduceCommand
         var file = new Option<FileInfo>("--file") { Description = "replay this JSONL file (one transaction per line) instead of generating" };
         file.AcceptExistingOnly();
         var maxSpeed = new Option<bool>("--max-speed") { Description = "send as fast as possible; event time still advances 1/rate per transaction" };
-        foreach (var option in new Option[] { rate, count, users, seed, start, file, maxSpeed })
+        var hostileShare = new Option<double?>("--hostile-share")
+        {
+            Description = "mix malformed and abusive records into the generated stream, this share of all records (e.g. 0.1); each carries hostile-kind and hostile-expected-reason headers",
+        };
+        hostileShare.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } share && !(share is > 0 and < 1))
+            {
+                r.AddError("--hostile-share must be above 0 and below 1 (e.g. 0.1)");
+            }
+        });
+        foreach (var option in new Option[] { rate, count, users, seed, start, file, maxSpeed, hostileShare })
         {
             command.Options.Add(option);
         }
@@ -41,20 +52,33 @@ public static class ProduceCommand
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var settings = options.Settings(parse);
-            IEnumerable<(string? Key, byte[] Value)> records;
+            IEnumerable<OutgoingRecord> records;
+            var hostile = parse.GetValue(hostileShare);
             if (parse.GetValue(file) is { } jsonl)
             {
-                records = TransactionFile.Read(jsonl.FullName);
+                if (hostile is not null)
+                {
+                    throw new ConfigurationException("--hostile-share mixes hostile records into the generated stream; it cannot be used with --file");
+                }
+
+                var lines = TransactionFile.Read(jsonl.FullName);
                 if (parse.GetValue(count) is { } limit)
                 {
-                    records = records.Take((int)Math.Min(limit, int.MaxValue));
+                    lines = lines.Take((int)Math.Min(limit, int.MaxValue));
                 }
+
+                records = lines.Select(OutgoingRecord.Of);
             }
             else
             {
                 var given = parse.GetValue(seed);
                 var generator = GeneratorOptions(given, parse.GetValue(users), parse.GetValue(rate), parse.GetValue(start), parse.GetValue(count));
-                records = new TransactionGenerator(generator).Generate().Select(TransactionGenerator.ToRecord);
+                var valid = new TransactionGenerator(generator).Generate();
+
+                // --count counts the valid records; the hostile ones come on top.
+                records = hostile is { } share
+                    ? new HostileRecords(generator.Seed, share).Mix(valid)
+                    : valid.Select(TransactionGenerator.ToRecord).Select(OutgoingRecord.Of);
             }
 
             var total = parse.GetValue(count);

@@ -6,6 +6,7 @@ using FraudActors.Actors.State;
 using FraudActors.Actors.Time;
 using FraudActors.Actors.Users;
 using FraudActors.Actors.Windows;
+using FraudActors.Messages.Transactions;
 
 namespace FraudActors.FraudService.Configuration;
 
@@ -18,7 +19,14 @@ public sealed record TopicNames(
     string Sessions = "user-sessions",
     string Late = "transactions.late");
 
-public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int MaxRecordBytes);
+public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int MaxRecordBytes)
+{
+    /// <summary>Event times a record may carry (<c>fraud.ingest.earliest-ts</c>, <c>fraud.ingest.max-ts-ahead</c>).</summary>
+    public TimestampBounds Timestamps { get; init; } = TimestampBounds.Default;
+
+    /// <summary>How long a user remembers a <c>tx_id</c> (<c>fraud.ingest.dedup-window</c>); null: off.</summary>
+    public TimeSpan? DedupWindow { get; init; } = TimeSpan.FromMinutes(10);
+}
 
 /// <summary>Where the user shards run (<c>--shard-allocation</c>).</summary>
 public static class ShardPlacement
@@ -115,7 +123,11 @@ public sealed record FraudSettings(
             Ingest: new IngestSettings(
                 reader.PositiveInt(SettingKeys.Parallelism.Path),
                 reader.Duration("fraud.ingest.ask-timeout"),
-                reader.PositiveInt("fraud.ingest.max-record-bytes")),
+                reader.PositiveInt("fraud.ingest.max-record-bytes"))
+            {
+                Timestamps = new TimestampBounds(reader.Time("fraud.ingest.earliest-ts"), reader.DurationOrOff("fraud.ingest.max-ts-ahead")),
+                DedupWindow = reader.DurationOrOff("fraud.ingest.dedup-window"),
+            },
             PassivateAfter: reader.Duration("fraud.users.passivate-after"),
             Rules: ReadRules(config),
             Time: new TimeSettings(
@@ -149,8 +161,8 @@ public sealed record FraudSettings(
         };
     }
 
-    /// <summary>The users' settings: rules, windows and state time-to-live.</summary>
-    public UserSettings UserSettings => new(Rules, Windows, StateTtl);
+    /// <summary>The users' settings: rules, windows, state time-to-live and deduplication.</summary>
+    public UserSettings UserSettings => new(Rules, Windows, StateTtl, Ingest.DedupWindow);
 
     /// <summary>Every known rule under <c>fraud.rules</c>, enabled or not by its <c>enabled</c> key; an unknown name is an error.</summary>
     private static RuleSettings ReadRules(Config config)
@@ -236,6 +248,16 @@ public sealed record FraudSettings(
                 "off" or "false" or "no" => false,
                 _ => throw Bad(section + ".enabled", value, "is not on or off"),
             };
+        }
+
+        /// <summary>An ISO 8601 time with its offset, e.g. 2000-01-01T00:00:00Z.</summary>
+        public DateTimeOffset Time(string path)
+        {
+            var value = Raw(path);
+            return DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
+                   && (value.EndsWith('Z') || value.Contains('+', StringComparison.Ordinal) || value.LastIndexOf('-') > value.IndexOf('T', StringComparison.Ordinal))
+                ? t
+                : throw Bad(path, value, "is not an ISO 8601 time with an offset, e.g. 2000-01-01T00:00:00Z");
         }
 
         public int PositiveInt(string path)

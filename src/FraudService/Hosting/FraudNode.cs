@@ -184,7 +184,7 @@ public sealed class FraudNode : IAsyncDisposable
             var pipeline = new TransactionPipeline(
                 users,
                 journals,
-                new TransactionParser(settings.Ingest.MaxRecordBytes),
+                new TransactionParser(settings.Ingest.MaxRecordBytes, settings.Ingest.Timestamps),
                 outbox,
                 new DeadLetterPublisher(producer, settings.Topics.DeadLetters),
                 new PipelineSettings(settings.Ingest.Parallelism, settings.Ingest.AskTimeout),

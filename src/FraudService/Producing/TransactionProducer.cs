@@ -25,27 +25,42 @@ public static class TransactionProducer
 {
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
 
-    public static async Task<ProduceSummary> RunAsync(
+    /// <summary>Values up to this size are sent (the hostile mix has a 1 MiB one); Kafka's default is 1,000,000 bytes.</summary>
+    public const int MaxMessageBytes = 4 * 1024 * 1024;
+
+    public static Task<ProduceSummary> RunAsync(
         string bootstrap,
         string topic,
         IEnumerable<(string? Key, byte[] Value)> records,
         double rate,
         bool maxSpeed,
         Action<ProduceProgress>? progress,
+        CancellationToken cancellationToken) =>
+        RunAsync(bootstrap, topic, records.Select(OutgoingRecord.Of), rate, maxSpeed, progress, cancellationToken);
+
+    /// <summary>Sends raw records (keys and values as bytes, either null, with headers): what the hostile mix needs.</summary>
+    public static async Task<ProduceSummary> RunAsync(
+        string bootstrap,
+        string topic,
+        IEnumerable<OutgoingRecord> records,
+        double rate,
+        bool maxSpeed,
+        Action<ProduceProgress>? progress,
         CancellationToken cancellationToken)
     {
         LibRdKafka.EnsureLoaded();
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
         {
             BootstrapServers = bootstrap,
             ClientId = "fraud-produce",
             EnableIdempotence = true,
             Acks = Acks.All,
             LingerMs = 5,
+            MessageMaxBytes = MaxMessageBytes,
         }).Build();
 
         Error? failure = null;
-        void OnDelivered(DeliveryReport<byte[]?, byte[]> report)
+        void OnDelivered(DeliveryReport<byte[]?, byte[]?> report)
         {
             if (report.Error.IsError)
             {
@@ -57,7 +72,7 @@ public static class TransactionProducer
         var nextProgress = ProgressEvery;
         var sent = 0L;
         var stopped = false;
-        foreach (var (key, value) in records)
+        foreach (var record in records)
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -88,7 +103,16 @@ public static class TransactionProducer
                 }
             }
 
-            var message = new Message<byte[]?, byte[]> { Key = key is null ? null : Encoding.UTF8.GetBytes(key), Value = value };
+            var message = new Message<byte[]?, byte[]?> { Key = record.Key, Value = record.Value };
+            if (record.Headers is { Count: > 0 } headers)
+            {
+                message.Headers = [];
+                foreach (var (name, bytes) in headers)
+                {
+                    message.Headers.Add(name, bytes);
+                }
+            }
+
             while (true)
             {
                 try
@@ -96,7 +120,7 @@ public static class TransactionProducer
                     producer.Produce(topic, message, OnDelivered);
                     break;
                 }
-                catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
                 {
                     // The client's queue is the bound on records in flight: wait for deliveries.
                     producer.Poll(TimeSpan.FromMilliseconds(100));

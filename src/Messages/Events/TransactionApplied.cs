@@ -18,6 +18,9 @@ public sealed record TransactionApplied(string UserId, int Partition, long Offse
 
     /// <summary>The applied command's <see cref="Commands.ApplyTransaction.Sequence"/>.</summary>
     public long Sequence { get; init; }
+
+    /// <summary>The record's <c>tx_id</c> was already applied within the dedup window: nothing saw it, it goes to the dead-letter topic.</summary>
+    public bool DuplicateTxId { get; init; }
 }
 
 /// <summary>The user actor's reply to <see cref="Commands.AdvanceTime"/>: what fired, and when it next needs waking.</summary>

@@ -17,6 +17,12 @@ public enum RejectReason
 
     /// <summary>Not a reject: a valid record behind the watermark, on the late side output.</summary>
     Late,
+
+    /// <summary>A user id too long or with control characters or broken surrogates.</summary>
+    InvalidUserId,
+
+    /// <summary>A <c>tx_id</c> its user already applied within the dedup window: the record is a duplicate.</summary>
+    DuplicateTransaction,
 }
 
 public static class RejectReasons
@@ -31,6 +37,8 @@ public static class RejectReasons
         RejectReason.InvalidField => "invalid-field",
         RejectReason.MissingKey => "missing-key",
         RejectReason.KeyMismatch => "key-mismatch",
+        RejectReason.InvalidUserId => "invalid-user-id",
+        RejectReason.DuplicateTransaction => "duplicate",
         RejectReason.Late => "late",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };

@@ -5,6 +5,20 @@ using System.Text.Json;
 namespace FraudActors.Messages.Transactions;
 
 /// <summary>The outcome of reading one Kafka record: a transaction, or the reason it was rejected.</summary>
+/// <summary>
+/// Which event times a record may carry: none before <paramref name="Earliest"/> (a zero or
+/// defaulted clock, a unit mistake), none further than <paramref name="MaxAhead"/> ahead of the
+/// record's Kafka timestamp (null: no limit). One such record would otherwise move its
+/// partition's watermark years ahead and make every record after it late.
+/// </summary>
+public sealed record TimestampBounds(DateTimeOffset Earliest, TimeSpan? MaxAhead)
+{
+    public static TimestampBounds Default { get; } = new(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromDays(1));
+
+    /// <summary>Every time is accepted.</summary>
+    public static TimestampBounds None { get; } = new(DateTimeOffset.MinValue, null);
+}
+
 public readonly record struct ParseOutcome(Transaction? Transaction, RejectReason Reason, string Detail)
 {
     public bool IsValid => Transaction is not null;
@@ -19,17 +33,29 @@ public readonly record struct ParseOutcome(Transaction? Transaction, RejectReaso
 /// <see cref="ParseOutcome"/> with a reason, never an exception: a bad record must reach the
 /// dead-letter topic and the stream must go on.
 /// </summary>
-public sealed class TransactionParser(int maxValueBytes = TransactionParser.DefaultMaxValueBytes)
+public sealed class TransactionParser(int maxValueBytes = TransactionParser.DefaultMaxValueBytes, TimestampBounds? bounds = null)
 {
     public const int DefaultMaxValueBytes = 64 * 1024;
+
+    /// <summary>Longer ids are refused: a user id names an actor, a shard entry and a journal key.</summary>
+    public const int MaxIdLength = 256;
 
     public int MaxValueBytes { get; } = maxValueBytes > 0
         ? maxValueBytes
         : throw new ArgumentOutOfRangeException(nameof(maxValueBytes), "must be positive");
 
+    public TimestampBounds Bounds { get; } = bounds ?? TimestampBounds.Default;
+
     /// <param name="key">The Kafka key; producers key by <c>user_id</c> (DESIGN.md section 4, step 1).</param>
     /// <param name="value">The record's value, UTF-8 JSON.</param>
-    public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value)
+    public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value) => Parse(key, hasKey, value, recordTimestampMs: 0);
+
+    /// <param name="recordTimestampMs">
+    /// The record's Kafka timestamp (Unix ms; 0 or less: unknown). A <c>ts</c> further ahead of it
+    /// than <see cref="TimestampBounds.MaxAhead"/> is refused: judged against the record itself,
+    /// not the wall clock, so a replay decides the same.
+    /// </param>
+    public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, long recordTimestampMs)
     {
         if (value.Length > MaxValueBytes)
         {
@@ -40,6 +66,19 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
         if (!outcome.IsValid)
         {
             return outcome;
+        }
+
+        var ts = outcome.Transaction!.Timestamp;
+        if (ts < Bounds.Earliest)
+        {
+            return ParseOutcome.Reject(RejectReason.InvalidTimestamp, $"ts {ts:O} is before {Bounds.Earliest:O}, the earliest event time accepted");
+        }
+
+        if (Bounds.MaxAhead is { } ahead && recordTimestampMs > 0 && ts.ToUnixTimeMilliseconds() - recordTimestampMs > (long)ahead.TotalMilliseconds)
+        {
+            return ParseOutcome.Reject(
+                RejectReason.InvalidTimestamp,
+                $"ts {ts:O} is more than {ahead} ahead of the record's Kafka timestamp {DateTimeOffset.FromUnixTimeMilliseconds(recordTimestampMs):O}");
         }
 
         // A key that differs from user_id would put the user in two partitions and break the
@@ -67,6 +106,7 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
         string? merchant = null;
         DateTimeOffset? ts = null;
         string? txId = null;
+        var seen = 0;
         var reader = new Utf8JsonReader(value, new JsonReaderOptions { MaxDepth = 16 });
         try
         {
@@ -78,7 +118,13 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 // Names are compared as UTF-8 bytes: no string per property of every record.
-                var name = Field(ref reader);
+                var (name, bit) = Field(ref reader);
+                if (bit != 0 && (seen & bit) != 0)
+                {
+                    return ParseOutcome.Reject(RejectReason.InvalidJson, $"{name} appears twice");
+                }
+
+                seen |= bit;
                 reader.Read();
                 switch (name)
                 {
@@ -154,6 +200,16 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
             return ParseOutcome.Reject(RejectReason.MissingUserId, "user_id is missing or empty");
         }
 
+        if (InvalidId(userId) is { } userIdProblem)
+        {
+            return ParseOutcome.Reject(RejectReason.InvalidUserId, $"user_id {userIdProblem}");
+        }
+
+        if (txId is not null && InvalidId(txId) is { } txIdProblem)
+        {
+            return ParseOutcome.Reject(RejectReason.InvalidField, $"tx_id {txIdProblem}");
+        }
+
         if (amount is null)
         {
             return ParseOutcome.Reject(RejectReason.InvalidAmount, "amount is missing");
@@ -173,14 +229,39 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
     private static readonly byte[] TsName = "ts"u8.ToArray();
     private static readonly byte[] TxIdName = "tx_id"u8.ToArray();
 
-    /// <summary>The known field the reader stands on (the interned name), or null for any other.</summary>
-    private static string? Field(ref Utf8JsonReader reader) =>
-        reader.ValueTextEquals(UserIdName) ? "user_id"
-        : reader.ValueTextEquals(AmountName) ? "amount"
-        : reader.ValueTextEquals(MerchantName) ? "merchant"
-        : reader.ValueTextEquals(TsName) ? "ts"
-        : reader.ValueTextEquals(TxIdName) ? "tx_id"
-        : null;
+    /// <summary>The known field the reader stands on (the interned name and its bit), or (null, 0) for any other.</summary>
+    private static (string? Name, int Bit) Field(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals(UserIdName) ? ("user_id", 1)
+        : reader.ValueTextEquals(AmountName) ? ("amount", 2)
+        : reader.ValueTextEquals(MerchantName) ? ("merchant", 4)
+        : reader.ValueTextEquals(TsName) ? ("ts", 8)
+        : reader.ValueTextEquals(TxIdName) ? ("tx_id", 16)
+        : (null, 0);
+
+    /// <summary>Why an id cannot name a user or a transaction (too long, control characters, lone surrogates), or null.</summary>
+    private static string? InvalidId(string id)
+    {
+        if (id.Length > MaxIdLength)
+        {
+            return $"is {id.Length} characters long, the limit is {MaxIdLength}";
+        }
+
+        for (var i = 0; i < id.Length; i++)
+        {
+            var c = id[i];
+            if (char.IsControl(c))
+            {
+                return $"holds the control character U+{(int)c:X4} at {i}";
+            }
+
+            if (char.IsSurrogate(c) && !(char.IsHighSurrogate(c) && i + 1 < id.Length && char.IsLowSurrogate(id[++i])))
+            {
+                return $"holds an unpaired surrogate at {i}";
+            }
+        }
+
+        return null;
+    }
 
     private static DateTimeOffset? ReadTimestamp(ref Utf8JsonReader reader)
     {

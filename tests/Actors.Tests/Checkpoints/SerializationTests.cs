@@ -17,7 +17,7 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
     {
         var state = new UserState("u901", 41) { TransactionCount = 17 }.WithRuleState(SlidingVelocityRule.RuleName, ImmutableArray.Create(1000L, 2000, 3000));
         var back = UserStateCodec.Decode(UserStateCodec.Encode(state));
-        Assert.Equal(UserStateCodec.Version3, UserStateCodec.Encode(state)[0]);
+        Assert.Equal(UserStateCodec.Version4, UserStateCodec.Encode(state)[0]);
         Assert.Equal(17, back.TransactionCount);
         Assert.Equal(state.UserId, back.UserId);
         Assert.Equal(state.LastAppliedOffset, back.LastAppliedOffset);

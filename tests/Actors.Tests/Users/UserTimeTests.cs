@@ -201,7 +201,7 @@ public sealed class UserTimeTests
         }
 
         var bytes = UserStateCodec.Encode(user.State, settings);
-        Assert.Equal(UserStateCodec.Version3, bytes[0]);
+        Assert.Equal(UserStateCodec.Version4, bytes[0]);
         Assert.Equal(user.State.NextTimerMs(settings), UserStateCodec.PeekNextTimer(bytes));
         var back = UserStateCodec.Decode(bytes, settings);
         Assert.Equal(UserStateCodec.Encode(back, settings), bytes);

@@ -113,8 +113,64 @@ public sealed class TransactionParserTests
     public void Reasons_have_stable_wire_names()
     {
         Assert.Equal(
-            ["oversized", "invalid-json", "missing-user-id", "invalid-amount", "invalid-ts", "invalid-field", "missing-key", "key-mismatch", "late"],
+            ["oversized", "invalid-json", "missing-user-id", "invalid-amount", "invalid-ts", "invalid-field", "missing-key", "key-mismatch", "late", "invalid-user-id", "duplicate"],
             Enum.GetValues<RejectReason>().Select(r => r.WireName()));
+    }
+
+    [Theory]
+    [InlineData("""{"user_id":"u1","amount":1,"ts":"1999-12-31T23:59:59Z"}""", "before 2000-01-01")]
+    [InlineData("""{"user_id":"u1","amount":1,"ts":0}""", "before 2000-01-01")]
+    [InlineData("""{"user_id":"u1","amount":1,"ts":"0001-01-01T00:00:00Z"}""", "before 2000-01-01")]
+    [InlineData("""{"user_id":"u1","amount":1,"ts":"2026-11-27T12:00:01Z"}""", "ahead of the record's Kafka timestamp")]
+    [InlineData("""{"user_id":"u1","amount":1,"ts":"9999-12-31T23:59:59Z"}""", "ahead of the record's Kafka timestamp")]
+    public void Times_before_the_earliest_or_too_far_ahead_of_the_record_are_invalid(string value, string detail)
+    {
+        var recordTs = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var outcome = _parser.Parse("u1"u8, hasKey: true, Encoding.UTF8.GetBytes(value), recordTs);
+        Assert.Equal(RejectReason.InvalidTimestamp, outcome.Reason);
+        Assert.Contains(detail, outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_time_up_to_the_limit_ahead_is_accepted_and_old_records_replayed_years_later_too()
+    {
+        var recordTs = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        Assert.True(_parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2026-11-27T12:00:00Z"}"""u8, recordTs).IsValid);
+        Assert.True(_parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2003-01-01T00:00:00Z"}"""u8, recordTs).IsValid);
+
+        // Without a Kafka timestamp (or with the limit off) only the earliest bound applies.
+        Assert.True(_parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2099-01-01T00:00:00Z"}"""u8, recordTimestampMs: 0).IsValid);
+        var unbounded = new TransactionParser(bounds: TimestampBounds.None);
+        Assert.True(unbounded.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":0}"""u8, recordTs).IsValid);
+    }
+
+    [Theory]
+    [InlineData("""{"user_id":"u1","user_id":"u2","amount":1,"ts":"2026-03-17T09:00:00Z"}""", RejectReason.InvalidJson, "user_id appears twice")]
+    [InlineData("""{"user_id":"u1","amount":1,"amount":2,"ts":"2026-03-17T09:00:00Z"}""", RejectReason.InvalidJson, "amount appears twice")]
+    [InlineData("""{"user_id":"u1\u0007","amount":1,"ts":"2026-03-17T09:00:00Z"}""", RejectReason.InvalidUserId, "control character U+0007")]
+    [InlineData("""{"user_id":"u1","amount":1,"ts":"2026-03-17T09:00:00Z","tx_id":"t\u0000"}""", RejectReason.InvalidField, "tx_id holds the control character")]
+    [InlineData("""{"user_id":"u1","amount":NaN,"ts":"2026-03-17T09:00:00Z"}""", RejectReason.InvalidJson, "")]
+    [InlineData("""{"user_id":"u1","amount":Infinity,"ts":"2026-03-17T09:00:00Z"}""", RejectReason.InvalidJson, "")]
+    [InlineData("""{"user_id":"u1","amount":"NaN","ts":"2026-03-17T09:00:00Z"}""", RejectReason.InvalidAmount, "")]
+    [InlineData("""{"user_id":"u1","amount":1,"ts":"2026-03-17T09:00:00Z","deep":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]}""", RejectReason.InvalidJson, "")]
+    public void Repeated_fields_bad_ids_and_non_numbers_are_rejected(string value, RejectReason reason, string detail)
+    {
+        var key = value.Contains("u1\\u0007", StringComparison.Ordinal) ? "u1\u0007" : "u1";
+        var outcome = Parse(key, value);
+        Assert.Equal(reason, outcome.Reason);
+        Assert.Contains(detail, outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Invalid_utf8_inside_a_string_and_an_over_long_user_id_are_rejected()
+    {
+        byte[] broken = [.. "{\"user_id\":\"u1"u8, 0xC3, 0x28, .. "\",\"amount\":1,\"ts\":\"2026-03-17T09:00:00Z\"}"u8];
+        Assert.Equal(RejectReason.InvalidJson, _parser.Parse([.. "u1"u8, 0xC3, 0x28], hasKey: true, broken).Reason);
+
+        var longId = new string('u', TransactionParser.MaxIdLength + 1);
+        var outcome = Parse(longId, $$"""{"user_id":"{{longId}}","amount":1,"ts":"2026-03-17T09:00:00Z"}""");
+        Assert.Equal(RejectReason.InvalidUserId, outcome.Reason);
+        Assert.Contains("the limit is 256", outcome.Detail, StringComparison.Ordinal);
     }
 
     private ParseOutcome Parse(string key, string value) =>
