@@ -388,7 +388,9 @@ public sealed class TransactionPipeline(
     {
         metrics.RecordIn();
         var tracker = run.Tracker;
-        var outcome = parser.Parse(record.Key, record.Key is not null, record.Value, record.Timestamp.ToUnixTimeMilliseconds());
+        // How far ahead of its record an event time may be matters only where event time drives the clock.
+        var recordTimestampMs = _time.Settings.Characteristic == TimeCharacteristic.EventTime ? record.Timestamp.ToUnixTimeMilliseconds() : 0;
+        var outcome = parser.Parse(record.Key, record.Key is not null, record.Value, recordTimestampMs);
         if (!outcome.IsValid)
         {
             tracker.Skipped(record.Partition, record.Offset);

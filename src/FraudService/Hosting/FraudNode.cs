@@ -14,6 +14,7 @@ using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Outbox;
 using FraudActors.Actors.Storage;
+using FraudActors.Actors.Time;
 using FraudActors.Actors.Users;
 using FraudActors.Actors.Windows;
 using FraudActors.Actors.Windows.Output;
@@ -184,7 +185,9 @@ public sealed class FraudNode : IAsyncDisposable
             var pipeline = new TransactionPipeline(
                 users,
                 journals,
-                new TransactionParser(settings.Ingest.MaxRecordBytes, settings.Ingest.Timestamps),
+                new TransactionParser(
+                    settings.Ingest.MaxRecordBytes,
+                    settings.Time.Characteristic == TimeCharacteristic.EventTime ? settings.Ingest.Timestamps : TimestampBounds.None),
                 outbox,
                 new DeadLetterPublisher(producer, settings.Topics.DeadLetters),
                 new PipelineSettings(settings.Ingest.Parallelism, settings.Ingest.AskTimeout),
