@@ -48,10 +48,23 @@ public sealed partial class FraudProcess : IAsyncDisposable
 
     public static FraudProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
-    public static FraudProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static FraudProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(environment, false, args);
+
+    /// <summary>Starts it with its standard input open to <see cref="WriteLineAsync"/> (e.g. <c>fraud broker --controls</c>).</summary>
+    public static FraudProcess StartWithInput(params string[] args) => Start(new Dictionary<string, string>(), true, args);
+
+    /// <summary>Writes a line to the standard input of a process started by <see cref="StartWithInput"/>.</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    private static FraudProcess Start(IReadOnlyDictionary<string, string> environment, bool input, string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = input,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -28,8 +28,14 @@ public static class BrokerCommand
             }
         });
         var bootstrapFile = new Option<FileInfo?>("--bootstrap-file") { Description = "also write the bootstrap line's servers to this file" };
+        var controls = new Option<bool>("--controls")
+        {
+            Description = "read fault controls from standard input, one a line, each answered on standard output: "
+                + BrokerControls.Usage + " (brokers are 1-3; e.g. 'errors Produce 5 NOT_LEADER_OR_FOLLOWER')",
+        };
         command.Options.Add(partitions);
         command.Options.Add(bootstrapFile);
+        command.Options.Add(controls);
         var options = new CommandOptions(command, SettingKeys.TransactionsTopic, SettingKeys.AlertsTopic, SettingKeys.DlqTopic, SettingKeys.WindowCountsTopic, SettingKeys.SessionsTopic, SettingKeys.LateTopic);
 
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
@@ -43,6 +49,11 @@ public static class BrokerCommand
 
             Console.WriteLine($"bootstrap={broker.BootstrapServers}");
             await Console.Error.WriteLineAsync("fraud broker: running (in memory, for development). Ctrl-C stops.").ConfigureAwait(false);
+            if (parse.GetValue(controls))
+            {
+                new BrokerControls(broker).Start(Console.In, Console.Out, stop);
+            }
+
             try
             {
                 await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
