@@ -10,7 +10,7 @@ public readonly record struct SoakPoint(double Seconds, double Value);
 /// were too few samples after the warm-up to tell; such a figure fails the soak too, since
 /// nothing was shown.
 /// </summary>
-public sealed record GrowthVerdict(string Figure, string Unit, bool Judged, bool Grows, int Samples, double Middle, double Last, double Threshold)
+public sealed record GrowthVerdict(string Figure, string Unit, bool Judged, bool Grows, int Samples, double First, double Middle, double Last, double Threshold)
 {
     public double Change => Last - Middle;
 
@@ -20,7 +20,7 @@ public sealed record GrowthVerdict(string Figure, string Unit, bool Judged, bool
         ? string.Create(CultureInfo.InvariantCulture, $"{Figure}: not judged, {Samples} samples after the warm-up (at least {Growth.MinSamples} needed)")
         : string.Create(
             CultureInfo.InvariantCulture,
-            $"{Figure}: {(Grows ? "KEEPS GROWING" : "levels off")} (middle third {Middle:0.#} {Unit}, last third {Last:0.#} {Unit}: {Change:+0.#;-0.#;0} {Unit}, threshold {Threshold:0.#} {Unit}; {Samples} samples)");
+            $"{Figure}: {(Grows ? "KEEPS GROWING" : "levels off")} (thirds {First:0.#}, {Middle:0.#}, {Last:0.#} {Unit}: last {Change:+0.#;-0.#;0} {Unit}, threshold {Threshold:0.#} {Unit}; {Samples} samples)");
 }
 
 /// <summary>
@@ -29,13 +29,16 @@ public sealed record GrowthVerdict(string Figure, string Unit, bool Judged, bool
 /// <para>
 /// The first <see cref="WarmupShare"/> of the run is a warm-up (JIT, caches, the user population
 /// filling in) and is not judged. The rest is cut in thirds by sample; the figure keeps growing
-/// when the median of the last third exceeds the median of the middle third by more than the
-/// largest of: an absolute floor (what is too small to matter for that figure), a share of its
-/// level (<see cref="RelativeTolerance"/>), and twice its sample-to-sample noise (the median of
-/// the absolute differences of successive samples). Medians and that noise measure make a
-/// sawtooth (a GC heap between collections, lag between checkpoint commits) level, while a ramp
-/// rises by far more between the thirds than from one sample to the next. Growth too slow to
-/// clear those bounds within the run is not detected: a longer soak sees it.
+/// when the median of the last third exceeds the median of the middle third by more than a
+/// threshold, and the middle third's exceeds the first's by more than half of it: a rise that
+/// goes on across the run, as a leak's or an overloaded node's lag does, not a bump at its end
+/// that is gone by the next sample. The threshold is the largest of: an absolute floor (what is
+/// too small to matter for that figure), a share of its level (<see cref="RelativeTolerance"/>),
+/// and twice its sample-to-sample noise (the median of the absolute differences of successive
+/// samples). Medians and that noise measure make a sawtooth (a GC heap between collections, lag
+/// between checkpoint commits) level, while a ramp rises by far more between the thirds than
+/// from one sample to the next. Growth too slow to clear those bounds within the run, or that
+/// starts only in its last half, is not detected: a longer soak sees it.
 /// </para>
 /// </summary>
 public static class Growth
@@ -56,23 +59,25 @@ public static class Growth
         var usable = points.Where(p => double.IsFinite(p.Value)).ToList();
         if (usable.Count == 0)
         {
-            return new GrowthVerdict(figure, unit, Judged: false, Grows: false, 0, double.NaN, double.NaN, double.NaN);
+            return new GrowthVerdict(figure, unit, Judged: false, Grows: false, 0, double.NaN, double.NaN, double.NaN, double.NaN);
         }
 
         var start = usable[0].Seconds + (WarmupShare * (usable[^1].Seconds - usable[0].Seconds));
         var judged = usable.Where(p => p.Seconds >= start).Select(p => p.Value).ToList();
         if (judged.Count < MinSamples)
         {
-            return new GrowthVerdict(figure, unit, Judged: false, Grows: false, judged.Count, double.NaN, double.NaN, double.NaN);
+            return new GrowthVerdict(figure, unit, Judged: false, Grows: false, judged.Count, double.NaN, double.NaN, double.NaN, double.NaN);
         }
 
         var third = judged.Count / 3;
+        var first = Median(judged.Skip(judged.Count - (3 * third)).Take(third));
         var middle = Median(judged.Skip(judged.Count - (2 * third)).Take(third));
         var last = Median(judged.Skip(judged.Count - third));
         var later = judged.Skip(judged.Count - (2 * third)).ToList();
         var noise = Median(later.Zip(later.Skip(1), (a, b) => Math.Abs(b - a)));
         var threshold = Math.Max(floor, Math.Max(RelativeTolerance * Math.Abs(last), NoiseFactor * noise));
-        return new GrowthVerdict(figure, unit, Judged: true, Grows: last - middle > threshold, judged.Count, middle, last, threshold);
+        var grows = last - middle > threshold && middle - first > threshold / 2;
+        return new GrowthVerdict(figure, unit, Judged: true, grows, judged.Count, first, middle, last, threshold);
     }
 
     public static double Median(IEnumerable<double> values)

@@ -335,7 +335,7 @@ public sealed class SoakDrill(RecoveryDrill drill, int nodes, SoakOptions option
             TargetRatePerS = Math.Round(target, 1),
             Produced = produced.Sent,
             Samples = _samples,
-            Verdicts = verdicts.Select(v => new { v.Figure, v.Unit, v.Judged, v.Grows, v.Samples, Middle = Finite(v.Middle), Last = Finite(v.Last), Threshold = Finite(v.Threshold) }),
+            Verdicts = verdicts.Select(v => new { v.Figure, v.Unit, v.Judged, v.Grows, v.Samples, First = Finite(v.First), Middle = Finite(v.Middle), Last = Finite(v.Last), Threshold = Finite(v.Threshold) }),
             Passed = failures.Count == 0,
             Failures = failures,
         };

@@ -62,6 +62,18 @@ public sealed class GrowthTests
     }
 
     [Fact]
+    public void A_bump_late_in_the_run_that_falls_back_is_not_growth()
+    {
+        // Flat at 500 MiB, then 60 MiB more from 420 s to 570 s (a backlog's objects), and back.
+        var series = Series(t => (t is > 420 and < 570 ? 560 : 500) * Mib + Wobble(t, 2 * Mib));
+
+        var verdict = Growth.Judge("working set", "B", series, floor: 16 * Mib);
+
+        Assert.True(verdict.Last - verdict.Middle > verdict.Threshold, verdict.ToString());
+        Assert.False(verdict.Grows, verdict.ToString());
+    }
+
+    [Fact]
     public void Lag_that_grows_for_ever_keeps_growing()
     {
         // Produced at 1,000/s, processed at 950/s: 50 more records behind every second, on top of
