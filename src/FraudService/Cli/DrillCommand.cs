@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Configuration;
 using FraudActors.FraudService.Drill;
 
 namespace FraudActors.FraudService.Cli;
@@ -12,7 +14,8 @@ namespace FraudActors.FraudService.Cli;
 /// checkpointed transaction count are compared with an independent reference computed from the
 /// input. A flush record to each partition, a day after the stream, closes every real window.
 /// With <c>--nodes</c> above 1 the services are a cluster that loses, regains and gains nodes
-/// meanwhile (<see cref="ClusterDrill"/>).
+/// meanwhile (<see cref="ClusterDrill"/>). With <c>--soak</c> nothing is killed: the nodes run
+/// under a sustained load while their memory, GC, checkpoints and lag are sampled (<see cref="SoakDrill"/>).
 /// </summary>
 public static class DrillCommand
 {
@@ -21,13 +24,18 @@ public static class DrillCommand
 
     public static Command Create()
     {
-        var command = new Command("drill", "Recovery drill: kill -9 the service at random moments while a seeded stream flows, then prove no alert and no window result is duplicated or missing.");
+        var command = new Command("drill", "Recovery drill: kill -9 the service at random moments while a seeded stream flows, then prove no alert and no window result is duplicated or missing. With --soak: sustained load instead, proving memory, lag and checkpoint durations level off.");
         var transactions = new Option<int>("--transactions") { Description = "transactions in the stream", DefaultValueFactory = _ => 100_000 };
         var kills = new Option<int>("--kills") { Description = "how many times the service is killed with SIGKILL (with --nodes above 1: how many cluster events, kill -9, leave and join by turns)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the stream and of the kill moments", DefaultValueFactory = _ => 42 };
         var nodes = new Option<int>("--nodes") { Description = "service nodes forming one cluster on loopback (1 to 5; above 1 the topics have 6 partitions)", DefaultValueFactory = _ => 1 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names an empty database) or sqlite (a new temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "an empty PostgreSQL database to use instead of a server of the drill's own" };
+        var soak = new Option<string?>("--soak") { Description = "a soak instead of kills: sustained load for this long (e.g. 10m), sampling memory, GC, checkpoint durations and lag; fails when one keeps growing" };
+        var rate = new Option<double?>("--rate") { Description = "soak: records per second (default: --rate-share of the maximum measured at the start)" };
+        var rateShare = new Option<double>("--rate-share") { Description = "soak: the share of the maximum rate, measured at the start, to run at", DefaultValueFactory = _ => 0.8 };
+        var sampleEvery = new Option<string>("--sample-every") { Description = "soak: time between samples", DefaultValueFactory = _ => "10s" };
+        var json = new Option<FileInfo?>("--json") { Description = "soak: write the samples and verdicts to this JSON file" };
         transactions.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1000 or > 300_000)
@@ -50,7 +58,8 @@ public static class DrillCommand
             }
         });
         store.AcceptOnlyFromAmong(JournalStore.Sqlite, JournalStore.Postgres);
-        foreach (var option in new Option[] { transactions, kills, seed, nodes, store, connection })
+        AddSoakValidators(soak, rate, rateShare, sampleEvery, json);
+        foreach (var option in new Option[] { transactions, kills, seed, nodes, store, connection, soak, rate, rateShare, sampleEvery, json })
         {
             command.Options.Add(option);
         }
@@ -63,9 +72,51 @@ public static class DrillCommand
             {
                 r.AddError("--store sqlite runs one node only: --nodes above 1 needs --store postgres");
             }
+
+            var soaking = r.GetResult(soak) is not null;
+            foreach (var (option, given) in new (Option Option, bool Given)[] { (transactions, r.GetResult(transactions) is { Implicit: false }), (kills, r.GetResult(kills) is { Implicit: false }) })
+            {
+                if (soaking && given)
+                {
+                    r.AddError($"{option.Name} is for the recovery drill: a soak (--soak) kills nothing and runs for a time");
+                }
+            }
+
+            foreach (var (option, given) in new (Option Option, bool Given)[]
+            {
+                (rate, r.GetResult(rate) is not null),
+                (rateShare, r.GetResult(rateShare) is { Implicit: false }),
+                (sampleEvery, r.GetResult(sampleEvery) is { Implicit: false }),
+                (json, r.GetResult(json) is not null),
+            })
+            {
+                if (!soaking && given)
+                {
+                    r.AddError($"{option.Name} needs --soak");
+                }
+            }
+
+            if (r.GetResult(rate) is not null && r.GetResult(rateShare) is { Implicit: false })
+            {
+                r.AddError("--rate and --rate-share exclude each other: give a rate, or a share of the maximum measured at the start");
+            }
+
+            if (soaking && Durations.TryParse(r.GetValue(soak), out var span) && Durations.TryParse(r.GetValue(sampleEvery), out var every) && every > TimeSpan.Zero
+                && span < every * SoakSamples)
+            {
+                r.AddError(string.Create(CultureInfo.InvariantCulture, $"--soak {r.GetValue(soak)} gives fewer than {SoakSamples} samples of --sample-every {r.GetValue(sampleEvery)}: the verdict needs them (a longer soak or a shorter interval)"));
+            }
         });
 
-        command.SetAction((parse, _) => Guarded.RunAsync(stop => RunAsync(
+        command.SetAction((parse, _) => Guarded.RunAsync(stop => parse.GetValue(soak) is { } duration
+            ? SoakAsync(
+                new SoakOptions(Parse(duration), parse.GetValue(rate), parse.GetValue(rateShare), Parse(parse.GetValue(sampleEvery)!), parse.GetValue(json)?.FullName),
+                parse.GetValue(seed),
+                parse.GetValue(nodes),
+                LocalPostgres.ChooseStore(parse.GetValue(store)!, parse.GetResult(store) is { Implicit: false }, parse.GetValue(connection), line => Console.WriteLine("drill: " + line)),
+                parse.GetValue(connection),
+                stop)
+            : RunAsync(
             parse.GetValue(transactions),
             parse.GetValue(kills),
             parse.GetValue(seed),
@@ -76,20 +127,68 @@ public static class DrillCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(int count, int kills, int seed, int nodes, string store, string? connection, CancellationToken stop)
+    /// <summary>A soak's samples: what <see cref="Growth"/> needs after its warm-up, and a few more.</summary>
+    private const int SoakSamples = 8;
+
+    private static void AddSoakValidators(Option<string?> soak, Option<double?> rate, Option<double> rateShare, Option<string> sampleEvery, Option<FileInfo?> json)
+    {
+        soak.Validators.Add(r =>
+        {
+            if (!(Durations.TryParse(r.GetValueOrDefault<string?>(), out var d) && d > TimeSpan.Zero && d <= TimeSpan.FromDays(7)))
+            {
+                r.AddError($"--soak must be a duration above zero and at most 7d ({Durations.Hint}); got '{r.GetValueOrDefault<string?>()}'");
+            }
+        });
+        rate.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is not (> 0 and <= 1_000_000))
+            {
+                r.AddError("--rate must be above 0 and at most 1000000 records per second");
+            }
+        });
+        rateShare.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is not (> 0 and <= 1))
+            {
+                r.AddError("--rate-share must be above 0 and at most 1 (e.g. 0.8 for 80% of the maximum rate)");
+            }
+        });
+        sampleEvery.Validators.Add(r =>
+        {
+            if (!(Durations.TryParse(r.GetValueOrDefault<string>(), out var d) && d >= TimeSpan.FromSeconds(1)))
+            {
+                r.AddError($"--sample-every must be a duration of at least 1s ({Durations.Hint}); got '{r.GetValueOrDefault<string>()}'");
+            }
+        });
+        json.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<FileInfo?>() is { } file && !(file.Directory?.Exists ?? false))
+            {
+                r.AddError($"--json {file}: the directory {file.DirectoryName} does not exist");
+            }
+        });
+    }
+
+    private static TimeSpan Parse(string duration) => Durations.TryParse(duration, out var d) ? d : throw new ArgumentException($"not a duration: {duration}", nameof(duration));
+
+    private static Task<int> SoakAsync(SoakOptions options, int seed, int nodes, string store, string? connection, CancellationToken stop) =>
+        OnStoreAsync(store, connection, "fraud-soak", (connectionString, ownPostgres) => ConsoleProgress.RunAsync("drill", async progress =>
+        {
+            using var drill = RecoveryDrill.Start(0, seed, nodes == 1 ? Partitions : ClusterDrill.Partitions, store, connectionString, ownPostgres, progress);
+            return await new SoakDrill(drill, nodes, options, progress).RunAsync(stop).ConfigureAwait(false);
+        }));
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on the store: a PostgreSQL server of its own unless a
+    /// connection was given, or a temporary SQLite file; both removed at the end.
+    /// </summary>
+    private static async Task<int> OnStoreAsync(string store, string? connection, string name, Func<string, bool, Task<int>> body)
     {
         using var postgres = store == JournalStore.Postgres && string.IsNullOrWhiteSpace(connection) ? LocalPostgres.Start() : null;
-        var database = store == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"fraud-drill-{Environment.ProcessId}.db") : null;
-        connection = postgres?.ConnectionString ?? (database is null ? connection! : $"Data Source={database}");
+        var database = store == JournalStore.Sqlite ? Path.Combine(Path.GetTempPath(), $"{name}-{Environment.ProcessId}.db") : null;
         try
         {
-            return await ConsoleProgress.RunAsync("drill", async progress =>
-            {
-                using var drill = RecoveryDrill.Start(count, seed, nodes == 1 ? Partitions : ClusterDrill.Partitions, store, connection, postgres is not null, progress);
-                return nodes == 1
-                    ? await DrillAsync(drill, kills, progress, stop).ConfigureAwait(false)
-                    : await new ClusterDrill(drill, nodes, kills, progress).RunAsync(stop).ConfigureAwait(false);
-            }).ConfigureAwait(false);
+            return await body(postgres?.ConnectionString ?? (database is null ? connection! : $"Data Source={database}"), postgres is not null).ConfigureAwait(false);
         }
         finally
         {
@@ -100,6 +199,15 @@ public static class DrillCommand
             }
         }
     }
+
+    private static Task<int> RunAsync(int count, int kills, int seed, int nodes, string store, string? connection, CancellationToken stop) =>
+        OnStoreAsync(store, connection, "fraud-drill", (connectionString, ownPostgres) => ConsoleProgress.RunAsync("drill", async progress =>
+        {
+            using var drill = RecoveryDrill.Start(count, seed, nodes == 1 ? Partitions : ClusterDrill.Partitions, store, connectionString, ownPostgres, progress);
+            return nodes == 1
+                ? await DrillAsync(drill, kills, progress, stop).ConfigureAwait(false)
+                : await new ClusterDrill(drill, nodes, kills, progress).RunAsync(stop).ConfigureAwait(false);
+        }));
 
     private static async Task<int> DrillAsync(RecoveryDrill drill, int kills, ConsoleProgress progress, CancellationToken stop)
     {

@@ -29,6 +29,11 @@ public sealed class FraudMetrics
     private readonly Gauge _committed;
     private readonly Gauge _activeUsers;
     private readonly Gauge _assigned;
+    private readonly Gauge _workingSet;
+    private readonly Gauge _gcHeap;
+    private readonly Gauge _gcHeapAfterCollection;
+    private readonly Counter _gcCollections;
+    private readonly Counter _gcPause;
     private Func<CancellationToken, Task<IReadOnlyList<PartitionView>>>? _partitions;
     private Func<Task<int?>>? _activeUsersSource;
 
@@ -61,6 +66,13 @@ public sealed class FraudMetrics
         _committed = factory.CreateGauge("fraud_partition_committed_offset", "The last checkpoint's next offset, per assigned partition.", new GaugeConfiguration { LabelNames = ["topic", "partition"] });
         _activeUsers = factory.CreateGauge("fraud_active_users", "User actors alive on this node (sharded entities).");
         _assigned = factory.CreateGauge("fraud_assigned_partitions", "Kafka partitions assigned to this node.");
+
+        // The process's memory and GC, which a soak follows over time (fraud drill --soak).
+        _workingSet = factory.CreateGauge("fraud_process_working_set_bytes", "Physical memory of the node's process (working set, RSS).");
+        _gcHeap = factory.CreateGauge("fraud_gc_heap_bytes", "Bytes allocated on the managed heap now: a sawtooth between collections.");
+        _gcHeapAfterCollection = factory.CreateGauge("fraud_gc_heap_after_collection_bytes", "Size of the managed heap as the last garbage collection left it.");
+        _gcCollections = factory.CreateCounter("fraud_gc_collections_total", "Garbage collections, by generation.", new CounterConfiguration { LabelNames = ["generation"] });
+        _gcPause = factory.CreateCounter("fraud_gc_pause_seconds_total", "Time the process was paused by garbage collections.");
         pipeline.JournalWritten = took => _journalWrite.Observe(took.TotalSeconds);
         pipeline.CheckpointEnded = Observe;
         _registry.AddBeforeCollectCallback(CollectAsync);
@@ -98,6 +110,15 @@ public sealed class FraudMetrics
         _duplicates.IncTo(_pipeline.Duplicates);
         _userRecords.WithLabels("local").IncTo(Actors.Users.UserTraffic.Local);
         _userRecords.WithLabels("remote").IncTo(Actors.Users.UserTraffic.Remote);
+        _workingSet.Set(Environment.WorkingSet);
+        _gcHeap.Set(GC.GetTotalMemory(forceFullCollection: false));
+        _gcHeapAfterCollection.Set(GC.GetGCMemoryInfo().HeapSizeBytes);
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            _gcCollections.WithLabels(generation.ToString(System.Globalization.CultureInfo.InvariantCulture)).IncTo(GC.CollectionCount(generation));
+        }
+
+        _gcPause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
         if (_partitions is { } partitions)
         {
             var current = await partitions(cancellationToken).ConfigureAwait(false);

@@ -132,6 +132,7 @@ public sealed partial class HttpApiTests(HttpApiTests.SeededBroker broker) : ICl
             "fraud_records_in_total", "fraud_alerts_total", "fraud_dlq_records_total", "fraud_late_records_total",
             "fraud_window_results_total", "fraud_checkpoint_duration_seconds_bucket", "fraud_checkpoint_size_bytes_bucket",
             "fraud_partition_lag_records{", "fraud_active_users", "fraud_journal_write_seconds_bucket",
+            "fraud_process_working_set_bytes", "fraud_gc_heap_bytes", "fraud_gc_heap_after_collection_bytes", "fraud_gc_collections_total{generation=\"0\"}", "fraud_gc_pause_seconds_total",
         })
         {
             Assert.Contains(name, metrics, StringComparison.Ordinal);
