@@ -105,6 +105,12 @@ public sealed class FraudNode : IAsyncDisposable
     /// </summary>
     public Task RemovedFromCluster { get; private init; } = Task.CompletedTask;
 
+    /// <summary>
+    /// Completes, with the operator's message, when the SQLite store turns out not writable while
+    /// running (disk full, permission denied): no retry helps, the node must stop.
+    /// </summary>
+    public Task<string> StoreFault { get; private init; } = new TaskCompletionSource<string>().Task;
+
     public IReadOnlyList<string> ClusterMembers() =>
         [.. Cluster.Get(_system).State.Members.Select(m => m.Address.ToString())];
 
@@ -119,6 +125,11 @@ public sealed class FraudNode : IAsyncDisposable
         var checkpointLog = CheckpointLog(settings);
         try
         {
+            if (settings.Store == JournalStore.Sqlite)
+            {
+                await SqliteFaults.CheckWritableAsync(settings.Connection, cancellationToken).ConfigureAwait(false);
+            }
+
             await alertStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (windowStore is not null)
             {
@@ -130,6 +141,10 @@ public sealed class FraudNode : IAsyncDisposable
                 await checkpointLog.InitializeAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (Exception e) when (settings.Store == JournalStore.Sqlite && SqliteFaults.Describe(settings.Connection, e) is { } fault)
+        {
+            throw new StoreFaultException(fault, e);
+        }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             throw new InvalidOperationException($"the {settings.Store} database is not reachable: {e.Message}", e);
@@ -139,6 +154,7 @@ public sealed class FraudNode : IAsyncDisposable
         try
         {
             var log = Logging.GetLogger(system, "fraud");
+            var storeFault = settings.Store == JournalStore.Sqlite ? StoreFaultWatch.Start(system, settings.Connection) : new TaskCompletionSource<string>().Task;
             await JoinAsync(system, settings.Node, cancellationToken).ConfigureAwait(false);
             var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Cluster.Get(system).RegisterOnMemberRemoved(() => removed.TrySetResult());
@@ -207,6 +223,7 @@ public sealed class FraudNode : IAsyncDisposable
             var node = new FraudNode(settings, system, producer, ingest, metrics, history, users, journals, recentAlerts, prometheus)
             {
                 RemovedFromCluster = removed.Task,
+                StoreFault = storeFault,
             };
             await node.StartHttpAsync(log, cancellationToken).ConfigureAwait(false);
             return node;
