@@ -48,14 +48,31 @@ public sealed partial class FraudProcess : IAsyncDisposable
 
     public static FraudProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
-    public static FraudProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static FraudProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartWrapped([], environment, args);
+
+    /// <summary>
+    /// Starts <c>fraud</c> under a wrapper command <paramref name="command"/> (e.g. <c>setpriv …</c>, <c>unshare …</c>) that
+    /// ends by executing the rest of its arguments: <c>dotnet fraud.dll args…</c>.
+    /// </summary>
+    public static FraudProcess StartWrapped(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(command.Count > 0 ? command[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (command.Count > 0)
+        {
+            foreach (var arg in command.Skip(1))
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Executable);
         foreach (var arg in args)
         {
