@@ -91,6 +91,9 @@ public sealed record FraudSettings(
     /// <summary>The bearer token of admin calls; null: none configured, admin calls are refused.</summary>
     public AdminToken? AdminToken { get; init; }
 
+    /// <summary>librdkafka properties every Kafka client gets (<c>fraud.kafka.common</c>): security settings.</summary>
+    public IReadOnlyDictionary<string, string> KafkaCommon { get; init; } = new Dictionary<string, string>();
+
     public static FraudSettings From(Config config)
     {
         var reader = new Reader(config);
@@ -146,6 +149,7 @@ public sealed record FraudSettings(
             Hocon: config)
         {
             AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
+            KafkaCommon = ClientProperties(config, "fraud.kafka.common"),
         };
     }
 

@@ -32,10 +32,11 @@ public static class TransactionProducer
         double rate,
         bool maxSpeed,
         Action<ProduceProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? properties = null)
     {
         LibRdKafka.EnsureLoaded();
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig(properties is null ? [] : new Dictionary<string, string>(properties))
         {
             BootstrapServers = bootstrap,
             ClientId = "fraud-produce",
