@@ -97,7 +97,7 @@ public sealed record FraudSettings(
     public static FraudSettings From(Config config)
     {
         var reader = new Reader(config);
-        return new FraudSettings(
+        var settings = new FraudSettings(
             Bootstrap: reader.Text(SettingKeys.Bootstrap.Path),
             GroupId: reader.Text(SettingKeys.Group.Path),
             Topics: new TopicNames(
@@ -151,6 +151,8 @@ public sealed record FraudSettings(
             AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
             KafkaCommon = ClientProperties(config, "fraud.kafka.common"),
         };
+        SettingsChecks.Validate(settings);
+        return settings;
     }
 
     /// <summary>The users' settings: rules, windows and state time-to-live.</summary>
