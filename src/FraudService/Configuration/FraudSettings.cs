@@ -155,6 +155,32 @@ public sealed record FraudSettings(
         return settings;
     }
 
+    /// <summary>
+    /// What a log line or a debugger may show: the connection string without its password, and
+    /// neither the HOCON nor the Kafka properties (they hold SASL/TLS secrets) nor the token.
+    /// </summary>
+    public override string ToString() =>
+        $"FraudSettings {{ Bootstrap = {Bootstrap}, GroupId = {GroupId}, Topics = {Topics}, Store = {Store}, Connection = {DisplayConnection(Connection)}, Http = {Http}, Node = {Node.Hostname}:{Node.Port} }}";
+
+    /// <summary>A connection string with its password replaced by <c>***</c>.</summary>
+    public static string DisplayConnection(string connection)
+    {
+        try
+        {
+            var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connection };
+            foreach (var key in builder.Keys.Cast<string>().Where(k => k.Equals("password", StringComparison.OrdinalIgnoreCase) || k.Equals("pwd", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                builder[key] = "***";
+            }
+
+            return builder.ConnectionString;
+        }
+        catch (ArgumentException)
+        {
+            return "(not shown)";
+        }
+    }
+
     /// <summary>The users' settings: rules, windows and state time-to-live.</summary>
     public UserSettings UserSettings => new(Rules, Windows, StateTtl);
 

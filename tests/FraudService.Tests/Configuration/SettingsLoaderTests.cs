@@ -108,6 +108,22 @@ public sealed class SettingsLoaderTests
     }
 
     [Fact]
+    public void Printed_settings_show_no_password_token_or_Kafka_secret()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, """
+            fraud.store = postgres
+            fraud.connection = "Host=db;Username=fraud;Password=pg-secret-1;Database=fraud"
+            fraud.http-admin-token = admin-secret-2
+            fraud.kafka.common { "sasl.password" = sasl-secret-3 }
+            """);
+        var printed = Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).ToString();
+        Assert.Contains("Password=***", printed, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("host=db", printed, StringComparison.OrdinalIgnoreCase);
+        Assert.All(new[] { "pg-secret-1", "admin-secret-2", "sasl-secret-3" }, secret => Assert.DoesNotContain(secret, printed, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_bootstrap_given_as_an_option_is_checked_as_the_key_is_and_names_both()
     {
         var e = Assert.Throws<ConfigurationException>(() => Load(new Dictionary<SettingKey, string> { [SettingKeys.Bootstrap] = "localhost" }, new Dictionary<string, string>()));
