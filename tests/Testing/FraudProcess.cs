@@ -48,10 +48,11 @@ public sealed partial class FraudProcess : IAsyncDisposable
 
     public static FraudProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
-    public static FraudProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(environment, false, args);
+    public static FraudProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartWrapped([], environment, args);
 
     /// <summary>Starts it with its standard input open to <see cref="WriteLineAsync"/> (e.g. <c>fraud broker --controls</c>).</summary>
-    public static FraudProcess StartWithInput(params string[] args) => Start(new Dictionary<string, string>(), true, args);
+    public static FraudProcess StartWithInput(params string[] args) => Start([], new Dictionary<string, string>(), input: true, args);
 
     /// <summary>Writes a line to the standard input of a process started by <see cref="StartWithInput"/>.</summary>
     public async Task WriteLineAsync(string line)
@@ -60,15 +61,32 @@ public sealed partial class FraudProcess : IAsyncDisposable
         await _process.StandardInput.FlushAsync();
     }
 
-    private static FraudProcess Start(IReadOnlyDictionary<string, string> environment, bool input, string[] args)
+    /// <summary>
+    /// Starts <c>fraud</c> under a wrapper command <paramref name="command"/> (e.g. <c>setpriv …</c>, <c>unshare …</c>) that
+    /// ends by executing the rest of its arguments: <c>dotnet fraud.dll args…</c>.
+    /// </summary>
+    public static FraudProcess StartWrapped(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Start(command, environment, input: false, args);
+
+    private static FraudProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, bool input, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(command.Count > 0 ? command[0] : "dotnet")
         {
             RedirectStandardInput = input,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (command.Count > 0)
+        {
+            foreach (var arg in command.Skip(1))
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Executable);
         foreach (var arg in args)
         {

@@ -34,7 +34,8 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
         string topic,
         ILoggingAdapter log,
         Action<Alert>? raised = null,
-        OutboxBell? bell = null)
+        OutboxBell? bell = null,
+        IReadOnlyDictionary<string, string>? kafka = null)
     {
         _bell = bell;
         _store = store;
@@ -47,7 +48,8 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
             [topic],
             AlertIdHeader,
             log,
-            bell: bell);
+            bell: bell,
+            kafka: kafka);
     }
 
     public long Published => _publisher.Published;

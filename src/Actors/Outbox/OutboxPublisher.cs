@@ -16,6 +16,7 @@ namespace FraudActors.Actors.Outbox;
 /// <param name="name">How the log names this outbox, e.g. "Alert outbox".</param>
 /// <param name="topics">Every topic the table's rows go to, read on start.</param>
 /// <param name="bell">Rung by the side that inserts rows on this node: the publisher listens while it runs.</param>
+/// <param name="kafka">librdkafka properties of the clients that read the tails (security: TLS, SASL), as the node's other clients get them.</param>
 public sealed class OutboxPublisher(
     string name,
     IOutboxStore store,
@@ -25,7 +26,8 @@ public sealed class OutboxPublisher(
     string idHeader,
     ILoggingAdapter log,
     Action<OutboxRow>? published = null,
-    OutboxBell? bell = null) : IAsyncDisposable
+    OutboxBell? bell = null,
+    IReadOnlyDictionary<string, string>? kafka = null) : IAsyncDisposable
 {
     public const int BatchSize = 500;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
@@ -169,12 +171,12 @@ public sealed class OutboxPublisher(
     private List<string> ReadTail(string topic, TimeSpan timeout, CancellationToken stop)
     {
         var deadline = DateTime.UtcNow + timeout;
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig(Properties()) { BootstrapServers = bootstrap }).Build();
         var metadata = Retry(() => admin.GetMetadata(topic, Step), deadline, stop);
         var partitions = metadata.Topics.Single().Partitions
             .Select(p => new TopicPartition(topic, new Partition(p.PartitionId)))
             .ToList();
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig(Properties())
         {
             BootstrapServers = bootstrap,
             GroupId = $"fraud-outbox-tail-{Guid.NewGuid():N}",
@@ -215,6 +217,8 @@ public sealed class OutboxPublisher(
 
         return ids;
     }
+
+    private Dictionary<string, string> Properties() => kafka is null ? [] : new(kafka);
 
     /// <summary>Repeats a short Kafka request until it answers, the deadline passes or the publisher stops.</summary>
     private static T Retry<T>(Func<T> request, DateTime deadline, CancellationToken stop)

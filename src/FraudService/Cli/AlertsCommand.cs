@@ -34,8 +34,9 @@ public static class AlertsCommand
         {
             var settings = options.Settings(parse);
             LibRdKafka.EnsureLoaded();
+            KafkaClientConfigs.Validate(settings);
             var groupId = parse.GetValue(group);
-            var config = new ConsumerConfig
+            var config = new ConsumerConfig(KafkaClientConfigs.ConsumerProperties(settings))
             {
                 BootstrapServers = settings.Bootstrap,
                 GroupId = groupId ?? $"fraud-alerts-{Guid.NewGuid():N}",

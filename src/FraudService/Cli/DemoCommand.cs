@@ -64,6 +64,7 @@ public static class DemoCommand
                 }).ConfigureAwait(false);
             // PATCH /jobs/{id} (the dashboard's buttons) ends the demo as Ctrl-C does.
             node.Job.StopRequested.GetAwaiter().OnCompleted(limit.Cancel);
+            node.StoreFault.GetAwaiter().OnCompleted(limit.Cancel);
             var records = new TransactionGenerator(generator).Generate().Select(TransactionGenerator.ToRecord);
             try
             {
@@ -72,6 +73,12 @@ public static class DemoCommand
             }
             catch (OperationCanceledException) when (limit.IsCancellationRequested)
             {
+            }
+
+            if (node.StoreFault.IsCompleted)
+            {
+                await RunCommand.StopOnStoreFaultAsync(node).ConfigureAwait(false);
+                return ExitCodes.Failure;
             }
 
             var cancel = node.Job.StopRequested is { IsCompletedSuccessfully: true } requested && requested.Result == StopMode.Cancel;

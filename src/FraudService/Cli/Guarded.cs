@@ -1,3 +1,4 @@
+using FraudActors.Actors.Storage;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Hosting;
 
@@ -20,6 +21,11 @@ public static class Guarded
         {
             await Console.Error.WriteLineAsync($"fraud: {e.Message}").ConfigureAwait(false);
             return ExitCodes.BadArguments;
+        }
+        catch (StoreFaultException e)
+        {
+            await Console.Error.WriteLineAsync($"fraud: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
         }
         catch (OperationCanceledException) when (signal.Token.IsCancellationRequested)
         {

@@ -52,6 +52,7 @@ public static class ProduceCommand
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var settings = options.Settings(parse);
+            KafkaClientConfigs.Validate(settings);
             IEnumerable<OutgoingRecord> records;
             var hostile = parse.GetValue(hostileShare);
             if (parse.GetValue(file) is { } jsonl)
@@ -91,7 +92,8 @@ public static class ProduceCommand
                     parse.GetValue(rate),
                     parse.GetValue(maxSpeed),
                     p => bar.Report(string.Create(CultureInfo.InvariantCulture, $"{p.Sent} records sent ({p.PerSecond:0.0}/s)"), total is { } n ? p.Sent / (double)n : 0),
-                    stop),
+                    stop,
+                    KafkaClientConfigs.ProducerProperties(settings)),
                 Console.Error).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"fraud produce: {summary}").ConfigureAwait(false);
             return ExitCodes.Success;

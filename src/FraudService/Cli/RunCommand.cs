@@ -46,7 +46,13 @@ public static class RunCommand
             var mode = StopMode.Stop;
             try
             {
-                var ended = await Task.WhenAny(node.Job.StopRequested, node.RemovedFromCluster).WaitAsync(stop).ConfigureAwait(false);
+                var ended = await Task.WhenAny(node.Job.StopRequested, node.RemovedFromCluster, node.StoreFault).WaitAsync(stop).ConfigureAwait(false);
+                if (ended == node.StoreFault)
+                {
+                    await StopOnStoreFaultAsync(node).ConfigureAwait(false);
+                    return ExitCodes.Failure;
+                }
+
                 if (ended == node.RemovedFromCluster)
                 {
                     // Downed by the split-brain resolver: the others took its partitions over, so it
@@ -69,6 +75,29 @@ public static class RunCommand
         }));
         return command;
     }
+
+    /// <summary>
+    /// The store cannot be written (disk full, permission denied): says so, naming the file and the
+    /// cause, and stops without a final checkpoint (it could not be written); a restart resumes
+    /// from the last one. The stop is bounded: records waiting on a journal that cannot write
+    /// would hold it up for the ask timeout, and an exit at any point loses nothing (the alerts
+    /// table and the last checkpoint are what a restart starts from, as after kill -9).
+    /// </summary>
+    public static async Task StopOnStoreFaultAsync(FraudNode node)
+    {
+        await Console.Error.WriteLineAsync($"fraud: {node.StoreFault.Result}").ConfigureAwait(false);
+        await Console.Error.WriteLineAsync("fraud: stopping without a final checkpoint; a restart resumes from the last completed one").ConfigureAwait(false);
+        try
+        {
+            await node.CancelAsync().WaitAsync(StoreFaultStopTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"fraud: not stopped within {StoreFaultStopTimeout}; exiting").ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan StoreFaultStopTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Refuses settings this build cannot honour rather than silently ignoring them.</summary>
     public static void Validate(FraudSettings settings)

@@ -99,10 +99,13 @@ public sealed record FraudSettings(
     /// <summary>The bearer token of admin calls; null: none configured, admin calls are refused.</summary>
     public AdminToken? AdminToken { get; init; }
 
+    /// <summary>librdkafka properties every Kafka client gets (<c>fraud.kafka.common</c>): security settings.</summary>
+    public IReadOnlyDictionary<string, string> KafkaCommon { get; init; } = new Dictionary<string, string>();
+
     public static FraudSettings From(Config config)
     {
         var reader = new Reader(config);
-        return new FraudSettings(
+        var settings = new FraudSettings(
             Bootstrap: reader.Text(SettingKeys.Bootstrap.Path),
             GroupId: reader.Text(SettingKeys.Group.Path),
             Topics: new TopicNames(
@@ -158,7 +161,36 @@ public sealed record FraudSettings(
             Hocon: config)
         {
             AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
+            KafkaCommon = ClientProperties(config, "fraud.kafka.common"),
         };
+        SettingsChecks.Validate(settings);
+        return settings;
+    }
+
+    /// <summary>
+    /// What a log line or a debugger may show: the connection string without its password, and
+    /// neither the HOCON nor the Kafka properties (they hold SASL/TLS secrets) nor the token.
+    /// </summary>
+    public override string ToString() =>
+        $"FraudSettings {{ Bootstrap = {Bootstrap}, GroupId = {GroupId}, Topics = {Topics}, Store = {Store}, Connection = {DisplayConnection(Connection)}, Http = {Http}, Node = {Node.Hostname}:{Node.Port} }}";
+
+    /// <summary>A connection string with its password replaced by <c>***</c>.</summary>
+    public static string DisplayConnection(string connection)
+    {
+        try
+        {
+            var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connection };
+            foreach (var key in builder.Keys.Cast<string>().Where(k => k.Equals("password", StringComparison.OrdinalIgnoreCase) || k.Equals("pwd", StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                builder[key] = "***";
+            }
+
+            return builder.ConnectionString;
+        }
+        catch (ArgumentException)
+        {
+            return "(not shown)";
+        }
     }
 
     /// <summary>The users' settings: rules, windows, state time-to-live and deduplication.</summary>

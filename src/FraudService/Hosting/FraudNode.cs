@@ -71,7 +71,7 @@ public sealed class FraudNode : IAsyncDisposable
         PrometheusMetrics = prometheus;
         Job = new FraudJob(settings.GroupId);
         Rates = new RateMeter(metrics);
-        _endOffsets = new KafkaEndOffsets(settings.Bootstrap, settings.KafkaConsumer);
+        _endOffsets = new KafkaEndOffsets(settings.Bootstrap, KafkaClientConfigs.ConsumerProperties(settings));
         _database = Database(settings);
         prometheus.Bind(PartitionsAsync, ActiveUsersAsync);
     }
@@ -106,12 +106,19 @@ public sealed class FraudNode : IAsyncDisposable
     /// </summary>
     public Task RemovedFromCluster { get; private init; } = Task.CompletedTask;
 
+    /// <summary>
+    /// Completes, with the operator's message, when the SQLite store turns out not writable while
+    /// running (disk full, permission denied): no retry helps, the node must stop.
+    /// </summary>
+    public Task<string> StoreFault { get; private init; } = new TaskCompletionSource<string>().Task;
+
     public IReadOnlyList<string> ClusterMembers() =>
         [.. Cluster.Get(_system).State.Members.Select(m => m.Address.ToString())];
 
     public static async Task<FraudNode> StartAsync(FraudSettings settings, Action<Alert> onAlert, CancellationToken cancellationToken, Action<WindowResult>? onWindow = null)
     {
         LibRdKafka.EnsureLoaded();
+        KafkaClientConfigs.Validate(settings);
 
         // The database first: a bad connection string or an unreachable database is reported
         // before anything else starts.
@@ -120,6 +127,11 @@ public sealed class FraudNode : IAsyncDisposable
         var checkpointLog = CheckpointLog(settings);
         try
         {
+            if (settings.Store == JournalStore.Sqlite)
+            {
+                await SqliteFaults.CheckWritableAsync(settings.Connection, cancellationToken).ConfigureAwait(false);
+            }
+
             await alertStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (windowStore is not null)
             {
@@ -131,6 +143,10 @@ public sealed class FraudNode : IAsyncDisposable
                 await checkpointLog.InitializeAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (Exception e) when (settings.Store == JournalStore.Sqlite && SqliteFaults.Describe(settings.Connection, e) is { } fault)
+        {
+            throw new StoreFaultException(fault, e);
+        }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             throw new InvalidOperationException($"the {settings.Store} database is not reachable: {e.Message}", e);
@@ -140,6 +156,7 @@ public sealed class FraudNode : IAsyncDisposable
         try
         {
             var log = Logging.GetLogger(system, "fraud");
+            var storeFault = settings.Store == JournalStore.Sqlite ? StoreFaultWatch.Start(system, settings.Connection) : new TaskCompletionSource<string>().Task;
             await JoinAsync(system, settings.Node, cancellationToken).ConfigureAwait(false);
             var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Cluster.Get(system).RegisterOnMemberRemoved(() => removed.TrySetResult());
@@ -147,10 +164,13 @@ public sealed class FraudNode : IAsyncDisposable
 
             var (journals, users) = await StartShardsAsync(system, settings, log).ConfigureAwait(false);
 
-            var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(settings))
+            var producer = new ProducerBuilder<byte[]?, byte[]>(KafkaClientConfigs.NodeProducer(settings))
                 .SetErrorHandler((_, e) => log.Warning("Kafka producer: {0} ({1})", e.Reason, e.Code))
                 .Build();
             var recentAlerts = new RecentAlerts();
+
+            // The outboxes' own clients (reading the topics' tails) get the security settings too.
+            var kafka = settings.KafkaCommon;
 
             // This node's pipeline inserts into the outbox tables; the cluster's one publisher
             // (a singleton, on the oldest node) puts the rows on the topics.
@@ -168,13 +188,14 @@ public sealed class FraudNode : IAsyncDisposable
                     recentAlerts.Add(alert);
                     onAlert(alert);
                 },
-                alertBell);
-            var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow, windowBell);
+                alertBell,
+                kafka);
+            var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow, windowBell, kafka);
             system.ActorOf(
                 ClusterSingletonManager.Props(
                     OutboxSingleton.PropsFor(() => windowStore is null
-                        ? [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell)]
-                        : [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell), new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell)]),
+                        ? [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka)]
+                        : [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka), new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell, kafka: kafka)]),
                     DrainOutbox.Instance,
                     ClusterSingletonManagerSettings.Create(system)),
                 OutboxManagerName);
@@ -196,7 +217,7 @@ public sealed class FraudNode : IAsyncDisposable
                 metrics,
                 log,
                 new PipelineTime(settings.Time, windows, settings.PublishLate ? new DeadLetterPublisher(producer, settings.Topics.Late) : null));
-            var source = KafkaSourceSettings.Create(ConsumerConfig(settings), settings.Topics.Transactions);
+            var source = KafkaSourceSettings.Create(KafkaClientConfigs.NodeConsumer(settings), settings.Topics.Transactions);
             var ingest = new TransactionIngest(pipeline, journals, source, system.Materializer(), log);
             ingest.Start();
             log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
@@ -210,6 +231,7 @@ public sealed class FraudNode : IAsyncDisposable
             var node = new FraudNode(settings, system, producer, ingest, metrics, history, users, journals, recentAlerts, prometheus)
             {
                 RemovedFromCluster = removed.Task,
+                StoreFault = storeFault,
             };
             await node.StartHttpAsync(log, cancellationToken).ConfigureAwait(false);
             return node;
@@ -623,26 +645,5 @@ public sealed class FraudNode : IAsyncDisposable
         JournalStore.Postgres => SqlDatabase.PostgreSql(settings.Connection),
         JournalStore.Sqlite => SqlDatabase.Sqlite(settings.Connection),
         _ => null,
-    };
-
-    private static ConsumerConfig ConsumerConfig(FraudSettings settings) => new(new Dictionary<string, string>(settings.KafkaConsumer))
-    {
-        BootstrapServers = settings.Bootstrap,
-        GroupId = settings.GroupId,
-        ClientId = "fraud-node",
-        AutoOffsetReset = AutoOffsetReset.Earliest,
-        EnableAutoCommit = true,
-        // Offsets are stored only when a checkpoint commits; librdkafka sends them soon after.
-        AutoCommitIntervalMs = 1000,
-        EnablePartitionEof = false,
-    };
-
-    private static ProducerConfig ProducerConfig(FraudSettings settings) => new(new Dictionary<string, string>(settings.KafkaProducer))
-    {
-        BootstrapServers = settings.Bootstrap,
-        ClientId = "fraud-node",
-        EnableIdempotence = true,
-        Acks = Acks.All,
-        LingerMs = 5,
     };
 }

@@ -35,8 +35,9 @@ public static class TransactionProducer
         double rate,
         bool maxSpeed,
         Action<ProduceProgress>? progress,
-        CancellationToken cancellationToken) =>
-        RunAsync(bootstrap, topic, records.Select(OutgoingRecord.Of), rate, maxSpeed, progress, cancellationToken);
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? properties = null) =>
+        RunAsync(bootstrap, topic, records.Select(OutgoingRecord.Of), rate, maxSpeed, progress, cancellationToken, properties);
 
     /// <summary>Sends raw records (keys and values as bytes, either null, with headers): what the hostile mix needs.</summary>
     public static async Task<ProduceSummary> RunAsync(
@@ -46,10 +47,11 @@ public static class TransactionProducer
         double rate,
         bool maxSpeed,
         Action<ProduceProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? properties = null)
     {
         LibRdKafka.EnsureLoaded();
-        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig(properties is null ? [] : new Dictionary<string, string>(properties))
         {
             BootstrapServers = bootstrap,
             ClientId = "fraud-produce",

@@ -71,6 +71,71 @@ public sealed class SettingsLoaderTests
         Assert.Contains(key, e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("fraud.bootstrap = kafka", "fraud.bootstrap")]
+    [InlineData("fraud.bootstrap = \"kafka-1:9092,kafka-2:0\"", "fraud.bootstrap")]
+    [InlineData("fraud.topics.alerts = \"fraud alerts\"", "fraud.topics.alerts")]
+    [InlineData("fraud.topics.sessions = \"..\"", "fraud.topics.sessions")]
+    [InlineData("fraud.topics.dlq = transactions", "fraud.topics.dlq")]
+    [InlineData("fraud.node.hostname = \"no such host!\"", "fraud.node.hostname")]
+    [InlineData("fraud.node.port = 70000", "fraud.node.port")]
+    [InlineData("fraud.checkpoint.interval = -1s", "fraud.checkpoint.interval")]
+    [InlineData("fraud.checkpoint.retained = 0", "fraud.checkpoint.retained")]
+    [InlineData("fraud.ingest.ask-timeout = 0s", "fraud.ingest.ask-timeout")]
+    [InlineData("fraud.time.characteristic = wall-clock", "fraud.time.characteristic")]
+    [InlineData("fraud.node.shard-allocation = random", "fraud.node.shard-allocation")]
+    [InlineData("fraud.group-id = \"\"", "fraud.group-id")]
+    public void A_bad_value_anywhere_is_refused_at_start_naming_its_full_key(string line, string key)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, line);
+        var e = Assert.Throws<ConfigurationException>(() => Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file));
+        Assert.StartsWith($"configuration key {key}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sqlite", "Host=db;Username=fraud;Password=hunter2-secret")]
+    [InlineData("postgres", "Username=fraud;Password=hunter2-secret;Database=fraud")]
+    [InlineData("postgres", "Password=hunter2-secret;Bogus Keyword=1")]
+    public void A_connection_string_that_does_not_fit_the_store_names_the_key_and_never_shows_the_password(string store, string connection)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, $"fraud.store = {store}\nfraud.connection = \"{connection}\"");
+        var e = Assert.Throws<ConfigurationException>(() => Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file));
+        Assert.StartsWith("configuration key fraud.connection (--connection, FRAUD_CONNECTION)", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"fraud.store = {store}", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Printed_settings_show_no_password_token_or_Kafka_secret()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, """
+            fraud.store = postgres
+            fraud.connection = "Host=db;Username=fraud;Password=pg-secret-1;Database=fraud"
+            fraud.http-admin-token = admin-secret-2
+            fraud.kafka.common { "sasl.password" = sasl-secret-3 }
+            """);
+        var printed = Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).ToString();
+        Assert.Contains("Password=***", printed, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("host=db", printed, StringComparison.OrdinalIgnoreCase);
+        Assert.All(new[] { "pg-secret-1", "admin-secret-2", "sasl-secret-3" }, secret => Assert.DoesNotContain(secret, printed, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_bootstrap_given_as_an_option_is_checked_as_the_key_is_and_names_both()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Load(new Dictionary<SettingKey, string> { [SettingKeys.Bootstrap] = "localhost" }, new Dictionary<string, string>()));
+        Assert.Contains("fraud.bootstrap", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--bootstrap", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'localhost'", e.Message, StringComparison.Ordinal);
+
+        // librdkafka's PROTOCOL:// prefix, IPv6 and several brokers are all fine.
+        var settings = Load(new Dictionary<SettingKey, string> { [SettingKeys.Bootstrap] = "SASL_SSL://kafka-1.example.com:9093,[::1]:9092,10.0.0.7:9092" }, new Dictionary<string, string>());
+        Assert.Equal("SASL_SSL://kafka-1.example.com:9093,[::1]:9092,10.0.0.7:9092", settings.Bootstrap);
+    }
+
     [Fact]
     public void An_option_beats_the_environment_which_beats_the_config_file()
     {

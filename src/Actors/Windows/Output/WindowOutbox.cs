@@ -34,7 +34,8 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
         string sessionsTopic,
         ILoggingAdapter log,
         Action<WindowResult>? raised = null,
-        OutboxBell? bell = null)
+        OutboxBell? bell = null,
+        IReadOnlyDictionary<string, string>? kafka = null)
     {
         _bell = bell;
         _store = store;
@@ -49,7 +50,8 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
             [countsTopic, sessionsTopic],
             ResultIdHeader,
             log,
-            bell: bell);
+            bell: bell,
+            kafka: kafka);
     }
 
     /// <summary>How many results this outbox put on Kafka (not counting those found there on start).</summary>
