@@ -25,7 +25,7 @@ public sealed class TransactionIngest(
     ILoggingAdapter log)
 {
     private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RewindTimeout = TimeSpan.FromSeconds(30);
 
     private readonly CancellationTokenSource _stopping = new();
@@ -109,7 +109,12 @@ public sealed class TransactionIngest(
             catch (Exception e)
             {
                 var delay = backoff.Next(System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                var why = e is CheckpointFailedException || DatabaseError.IsDatabase(e) ? DatabaseError.Describe(e) : e.Message;
+                var why = Unwrap(e) switch
+                {
+                    CheckpointFailedException failed => failed.Message,
+                    var other when DatabaseError.IsDatabase(other) => DatabaseError.Describe(other),
+                    var other => other.Message,
+                };
 
                 // Infrastructure faults in one line; anything else with its stack, it may be a bug.
                 log.Error(
@@ -124,7 +129,11 @@ public sealed class TransactionIngest(
     }
 
     private static bool IsInfrastructure(Exception e) =>
-        e is CheckpointFailedException or AskTimeoutException or TimeoutException or KafkaException || DatabaseError.IsDatabase(e);
+        Unwrap(e) is CheckpointFailedException or AskTimeoutException or TimeoutException or KafkaException || DatabaseError.IsDatabase(e);
+
+    /// <summary>The stream's failure as it came from its stage (Akka.Streams wraps a task's in an aggregate).</summary>
+    private static Exception Unwrap(Exception e) =>
+        e is AggregateException aggregate && aggregate.Flatten().InnerExceptions is [var single] ? single : e;
 
     private async Task RewindAsync()
     {
