@@ -137,6 +137,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         var why = DatabaseError.Describe(cause);
+        DatabaseError.ClearPoolsAfter(cause);
         _log.Warning("{0}: checkpoint not written: {1}; the journal restarts after a back-off (1 s doubling to 10 s) and the checkpoint is retried", PersistenceId, why);
         foreach (var replyTo in _writing)
         {
@@ -147,8 +148,11 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>The database could not be read: the supervisor tries again after its back-off.</summary>
-    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        DatabaseError.ClearPoolsAfter(reason);
         _log.Warning("{0}: cannot recover: {1}; retrying after a back-off (1 s doubling to 10 s)", PersistenceId, DatabaseError.Describe(reason));
+    }
 
     /// <summary>Splits users into chunks of at most <paramref name="maxChunkBytes"/> of state (at least one user each).</summary>
     public static List<CheckpointChunk> Chunk(long epoch, IReadOnlyList<UserSnapshot> users, int maxChunkBytes)

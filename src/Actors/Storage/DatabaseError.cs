@@ -34,6 +34,19 @@ public static class DatabaseError
     /// <summary>Whether the failure came from the database (anywhere in its causes).</summary>
     public static bool IsDatabase(Exception e) => Chain(e).Any(x => x is DbException);
 
+    /// <summary>
+    /// After a PostgreSQL failure, drops the idle connections of the plugin's pools: when the
+    /// server went away they are all dead, and each would fail one more write once it is back
+    /// (Npgsql does not test a pooled connection before handing it out).
+    /// </summary>
+    public static void ClearPoolsAfter(Exception e)
+    {
+        if (Chain(e).Any(x => x is NpgsqlException))
+        {
+            NpgsqlConnection.ClearAllPools();
+        }
+    }
+
     /// <summary>The exception and its causes, depth first (an aggregate's every inner exception).</summary>
     private static IEnumerable<Exception> Chain(Exception e)
     {
