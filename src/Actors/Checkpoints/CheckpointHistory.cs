@@ -59,9 +59,18 @@ public sealed class CheckpointHistory(int retained, ICheckpointLog? log = null)
         {
             await log.AddAsync(record, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception)
         {
-            onLogFailure(e);
+            // Once more: after a database restart the pool's idle connections are dead, each
+            // failing once before the pool drops it; a second connection is a fresh one.
+            try
+            {
+                await log.AddAsync(record, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                onLogFailure(e);
+            }
         }
     }
 

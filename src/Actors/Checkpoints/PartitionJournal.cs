@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using FraudActors.Actors.Storage;
 using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Actors.Checkpoints;
@@ -36,6 +37,9 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 
     /// <summary>Events up to here are covered by a compaction and may go; 0 when none are waiting.</summary>
     private long _deleteTo;
+
+    /// <summary>Who asked for each write under way: told at once if the database fails it.</summary>
+    private readonly List<IActorRef> _writing = [];
 
     public PartitionJournal(string topic, int partition, PartitionJournalSettings settings)
     {
@@ -125,6 +129,31 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     public static Props PropsFor(string topic, int partition, PartitionJournalSettings settings) =>
         Props.Create(() => new PartitionJournal(topic, partition, settings));
 
+    /// <summary>
+    /// The database failed a write: the actor stops (Akka.Persistence's rule) and its back-off
+    /// supervisor starts it again, 1 s doubling to 30 s, until it recovers. The checkpoints under
+    /// way fail now, with the reason, rather than at their timeout; the stream rewinds and retries.
+    /// </summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        var why = DatabaseError.Describe(cause);
+        DatabaseError.ClearPoolsAfter(cause);
+        _log.Warning("{0}: checkpoint not written: {1}; the journal restarts after a back-off (1 s doubling to 10 s) and the checkpoint is retried", PersistenceId, why);
+        foreach (var replyTo in _writing)
+        {
+            replyTo.Tell(new Status.Failure(new InvalidOperationException($"{PersistenceId} could not write it: {why}", cause)));
+        }
+
+        _writing.Clear();
+    }
+
+    /// <summary>The database could not be read: the supervisor tries again after its back-off.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        DatabaseError.ClearPoolsAfter(reason);
+        _log.Warning("{0}: cannot recover: {1}; retrying after a back-off (1 s doubling to 10 s)", PersistenceId, DatabaseError.Describe(reason));
+    }
+
     /// <summary>Splits users into chunks of at most <paramref name="maxChunkBytes"/> of state (at least one user each).</summary>
     public static List<CheckpointChunk> Chunk(long epoch, IReadOnlyList<UserSnapshot> users, int maxChunkBytes)
     {
@@ -173,6 +202,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         var chunks = Chunk(write.Epoch, write.Users, _settings.MaxChunkBytes);
         var bytes = write.Users.Sum(u => (long)u.State.Length);
         var commit = new CheckpointCommitted(write.Epoch, write.NextOffset, write.Users.Count, bytes, write.WatermarkMs);
+        _writing.Add(replyTo);
         if (chunks.Count > 0)
         {
             // (An empty PersistAllAsync leaves the PersistAsync after it unanswered.)
@@ -181,6 +211,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 
         PersistAsync(commit, committed =>
         {
+            _writing.Remove(replyTo);
             _state.Apply(committed);
             // A handed-over state is dropped once this very state is committed; a newer one
             // (handed over after the barrier) waits for the next checkpoint.

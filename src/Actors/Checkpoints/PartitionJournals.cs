@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Akka.Actor;
 using Akka.Pattern;
 using FraudActors.Messages.Checkpoints;
@@ -42,14 +43,24 @@ public sealed class PartitionJournals(ActorSystem system, string topic, Partitio
     /// <summary>
     /// A journal under its back-off supervisor; <see cref="StopJournal"/> stops both for good
     /// (after the journal's writes under way), where any other stop brings the journal back.
+    /// While it is stopped, an ask fails at once (a rewind, a checkpoint's write) instead of
+    /// waiting for its timeout: the stream's restart waits its own back-off and asks again.
     /// </summary>
     internal static Props Supervised(string topic, int partition, PartitionJournalSettings settings) => BackoffSupervisor.Props(
         Backoff.OnStop(
             PartitionJournal.PropsFor(topic, partition, settings),
             "journal",
             minBackoff: TimeSpan.FromSeconds(1),
-            maxBackoff: TimeSpan.FromSeconds(30),
+            maxBackoff: MaxBackoff,
             randomFactor: 0.2,
             maxNrOfRetries: -1)
-        .WithFinalStopMessage(message => message is StopJournal));
+        .WithFinalStopMessage(message => message is StopJournal)
+        .WithReplyWhileStopped(new Status.Failure(new InvalidOperationException(
+            string.Create(CultureInfo.InvariantCulture, $"the journal of partition {partition} is restarting after a database error (it retries every {MaxBackoff.TotalSeconds:0} s at most)")))));
+
+    /// <summary>
+    /// The longest pause between a journal's attempts to recover from its database: short enough
+    /// that the stream resumes soon after the database returns, long enough not to hammer it.
+    /// </summary>
+    internal static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 }

@@ -1,8 +1,10 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
+using Confluent.Kafka;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Storage;
 using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Actors.Ingest;
@@ -12,6 +14,8 @@ namespace FraudActors.Actors.Ingest;
 /// Kafka unreachable, an alert that could not be published, a user that did not answer) is
 /// restarted with back-off: its partition journals forget what was not committed, the source
 /// seeks to their last commits, and users reload their committed state (a new generation).
+/// The pause before each restart grows while restarts keep failing (<see cref="RestartBackoff"/>):
+/// while the database is down nothing is read, and nothing restarts in a tight loop.
 /// </summary>
 public sealed class TransactionIngest(
     TransactionPipeline pipeline,
@@ -21,7 +25,8 @@ public sealed class TransactionIngest(
     ILoggingAdapter log)
 {
     private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RewindTimeout = TimeSpan.FromSeconds(30);
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _gate = new();
@@ -70,49 +75,75 @@ public sealed class TransactionIngest(
 
     private async Task RunAsync()
     {
-        var backoff = MinBackoff;
+        var backoff = new RestartBackoff(MinBackoff, MaxBackoff);
 
         // Each run's generation differs from every other run's, on this node and on the others
         // (a random start): a user seeing a message of another generation reloads its checkpoint.
         var first = Random.Shared.NextInt64(1, long.MaxValue / 2);
         for (var generation = first; !_stopping.IsCancellationRequested; generation++)
         {
-            if (generation > first)
-            {
-                await RewindAsync().ConfigureAwait(false);
-            }
-
-            Task completion;
-            lock (_gate)
-            {
-                if (_stopping.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                _current = pipeline.Run(source, materializer, generation);
-                completion = _current.Completion;
-            }
-
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
+                if (generation > first)
+                {
+                    // A journal that cannot answer (its database is down) fails this attempt
+                    // like a failed run: retried after the back-off, never ending the loop.
+                    await RewindAsync().ConfigureAwait(false);
+                }
+
+                Task completion;
+                lock (_gate)
+                {
+                    if (_stopping.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    _current = pipeline.Run(source, materializer, generation);
+                    completion = _current.Completion;
+                }
+
                 await completion.ConfigureAwait(false);
-                backoff = MinBackoff;
             }
             catch (Exception e)
             {
-                log.Error(e, "Ingest stream failed; restarting in {0} from the last checkpoint", backoff);
-                await Task.Delay(backoff, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                var delay = backoff.Next(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                var why = Unwrap(e) switch
+                {
+                    CheckpointFailedException failed => failed.Message,
+                    var other when DatabaseError.IsDatabase(other) => DatabaseError.Describe(other),
+                    var other => other.Message,
+                };
+
+                // Infrastructure faults in one line; anything else with its stack, it may be a bug.
+                log.Error(
+                    IsInfrastructure(e) ? null : e,
+                    "Ingest stream failed: {0}; restart {1} from the last checkpoint in {2:0.#} s",
+                    why,
+                    backoff.Restarts,
+                    delay.TotalSeconds);
+                await Task.Delay(delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
     }
 
+    private static bool IsInfrastructure(Exception e) =>
+        Unwrap(e) is CheckpointFailedException or AskTimeoutException or TimeoutException or KafkaException || DatabaseError.IsDatabase(e);
+
+    /// <summary>The stream's failure as it came from its stage (Akka.Streams wraps a task's in an aggregate).</summary>
+    private static Exception Unwrap(Exception e) =>
+        e is AggregateException aggregate && aggregate.Flatten().InnerExceptions is [var single] ? single : e;
+
     private async Task RewindAsync()
     {
-        foreach (var journal in journals.Started)
+        try
         {
-            await journal.Ask<PartitionCheckpoint>(RewindPartition.Instance, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await Task.WhenAll(journals.Started.Select(j => j.Ask<PartitionCheckpoint>(RewindPartition.Instance, RewindTimeout))).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException e)
+        {
+            throw new TimeoutException($"a partition journal did not rewind within {RewindTimeout} (it recovers from its database after a back-off)", e);
         }
     }
 }

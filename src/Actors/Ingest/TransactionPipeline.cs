@@ -587,6 +587,11 @@ public sealed class TransactionPipeline(
             {
                 throw await FailAsync(barrier, cut, $"the partition journal did not commit within {checkpoints.Timeout}").ConfigureAwait(false);
             }
+            catch (Exception e)
+            {
+                // The journal's database failed the write (the journal says why, at once).
+                throw await FailAsync(barrier, cut, Storage.DatabaseError.Describe(e), e).ConfigureAwait(false);
+            }
 
             var completed = new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, written.Users, written.Bytes, written.NextOffset, CheckpointStatus.Completed, null);
             await history.AddAsync(completed, LogHistoryFailure).ConfigureAwait(false);
@@ -596,18 +601,18 @@ public sealed class TransactionPipeline(
         }
     }
 
-    private async Task<CheckpointFailedException> FailAsync(Barrier barrier, BarrierCut cut, string why)
+    private async Task<CheckpointFailedException> FailAsync(Barrier barrier, BarrierCut cut, string why, Exception? cause = null)
     {
         var failed = new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, 0, 0, cut.NextOffset, CheckpointStatus.Failed, why);
         await history.AddAsync(failed, LogHistoryFailure).ConfigureAwait(false);
         metrics.RecordCheckpoint(failed);
         log.Warning("Checkpoint {0} of partition {1} failed: {2}; rewinding to the last commit", cut.Epoch, cut.Partition, why);
-        return new CheckpointFailedException($"checkpoint {cut.Epoch} of partition {cut.Partition}: {why}");
+        return new CheckpointFailedException($"checkpoint {cut.Epoch} of partition {cut.Partition}: {why}", cause);
     }
 
     private void CheckpointEnded() => metrics.RecordCheckpointsInProgress(0);
 
-    private void LogHistoryFailure(Exception e) => log.Warning("Checkpoint history not written: {0}", e.Message);
+    private void LogHistoryFailure(Exception e) => log.Warning("Checkpoint history not written: {0}", Storage.DatabaseError.Describe(e));
 
     private static void InterlockedMax(ref long target, long value)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Event;
 using Confluent.Kafka;
+using FraudActors.Actors.Storage;
 
 namespace FraudActors.Actors.Outbox;
 
@@ -34,6 +35,8 @@ public sealed class OutboxPublisher(
     private static readonly TimeSpan TailTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MinRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -89,6 +92,7 @@ public sealed class OutboxPublisher(
     private async Task RunAsync(CancellationToken stop)
     {
         var reconciled = false;
+        var retry = MinRetry;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -104,6 +108,7 @@ public sealed class OutboxPublisher(
                 }
 
                 await PublishBatchesAsync(stop).ConfigureAwait(false);
+                retry = MinRetry;
                 if (_draining)
                 {
                     return;
@@ -131,9 +136,11 @@ public sealed class OutboxPublisher(
             {
                 // The table or Kafka is unavailable: nothing is lost, the rows wait. Part of a failed
                 // batch may be on a topic already, so the tails are read again before the retry.
-                log.Warning("{0}: {1}; retrying", name, e.Message);
+                // The pause doubles up to MaxRetry: an outage is retried a few times a minute, not every second.
+                log.Warning("{0}: {1}; the rows wait in the table, retrying in {2:0.#} s", name, DatabaseError.Describe(e), retry.TotalSeconds);
                 reconciled = false;
-                await Task.Delay(TimeSpan.FromSeconds(1), stop).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                await Task.Delay(retry, stop).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
             }
         }
     }

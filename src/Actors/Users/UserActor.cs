@@ -120,6 +120,10 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
                 break;
             case UserLoaded:
                 break; // the answer to a request asked again since
+            case Status.Failure:
+                // The journal is restarting after a database error: the record waiting here times
+                // out, the stream restarts, and its first message of the new run asks again.
+                break;
             case IUserMessage first when _phase == Phase.Unloaded:
                 _partition = first.Partition;
                 _generation = GenerationOf(first) ?? _generation;

@@ -15,12 +15,14 @@ public sealed class LocalPostgres : IDisposable
     private readonly string _bin;
     private readonly string _directory;
     private readonly bool _asPostgresUser;
+    private readonly int _port;
 
     private LocalPostgres(string bin, string directory, bool asPostgresUser, int port)
     {
         _bin = bin;
         _directory = directory;
         _asPostgresUser = asPostgresUser;
+        _port = port;
         ConnectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres");
     }
 
@@ -68,10 +70,7 @@ public sealed class LocalPostgres : IDisposable
             }
 
             server.RunPg("initdb", "-D", server.Data, "-U", "postgres", "--auth=trust", "-E", "UTF8");
-            server.RunPg(
-                "pg_ctl", "-D", server.Data, "-l", Path.Combine(directory, "server.log"), "-w",
-                "-o", string.Create(CultureInfo.InvariantCulture, $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={directory} -c fsync=off"),
-                "start");
+            server.StartAgain();
             return server;
         }
         catch
@@ -80,6 +79,18 @@ public sealed class LocalPostgres : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Stops the server as an operator or a failover would (<c>pg_ctl stop -m fast</c>: open
+    /// connections are terminated); its data stays, and <see cref="StartAgain"/> brings it back.
+    /// </summary>
+    public void Stop() => RunPg("pg_ctl", "-D", Data, "-m", "fast", "-w", "stop");
+
+    /// <summary>Starts the server on its data directory and port, as when it was first started; returns once it accepts connections.</summary>
+    public void StartAgain() => RunPg(
+        "pg_ctl", "-D", Data, "-l", Path.Combine(_directory, "server.log"), "-w",
+        "-o", string.Create(CultureInfo.InvariantCulture, $"-c listen_addresses=127.0.0.1 -c port={_port} -c unix_socket_directories={_directory} -c fsync=off"),
+        "start");
 
     public void Dispose()
     {

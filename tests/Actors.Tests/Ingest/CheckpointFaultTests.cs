@@ -75,6 +75,30 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_write_the_database_refuses_fails_its_checkpoint_at_once_with_the_database_s_reason_not_at_the_timeout()
+    {
+        // A timeout far longer than the test: a failure recorded must come from the journal's answer.
+        var history = new CheckpointHistory(1000);
+        var (ingest, _) = await StartAsync(history, new CheckpointSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(10), 1000));
+        await ProduceAsync(0, 5);
+        await Eventually.TrueAsync(() => CommittedOffset() == 5, Timeout, () => $"committed {CommittedOffset()}");
+
+        await ExecuteAsync("""
+            CREATE FUNCTION refuse_writes() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire (test)'; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_writes BEFORE INSERT ON event_journal FOR EACH ROW EXECUTE FUNCTION refuse_writes();
+            """);
+        await ProduceAsync(5, 5);
+        await Eventually.TrueAsync(() => history.Failed >= 1, Timeout, () => $"{history.Failed} failed checkpoints");
+        await ExecuteAsync("DROP TRIGGER refuse_writes ON event_journal");
+        await Eventually.TrueAsync(() => CommittedOffset() == 10, Timeout, () => $"committed {CommittedOffset()}");
+        await ingest.StopAsync();
+
+        var failed = history.Snapshot().First(r => r.Status == CheckpointStatus.Failed);
+        Assert.Contains("PostgreSQL: ", failed.Failure, StringComparison.Ordinal);
+        Assert.Contains("disk on fire (test)", failed.Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Min_pause_keeps_that_much_time_between_the_end_of_a_checkpoint_and_the_start_of_the_next()
     {
         var minPause = TimeSpan.FromMilliseconds(700);
