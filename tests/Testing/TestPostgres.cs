@@ -20,6 +20,22 @@ public static class TestPostgres
         return new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>Every row of a node's alerts table: its id and whether the outbox published it.</summary>
+    public static async Task<List<(string Id, bool Published)>> AlertRowsAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var query = new Npgsql.NpgsqlCommand("SELECT alert_id, published FROM alerts", connection);
+        await using var reader = await query.ExecuteReaderAsync();
+        var rows = new List<(string, bool)>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetBoolean(1)));
+        }
+
+        return rows;
+    }
+
     public const string Variable = "FRAUD_TEST_POSTGRES";
 
     public static string ConnectionString =>

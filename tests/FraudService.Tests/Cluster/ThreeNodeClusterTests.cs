@@ -5,7 +5,6 @@ using FraudActors.FraudService.Producing;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 using FraudActors.Testing;
-using Npgsql;
 
 namespace FraudActors.FraudService.Tests.Cluster;
 
@@ -118,7 +117,7 @@ public sealed class ThreeNodeClusterTests
         var expected = AlertReference.SlidingVelocityIds(records);
         Assert.NotEmpty(expected);
         var onTopic = KafkaTestTopics.ReadAll(bootstrap, "alerts", Timeout).Select(r => AlertJson.Deserialize(r.Message.Value).AlertId).ToList();
-        var table = await AlertTableAsync(database);
+        var table = await TestPostgres.AlertRowsAsync(database);
         var counts = CountReference.Expected(records.Select(r => r.Item3));
         var state = await JournalReader.ReadUsersAsync("postgres", database, Topic, Partitions, Timeout);
         List<string> differences =
@@ -152,21 +151,6 @@ public sealed class ThreeNodeClusterTests
 
     private static Dictionary<int, long> Committed(string bootstrap) =>
         KafkaTestTopics.CommittedOffsets(bootstrap, Group, Topic, Partitions, TimeSpan.FromSeconds(10)).ToDictionary(c => c.Key, c => Math.Max(0, c.Value));
-
-    private static async Task<List<(string Id, bool Published)>> AlertTableAsync(string database)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT alert_id, published FROM alerts", connection);
-        await using var reader = await query.ExecuteReaderAsync();
-        var rows = new List<(string, bool)>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), reader.GetBoolean(1)));
-        }
-
-        return rows;
-    }
 
     /// <summary>Who holds what and what each running node said last, for a failure message.</summary>
     private static string Explain(NodeCluster cluster) =>

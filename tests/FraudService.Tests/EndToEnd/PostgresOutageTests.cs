@@ -136,7 +136,7 @@ public sealed partial class PostgresOutageTests
         Assert.Empty(duplicates);
         Assert.Empty(missing);
         Assert.Empty(extra);
-        var table = await AlertsTableAsync(postgres.ConnectionString);
+        var table = await TestPostgres.AlertRowsAsync(postgres.ConnectionString);
         Assert.Equal(expected.Order(StringComparer.Ordinal), table.Select(r => r.Id).Order(StringComparer.Ordinal));
         Assert.All(table, r => Assert.True(r.Published, r.Id));
 
@@ -172,21 +172,6 @@ public sealed partial class PostgresOutageTests
 
     private static async Task<JsonNode> GetAsync(Uri api, string path) =>
         JsonNode.Parse(await Http.GetStringAsync(new Uri(api, path)))!;
-
-    private static async Task<List<(string Id, bool Published)>> AlertsTableAsync(string connectionString)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT alert_id, published FROM alerts", connection);
-        await using var reader = await query.ExecuteReaderAsync();
-        var rows = new List<(string, bool)>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), reader.GetBoolean(1)));
-        }
-
-        return rows;
-    }
 
     private static Uri? HttpAddress(FraudProcess service) =>
         HttpLine().Match(service.StandardError) is { Success: true } m ? new Uri(m.Groups[1].Value) : null;
