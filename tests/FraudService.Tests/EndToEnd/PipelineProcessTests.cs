@@ -67,8 +67,14 @@ public sealed class PipelineProcessTests
             Assert.Equal(alert.UserId, System.Text.Encoding.UTF8.GetString(source.Message.Key!));
         }
 
-        // The console shows the lecture's line for each alert.
-        Assert.Equal(alerts.Count, service.StandardOutput.Count(l => l.StartsWith("ALERT user=u90", StringComparison.Ordinal)));
+        // The console shows the lecture's line for each alert (the child's output reaches the test
+        // asynchronously, so it is waited for, not sampled).
+        int AlertLines() => service.StandardOutput.Count(l => l.StartsWith("ALERT user=u90", StringComparison.Ordinal));
+        await Eventually.TrueAsync(
+            () => AlertLines() >= alerts.Count,
+            Timeout,
+            () => $"{AlertLines()} ALERT lines for {alerts.Count} alerts; stdout has {service.StandardOutput.Count} lines.\nservice stderr:\n{service.StandardErrorTail()}");
+        Assert.Equal(alerts.Count, AlertLines());
 
         // Downstream teams read the same alerts with `fraud alerts`.
         var (readCode, reader) = await FraudProcess.RunAsync(Timeout, "alerts", "--bootstrap", bootstrap, "--from-beginning", "--limit", $"{alerts.Count}");
