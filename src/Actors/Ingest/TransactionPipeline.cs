@@ -463,7 +463,7 @@ public sealed class TransactionPipeline(
                 continue;
             }
 
-            var (record, _, clock) = group.Sent[i];
+            var (record, command, clock) = group.Sent[i];
             clock!.Schedule(applied.UserId, applied.NextTimerMs);
             metrics.RecordApplied(applied.Duplicate);
             if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
@@ -477,7 +477,7 @@ public sealed class TransactionPipeline(
             {
                 group.Started.Add(DeadLetterAsync(record, ParseOutcome.Reject(
                     RejectReason.DuplicateTransaction,
-                    $"tx_id '{group.Sent[i].Command!.Transaction.TxId}' of user '{applied.UserId}' was already applied within the dedup window")));
+                    $"tx_id '{command!.Transaction.TxId}' of user '{applied.UserId}' was already applied within the dedup window")));
             }
 
             if (applied.Alerts.Count > 0)

@@ -286,8 +286,7 @@ public sealed record FraudSettings(
         public DateTimeOffset Time(string path)
         {
             var value = Raw(path);
-            return DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal, out var t)
-                   && (value.EndsWith('Z') || value.Contains('+', StringComparison.Ordinal) || value.LastIndexOf('-') > value.IndexOf('T', StringComparison.Ordinal))
+            return TransactionParser.TryParseZonedTime(value, out var t)
                 ? t
                 : throw Bad(path, value, "is not an ISO 8601 time with an offset, e.g. 2000-01-01T00:00:00Z");
         }

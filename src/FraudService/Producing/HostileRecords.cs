@@ -120,7 +120,7 @@ public sealed class HostileRecords(int seed, double share)
         var key = Encoding.UTF8.GetBytes(tx.UserId);
         var user = Quote(tx.UserId);
         var amount = tx.Amount.ToString(CultureInfo.InvariantCulture);
-        var ts = Quote(tx.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        var ts = Quote(TransactionJson.FormatTimestamp(tx.Timestamp));
         byte[] Json(string text) => Encoding.UTF8.GetBytes(text);
         string Body(string? userJson = null, string? amountJson = null, string? tsJson = null, string? extra = null) =>
             "{" + string.Join(",", new[]
@@ -166,7 +166,7 @@ public sealed class HostileRecords(int seed, double share)
             case "user-id-empty":
                 return ([], Json(Body(userJson: "\"\"")));
             case "user-id-control-char":
-                return (Json(tx.UserId + "\u0007"), Json(Body(userJson: Quote(tx.UserId + "\\u0007", escaped: true))));
+                return (Json(tx.UserId + "\u0007"), Json(Body(userJson: "\"" + tx.UserId + "\\u0007\"")));
             case "user-id-too-long":
                 var longId = tx.UserId + new string('x', TransactionParser.MaxIdLength);
                 return (Json(longId), Json(Body(userJson: Quote(longId))));
@@ -190,7 +190,7 @@ public sealed class HostileRecords(int seed, double share)
             case "ts-epoch-zero":
                 return (key, Json(Body(tsJson: "0")));
             case "ts-far-future":
-                return (key, Json(Body(tsJson: _random.Next(2) == 0 ? "\"9999-12-31T23:59:59Z\"" : Quote(DateTimeOffset.UtcNow.AddYears(10).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)))));
+                return (key, Json(Body(tsJson: _random.Next(2) == 0 ? "\"9999-12-31T23:59:59Z\"" : Quote(TransactionJson.FormatTimestamp(DateTimeOffset.UtcNow.AddYears(10))))));
             case "merchant-number":
                 return (key, Json(Body(extra: "\"merchant\":7").Replace("\"merchant\":\"online\",", string.Empty, StringComparison.Ordinal)));
             case "one-megabyte":
@@ -213,6 +213,5 @@ public sealed class HostileRecords(int seed, double share)
         }
     }
 
-    private static string Quote(string text, bool escaped = false) =>
-        escaped ? "\"" + text + "\"" : System.Text.Json.JsonSerializer.Serialize(text);
+    private static string Quote(string text) => System.Text.Json.JsonSerializer.Serialize(text);
 }

@@ -284,13 +284,15 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
             return utc;
         }
 
-        // A time without an offset is ambiguous; event time must mean the same on every node.
-        var text = reader.GetString();
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var ts)
-               && HasZone(text!)
-            ? ts
-            : null;
+        return TryParseZonedTime(reader.GetString(), out var ts) ? ts : null;
     }
+
+    /// <summary>
+    /// An ISO 8601 time with its zone (<c>…Z</c> or <c>…+01:00</c>). A time without one is
+    /// ambiguous: event time, and a configured time, must mean the same on every node.
+    /// </summary>
+    public static bool TryParseZonedTime(string? text, out DateTimeOffset time) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out time) && HasZone(text!);
 
     private static bool HasZone(string text)
     {

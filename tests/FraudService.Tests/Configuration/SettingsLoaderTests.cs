@@ -32,6 +32,10 @@ public sealed class SettingsLoaderTests
         Assert.False(settings.PublishLate);
         Assert.Equal(("user-window-counts", "user-sessions", "transactions.late"), (settings.Topics.WindowCounts, settings.Topics.Sessions, settings.Topics.Late));
         Assert.Equal(TimeSpan.FromDays(1), settings.StateTtl!.TimeToLive);
+
+        // Event times from 2000 on, at most a day ahead of their records; tx_ids remembered 10 min.
+        Assert.Equal(FraudActors.Messages.Transactions.TimestampBounds.Default, settings.Ingest.Timestamps);
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.UserSettings.DedupWindow);
     }
 
     [Fact]
@@ -85,6 +89,11 @@ public sealed class SettingsLoaderTests
     [InlineData("fraud.time.characteristic = wall-clock", "fraud.time.characteristic")]
     [InlineData("fraud.node.shard-allocation = random", "fraud.node.shard-allocation")]
     [InlineData("fraud.group-id = \"\"", "fraud.group-id")]
+    [InlineData("fraud.ingest.earliest-ts = yesterday", "fraud.ingest.earliest-ts")]
+    [InlineData("fraud.ingest.earliest-ts = \"2000-01-01\"", "fraud.ingest.earliest-ts")]
+    [InlineData("fraud.ingest.earliest-ts = \"2000-01-01T00:00:00\"", "fraud.ingest.earliest-ts")]
+    [InlineData("fraud.ingest.max-ts-ahead = -1s", "fraud.ingest.max-ts-ahead")]
+    [InlineData("fraud.ingest.dedup-window = soon", "fraud.ingest.dedup-window")]
     public void A_bad_value_anywhere_is_refused_at_start_naming_its_full_key(string line, string key)
     {
         var file = Path.GetTempFileName();
