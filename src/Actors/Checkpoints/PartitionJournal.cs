@@ -131,14 +131,15 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 
     /// <summary>
     /// The database failed a write: the actor stops (Akka.Persistence's rule) and its back-off
-    /// supervisor starts it again, 1 s doubling to 30 s, until it recovers. The checkpoints under
+    /// supervisor starts it again (<see cref="PartitionJournals.MinBackoff"/> doubling to
+    /// <see cref="PartitionJournals.MaxBackoff"/>) until it recovers. The checkpoints under
     /// way fail now, with the reason, rather than at their timeout; the stream rewinds and retries.
     /// </summary>
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         var why = DatabaseError.Describe(cause);
         DatabaseError.ClearPoolsAfter(cause);
-        _log.Warning("{0}: checkpoint not written: {1}; the journal restarts after a back-off (1 s doubling to 10 s) and the checkpoint is retried", PersistenceId, why);
+        _log.Warning("{0}: checkpoint not written: {1}; the journal restarts after a back-off ({2}) and the checkpoint is retried", PersistenceId, why, PartitionJournals.DescribeBackoff());
         foreach (var replyTo in _writing)
         {
             replyTo.Tell(new Status.Failure(new InvalidOperationException($"{PersistenceId} could not write it: {why}", cause)));
@@ -151,7 +152,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         DatabaseError.ClearPoolsAfter(reason);
-        _log.Warning("{0}: cannot recover: {1}; retrying after a back-off (1 s doubling to 10 s)", PersistenceId, DatabaseError.Describe(reason));
+        _log.Warning("{0}: cannot recover: {1}; retrying after a back-off ({2})", PersistenceId, DatabaseError.Describe(reason), PartitionJournals.DescribeBackoff());
     }
 
     /// <summary>Splits users into chunks of at most <paramref name="maxChunkBytes"/> of state (at least one user each).</summary>

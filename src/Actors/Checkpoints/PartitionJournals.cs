@@ -50,7 +50,7 @@ public sealed class PartitionJournals(ActorSystem system, string topic, Partitio
         Backoff.OnStop(
             PartitionJournal.PropsFor(topic, partition, settings),
             "journal",
-            minBackoff: TimeSpan.FromSeconds(1),
+            minBackoff: MinBackoff,
             maxBackoff: MaxBackoff,
             randomFactor: 0.2,
             maxNrOfRetries: -1)
@@ -63,4 +63,10 @@ public sealed class PartitionJournals(ActorSystem system, string topic, Partitio
     /// that the stream resumes soon after the database returns, long enough not to hammer it.
     /// </summary>
     internal static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    internal static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
+
+    /// <summary>How the logs say it: "1 s doubling to 10 s".</summary>
+    internal static string DescribeBackoff() =>
+        string.Create(CultureInfo.InvariantCulture, $"{MinBackoff.TotalSeconds:0} s doubling to {MaxBackoff.TotalSeconds:0} s");
 }

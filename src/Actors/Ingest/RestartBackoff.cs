@@ -28,12 +28,21 @@ public sealed class RestartBackoff
     {
         if (ranFor > 2 * _max)
         {
-            _next = _min;
+            Reset();
         }
 
+        return Next();
+    }
+
+    /// <summary>The pause before the next attempt: the last one doubled, at most the maximum.</summary>
+    public TimeSpan Next()
+    {
         var delay = _next;
         _next = TimeSpan.FromTicks(Math.Min(_next.Ticks * 2, _max.Ticks));
         Restarts++;
         return delay;
     }
+
+    /// <summary>An attempt succeeded: the next failure is retried after the minimum again.</summary>
+    public void Reset() => _next = _min;
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Akka.Event;
 using Confluent.Kafka;
+using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Storage;
 
 namespace FraudActors.Actors.Outbox;
@@ -92,7 +93,7 @@ public sealed class OutboxPublisher(
     private async Task RunAsync(CancellationToken stop)
     {
         var reconciled = false;
-        var retry = MinRetry;
+        var retry = new RestartBackoff(MinRetry, MaxRetry);
         while (!stop.IsCancellationRequested)
         {
             try
@@ -108,7 +109,7 @@ public sealed class OutboxPublisher(
                 }
 
                 await PublishBatchesAsync(stop).ConfigureAwait(false);
-                retry = MinRetry;
+                retry.Reset();
                 if (_draining)
                 {
                     return;
@@ -137,10 +138,10 @@ public sealed class OutboxPublisher(
                 // The table or Kafka is unavailable: nothing is lost, the rows wait. Part of a failed
                 // batch may be on a topic already, so the tails are read again before the retry.
                 // The pause doubles up to MaxRetry: an outage is retried a few times a minute, not every second.
-                log.Warning("{0}: {1}; the rows wait in the table, retrying in {2:0.#} s", name, DatabaseError.Describe(e), retry.TotalSeconds);
+                var delay = retry.Next();
+                log.Warning("{0}: {1}; the rows wait in the table, retrying in {2:0.#} s", name, DatabaseError.Describe(e), delay.TotalSeconds);
                 reconciled = false;
-                await Task.Delay(retry, stop).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
+                await Task.Delay(delay, stop).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
     }

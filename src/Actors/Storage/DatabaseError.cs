@@ -48,7 +48,7 @@ public static class DatabaseError
     }
 
     /// <summary>The exception and its causes, depth first (an aggregate's every inner exception).</summary>
-    private static IEnumerable<Exception> Chain(Exception e)
+    internal static IEnumerable<Exception> Chain(Exception e)
     {
         yield return e;
         var inner = e is AggregateException aggregate ? aggregate.InnerExceptions : e.InnerException is { } one ? [one] : (IEnumerable<Exception>)[];

@@ -41,15 +41,9 @@ public static class SqliteFaults
     /// <summary>The operator's message when <paramref name="error"/> (or an exception inside it) is such a fault; else null.</summary>
     public static string? Describe(string connectionString, Exception error)
     {
-        for (var e = error; e is not null; e = e.InnerException)
-        {
-            if (e is SqliteException sqlite && Describe(connectionString, sqlite.SqliteErrorCode, sqlite.Message.TrimEnd('.')) is { } fault)
-            {
-                return fault;
-            }
-        }
-
-        return null;
+        return DatabaseError.Chain(error).OfType<SqliteException>()
+            .Select(sqlite => Describe(connectionString, sqlite.SqliteErrorCode, sqlite.Message.TrimEnd('.')))
+            .FirstOrDefault(fault => fault is not null);
     }
 
     /// <summary>
@@ -131,24 +125,19 @@ public static class SqliteFaults
 
     /// <summary>
     /// Writes once to the database (a row of its own small table) so that a file or directory the
-    /// process cannot write, or a full disk, is reported at start rather than at the first checkpoint.
+    /// process cannot write, or a full disk, is found at start rather than at the first checkpoint.
+    /// A failure is SQLite's own; the caller turns it into the operator's message with
+    /// <see cref="Describe(string, Exception)"/>, as it does for the tables' creation.
     /// </summary>
     public static async Task CheckWritableAsync(string connectionString, CancellationToken cancellationToken)
     {
         var database = SqlDatabase.Sqlite(connectionString);
-        try
-        {
-            await database.ExecuteAsync(
-                "CREATE TABLE IF NOT EXISTS store_check (id INTEGER PRIMARY KEY, checked_at TEXT NOT NULL)",
-                cancellationToken).ConfigureAwait(false);
-            await database.ExecuteAsync(
-                "INSERT INTO store_check (id, checked_at) VALUES (1, @at) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
-                cancellationToken,
-                ("at", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false);
-        }
-        catch (SqliteException e) when (Describe(connectionString, e) is { } fault)
-        {
-            throw new StoreFaultException(fault, e);
-        }
+        await database.ExecuteAsync(
+            "CREATE TABLE IF NOT EXISTS store_check (id INTEGER PRIMARY KEY, checked_at TEXT NOT NULL)",
+            cancellationToken).ConfigureAwait(false);
+        await database.ExecuteAsync(
+            "INSERT INTO store_check (id, checked_at) VALUES (1, @at) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            cancellationToken,
+            ("at", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture))).ConfigureAwait(false);
     }
 }

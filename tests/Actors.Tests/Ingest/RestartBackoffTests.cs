@@ -29,4 +29,13 @@ public sealed class RestartBackoffTests
         Assert.Equal(Min, backoff.Next((2 * Max) + TimeSpan.FromTicks(1)));
         Assert.Equal(2 * Min, backoff.Next(TimeSpan.Zero));
     }
+
+    [Fact]
+    public void A_success_reported_by_reset_starts_the_pauses_again_at_the_minimum()
+    {
+        var backoff = new RestartBackoff(Min, Max);
+        Assert.Equal([1, 2, 4], Enumerable.Range(0, 3).Select(_ => backoff.Next().TotalSeconds));
+        backoff.Reset();
+        Assert.Equal(Min, backoff.Next());
+    }
 }
