@@ -12,8 +12,10 @@ namespace FraudActors.Actors.Ingest;
 /// <summary>
 /// Keeps the <see cref="TransactionPipeline"/> running. A failed stream (a broken checkpoint,
 /// Kafka unreachable, an alert that could not be published, a user that did not answer) is
-/// restarted with back-off: its partition journals forget what was not committed, the source
-/// seeks to their last commits, and users reload their committed state (a new generation).
+/// restarted with back-off, rewound in place: its partition journals forget what was not
+/// committed, the next run's source seeks the partitions this node still owns to their last
+/// commits through the same consumer (one <see cref="KafkaGroupMember"/> for the ingest's life,
+/// so a rewind is no rebalance), and users reload their committed state (a new generation).
 /// The pause before each restart grows while restarts keep failing (<see cref="RestartBackoff"/>):
 /// while the database is down nothing is read, and nothing restarts in a tight loop.
 /// </summary>
@@ -28,10 +30,21 @@ public sealed class TransactionIngest(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RewindTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a failed run's source may take to stop (a revocation it waits in is bounded by its own timeout).</summary>
+    private static readonly TimeSpan SourceStopTimeout = TimeSpan.FromSeconds(60);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _gate = new();
     private PipelineRun? _current;
     private Task? _loop;
+    private KafkaGroupMember _member = new();
+    private int _earlierJoins;
+
+    /// <summary>Times the node's consumer joined its group: once, unless the Kafka client failed for good.</summary>
+    public int GroupJoins => _earlierJoins + _member.Joins;
+
+    /// <summary>Runs of the stream that failed and were restarted.</summary>
+    public int Restarts { get; private set; }
 
     public void Start() => _loop = Task.Run(RunAsync);
 
@@ -75,6 +88,19 @@ public sealed class TransactionIngest(
 
     private async Task RunAsync()
     {
+        try
+        {
+            await RunLoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Commits the stored offsets and leaves the group, so the partitions move at once.
+            _member.Close();
+        }
+    }
+
+    private async Task RunLoopAsync()
+    {
         var backoff = new RestartBackoff(MinBackoff, MaxBackoff);
 
         // Each run's generation differs from every other run's, on this node and on the others
@@ -100,7 +126,7 @@ public sealed class TransactionIngest(
                         return;
                     }
 
-                    _current = pipeline.Run(source, materializer, generation);
+                    _current = pipeline.Run(source with { Member = _member }, materializer, generation);
                     completion = _current.Completion;
                 }
 
@@ -108,6 +134,8 @@ public sealed class TransactionIngest(
             }
             catch (Exception e)
             {
+                Restarts++;
+                await ReleaseSourceAsync(e).ConfigureAwait(false);
                 var delay = backoff.Next(System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 var why = Unwrap(e) switch
                 {
@@ -125,6 +153,32 @@ public sealed class TransactionIngest(
                     delay.TotalSeconds);
                 await Task.Delay(delay, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// The failed run's source must stop reading before the next run takes its consumer over. A
+    /// Kafka client that failed for good, or a source that does not stop, gives its membership up:
+    /// the next run joins the group anew.
+    /// </summary>
+    private async Task ReleaseSourceAsync(Exception failure)
+    {
+        PipelineRun? failed;
+        lock (_gate)
+        {
+            failed = _current;
+        }
+
+        var stopped = failed is null || await failed.Control.Completion.WaitAsync(SourceStopTimeout).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default).ConfigureAwait(false);
+        if (!stopped)
+        {
+            log.Warning("Kafka source of the failed run did not stop within {0}; the next run joins the group with a new consumer", SourceStopTimeout);
+            _earlierJoins += _member.Joins;
+            _member = new KafkaGroupMember();
+        }
+        else if (Unwrap(failure) is KafkaException { Error.IsFatal: true })
+        {
+            _member.Close();
         }
     }
 

@@ -465,6 +465,13 @@ public sealed class TransactionPipeline(
 
             var (record, command, clock) = group.Sent[i];
             clock!.Schedule(applied.UserId, applied.NextTimerMs);
+            if (applied.ProcessingError is { } error)
+            {
+                // One record's failure is that record's: it goes to the dead letters, the stream goes on.
+                group.Started.Add(DeadLetterAsync(record, ParseOutcome.Reject(RejectReason.ProcessingError, error)));
+                continue;
+            }
+
             metrics.RecordApplied(applied.Duplicate);
             if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
             {

@@ -23,6 +23,6 @@ public interface IKafkaSourceControl
     /// </summary>
     Task StopNowAsync();
 
-    /// <summary>Completes when the consumer is closed, whether by a stop or a failure.</summary>
+    /// <summary>Completes when the stage has stopped reading, whether by a stop or a failure (and, unless it reads through a caller's <see cref="KafkaSourceSettings.Member"/>, closed its consumer).</summary>
     Task Completion { get; }
 }

@@ -33,6 +33,12 @@ public sealed record KafkaSourceSettings(
     /// <summary>How long a revocation waits for <see cref="Revoking"/>; the whole group's rebalance waits as long.</summary>
     public TimeSpan RevokeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The group membership to read through, kept by the caller across runs so that a new run
+    /// rewinds in place (null: the stage joins the group itself and leaves it when it stops).
+    /// </summary>
+    public KafkaGroupMember? Member { get; init; }
+
     public static KafkaSourceSettings Create(ConsumerConfig consumer, params string[] topics) =>
         new(consumer, topics, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(30));
 }

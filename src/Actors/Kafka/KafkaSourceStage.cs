@@ -25,7 +25,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         return new LogicAndMaterializedValue<IKafkaSourceControl>(logic, logic.Control);
     }
 
-    private sealed class Logic : TimerGraphStageLogic
+    private sealed class Logic : TimerGraphStageLogic, IGroupMemberReader
     {
         private const string PollTimer = "poll";
         private const string DrainTimer = "drain-timeout";
@@ -37,10 +37,10 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         private readonly List<TopicPartitionOffset> _startsToStore = [];
         private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Action<(int, List<TopicPartition>, Task<long?[]>)> _prepared;
+        private KafkaGroupMember? _member;
         private IConsumer<byte[]?, byte[]>? _consumer;
         private ConsumeResult<byte[]?, byte[]>? _held;
         private bool _draining;
-        private bool _closing;
 
         /// <summary>Counts assignments and revocations: a preparation finishing after a newer one is dropped.</summary>
         private int _assignments;
@@ -69,35 +69,57 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
                 EnableAutoOffsetStore = false,
             };
             var log = Log;
-            _consumer = new ConsumerBuilder<byte[]?, byte[]>(config)
-                .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
-                .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions.Select(p => p.TopicPartition).ToList(), lost: false))
-                .SetPartitionsLostHandler((_, partitions) => OnRevoked(partitions.Select(p => p.TopicPartition).ToList(), lost: true))
-                .SetErrorHandler((_, error) => log.Warning("Kafka consumer: {0} ({1})", error.Reason, error.Code))
-                .SetLogHandler((_, message) => LogClientMessage(log, message))
-                .Build();
-            _consumer.Subscribe(Settings.Topics);
+            _member = Settings.Member ?? new KafkaGroupMember();
+            var (consumer, joined) = _member.Attach(
+                this,
+                builder => builder
+                    .SetErrorHandler((_, error) => log.Warning("Kafka consumer: {0} ({1})", error.Reason, error.Code))
+                    .SetLogHandler((_, message) => LogClientMessage(log, message)),
+                config,
+                Settings.Topics);
+            _consumer = consumer;
+            if (!joined)
+            {
+                RewindInPlace();
+            }
+        }
+
+        /// <summary>
+        /// A new run of the stream over a consumer still in its group: the partitions it owns
+        /// start again where their journals last committed, as after an assignment, but without
+        /// a rebalance. Nothing is fetched from the previous run's positions meanwhile.
+        /// </summary>
+        private void RewindInPlace()
+        {
+            var owned = _member!.Owned.ToList();
+            _consumer!.Unassign();
+            if (owned.Count == 0)
+            {
+                return;
+            }
+
+            Log.Info("Kafka source: rewinding {0} in place, still a member of the group", string.Join(", ", owned));
+            var assignNow = OnAssigned(owned).ToList();
+            if (assignNow.Count > 0)
+            {
+                _consumer.Assign(assignNow);
+            }
         }
 
         public override void PostStop()
         {
-            if (_consumer is { } consumer)
+            if (_member is { } member)
             {
-                // Closing revokes every partition; the stream has ended, so nothing is checkpointed then.
-                _closing = true;
-                try
+                if (Settings.Member is null)
                 {
-                    // Close commits the stored offsets and leaves the group at once, so the
-                    // partitions move to another member without waiting for a session timeout.
-                    consumer.Close();
+                    // The stage's own membership: closing commits the stored offsets and leaves the
+                    // group at once, so the partitions move without waiting for a session timeout.
+                    member.Close();
                 }
-                catch (KafkaException e)
+                else
                 {
-                    Log.Warning("Kafka consumer did not close cleanly: {0}", e.Error.Reason);
-                }
-                finally
-                {
-                    consumer.Dispose();
+                    // The ingest's membership outlives this run: the next one rewinds in place.
+                    member.Detach(this);
                 }
             }
 
@@ -198,7 +220,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
             Push(_stage._out, record);
         }
 
-        private IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+        public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
         {
             Log.Info("Kafka source: assigned {0}", string.Join(", ", partitions));
             var version = ++_assignments;
@@ -243,11 +265,11 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
             TryPush();
         }
 
-        private void OnRevoked(List<TopicPartition> partitions, bool lost)
+        public void OnRevoked(List<TopicPartition> partitions, bool lost)
         {
             Log.Info("Kafka source: {0} {1}", lost ? "lost" : "revoked", string.Join(", ", partitions));
             _assignments++;
-            if (!lost && !_closing && Settings.Revoking is { } revoking)
+            if (!lost && Settings.Revoking is { } revoking)
             {
                 CheckpointBeforeLettingGo(partitions, revoking);
             }

@@ -30,6 +30,7 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
     private readonly UserSettings _settings;
     private readonly TimeProvider _clock;
     private readonly IPartitionJournals? _journals;
+    private readonly Producer? _producer;
 
     // Made when first needed: most users never log and never alert, and a user actor's few
     // hundred bytes are what a node holds a million of.
@@ -46,14 +47,29 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
     /// <summary>True when the state changed since it was last given to a barrier or the journal.</summary>
     private bool _changed;
 
+    /// <summary>The record being applied and who waits for its answer, until it is answered.</summary>
+    private (ApplyTransaction Command, IActorRef ReplyTo)? _applying;
+
     public UserActor(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals = null)
+        : this(userId, settings, clock, journals, producer: null)
+    {
+    }
+
+    private UserActor(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals, Producer? producer)
     {
         _userId = userId;
         _settings = settings;
         _clock = clock;
         _journals = journals;
+        _producer = producer;
         _state = UserState.Empty(userId);
         _phase = journals is null ? Phase.Active : Phase.Unloaded;
+        if (producer?.TakeSurvivor() is { } survivor)
+        {
+            // Restarted after a crash: the last good state goes on, not the last checkpoint.
+            (_state, _generation, _partition, _changed) = survivor;
+            _phase = Phase.Active;
+        }
     }
 
     /// <summary>Unloaded until its first message asks the journal; Loading until the state comes; Stopping while it hands its state over.</summary>
@@ -77,11 +93,23 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
     public static Props PropsFor(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals = null) =>
         Props.CreateBy(new Producer(userId, settings, clock, journals));
 
+    /// <summary>Makes the user's actor, and carries its last good state over a restart after a crash.</summary>
     private sealed class Producer(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals) : IIndirectActorProducer
     {
+        private Survivor? _survivor;
+
         public Type ActorType => typeof(UserActor);
 
-        public ActorBase Produce() => new UserActor(userId, settings, clock, journals);
+        public ActorBase Produce() => new UserActor(userId, settings, clock, journals, this);
+
+        public void Keep(Survivor survivor) => _survivor = survivor;
+
+        public Survivor? TakeSurvivor()
+        {
+            var survivor = _survivor;
+            _survivor = null;
+            return survivor;
+        }
 
         public void Release(ActorBase actor)
         {
@@ -205,7 +233,18 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             return;
         }
 
-        var outcome = _state.Apply(command, _settings, _clock.GetUtcNow());
+        UserOutcome outcome;
+        _applying = (command, Sender);
+        try
+        {
+            outcome = _state.Apply(command, _settings, _clock.GetUtcNow());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            NotApplied(command, Sender, e);
+            return;
+        }
+
         var alerts = outcome.Alerts;
         _state = outcome.State;
         _partition = command.Partition;
@@ -228,6 +267,59 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             Sequence = command.Sequence,
             DuplicateTxId = outcome.DuplicateTxId,
         });
+        _applying = null;
+    }
+
+    /// <summary>
+    /// A record whose processing threw: the state stays as it was before it (apply is pure, so
+    /// nothing of it was kept), only marked as having handled its offset, so the barrier's
+    /// count holds and a replay does not meet it twice; the record goes to the dead-letter topic.
+    /// </summary>
+    private void NotApplied(ApplyTransaction command, IActorRef replyTo, Exception e)
+    {
+        _applying = null;
+        _state = _state with { LastAppliedOffset = command.Offset };
+        _partition = command.Partition;
+        _changed = true;
+        Log.Warning("User {0}: offset {1} of partition {2} not applied ({3}: {4}); it goes to the dead-letter topic", _userId, command.Offset, command.Partition, e.GetType().Name, e.Message);
+        replyTo.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, [], Duplicate: false)
+        {
+            NextTimerMs = NextTimerOrNone(),
+            Sequence = command.Sequence,
+            ProcessingError = $"{e.GetType().FullName}: {e.Message}",
+        });
+    }
+
+    /// <summary>
+    /// A crash the handlers did not catch (a bug in the actor itself): the record it was applying
+    /// is answered as not applied, and the actor that replaces this one goes on from the last
+    /// good state rather than the last checkpoint, so no record since the checkpoint is lost.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        if (_applying is { } applying)
+        {
+            NotApplied(applying.Command, applying.ReplyTo, reason);
+        }
+
+        if (_phase == Phase.Active)
+        {
+            _producer?.Keep(new Survivor(_state, _generation, _partition, _changed));
+        }
+
+        base.PreRestart(reason, message);
+    }
+
+    private long? NextTimerOrNone()
+    {
+        try
+        {
+            return _state.NextTimerMs(_settings);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The partition's clock passed this user's next timer or window end.</summary>
@@ -238,7 +330,19 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             return;
         }
 
-        var outcome = _state.Advance(command.WatermarkMs, command.NowMs, _settings, _clock.GetUtcNow());
+        UserOutcome outcome;
+        try
+        {
+            outcome = _state.Advance(command.WatermarkMs, command.NowMs, _settings, _clock.GetUtcNow());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Not woken by the clock again (that would throw at every tick): its next record fires what is due.
+            Log.Error(e, "User {0}: timers or windows due at watermark {1} not fired", _userId, command.WatermarkMs);
+            Sender.Tell(new TimeAdvanced(_userId, command.Partition, [], null));
+            return;
+        }
+
         if (!ReferenceEquals(outcome.State, _state))
         {
             _state = outcome.State;
@@ -282,6 +386,9 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             .PipeTo(Self);
         _phase = Phase.Stopping;
     }
+
+    /// <summary>What a user actor hands to the one replacing it after a crash.</summary>
+    private sealed record Survivor(UserState State, long Generation, int Partition, bool Changed);
 
     private static long? GenerationOf(IUserMessage message) => message switch
     {

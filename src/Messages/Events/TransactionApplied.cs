@@ -21,6 +21,13 @@ public sealed record TransactionApplied(string UserId, int Partition, long Offse
 
     /// <summary>The record's <c>tx_id</c> was already applied within the dedup window: nothing saw it, it goes to the dead-letter topic.</summary>
     public bool DuplicateTxId { get; init; }
+
+    /// <summary>
+    /// Applying the record threw (a rule, window, state or codec): the user's state is as before
+    /// the record, and the record goes to the dead-letter topic with this as its error (the
+    /// exception's type and message). Null when the record was applied.
+    /// </summary>
+    public string? ProcessingError { get; init; }
 }
 
 /// <summary>The user actor's reply to <see cref="Commands.AdvanceTime"/>: what fired, and when it next needs waking.</summary>

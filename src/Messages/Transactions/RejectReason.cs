@@ -23,6 +23,9 @@ public enum RejectReason
 
     /// <summary>A <c>tx_id</c> its user already applied within the dedup window: the record is a duplicate.</summary>
     DuplicateTransaction,
+
+    /// <summary>A valid record whose processing threw in its user: the user's state is as before it.</summary>
+    ProcessingError,
 }
 
 public static class RejectReasons
@@ -39,6 +42,7 @@ public static class RejectReasons
         RejectReason.KeyMismatch => "key-mismatch",
         RejectReason.InvalidUserId => "invalid-user-id",
         RejectReason.DuplicateTransaction => "duplicate",
+        RejectReason.ProcessingError => "processing-error",
         RejectReason.Late => "late",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };

@@ -112,6 +112,47 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_record_whose_processing_throws_goes_to_the_dlq_as_processing_error_and_the_stream_goes_on()
+    {
+        // u1: three good records, a poisoned one, three good ones; u2: six good ones. One partition.
+        var start = new DateTimeOffset(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
+        var u1 = Enumerable.Range(0, 7).Select(i => Record("u1", i == 3 ? Tests.Users.FragileRule.Poison : 10m, start.AddSeconds(i)));
+        var u2 = Enumerable.Range(0, 6).Select(i => Record("u2", 20m, start.AddSeconds(i)));
+        var records = u1.Concat(u2).ToList();
+        await KafkaTestTopics.ProduceToAsync(_broker.BootstrapServers, Transactions, records.Select(r => (0, r.Key!, r.Value)));
+        var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
+        var users = await OneNodeCluster.StartUsersAsync(
+            Sys,
+            journals: journals,
+            users: new RuleSettings([new Tests.Users.FragileRule(), new SlidingVelocityRule(new VelocitySettings(5, TimeSpan.FromSeconds(60)))]));
+        var (metrics, history) = (new PipelineMetrics(), new CheckpointHistory(10));
+        var run = (await Pipeline(users, journals, CheckpointSettings.Default with { Interval = TimeSpan.FromMilliseconds(200) }))(metrics, history)
+            .Run(KafkaSourceSettings.Create(ConsumerConfig(), Transactions), Sys.Materializer(), generation: 1);
+        await AwaitConditionAsync(() => Task.FromResult(metrics.RecordsIn == records.Count && metrics.Alerts == 2 && metrics.DeadLettered == 1), Timeout);
+
+        var drained = run.Control.DrainAndStopAsync();
+        await run.CheckpointNow();
+        await drained;
+        await run.Completion;
+        await _outbox!.DisposeAsync();
+
+        // The stream never failed: every checkpoint committed, the last one past every record.
+        Assert.All(history.Snapshot(), c => Assert.Equal(CheckpointStatus.Completed, c.Status));
+        Assert.Equal(records.Count, history.Snapshot().Max(c => c.NextOffset));
+        var dead = Assert.Single(KafkaTestTopics.ReadAll(_broker.BootstrapServers, Dlq, Timeout));
+        Assert.Equal("processing-error", dead.Header(DeadLetterPublisher.ReasonHeader));
+        Assert.Equal("3", dead.Header(DeadLetterPublisher.OffsetHeader));
+        Assert.Contains("InvalidOperationException: poison amount", dead.Header(DeadLetterPublisher.ErrorHeader), StringComparison.Ordinal);
+
+        // u1's sixth applied record (offset 6) and u2's sixth alert; the poisoned one counted for nobody.
+        var alerts = KafkaTestTopics.ReadAll(_broker.BootstrapServers, Alerts, Timeout).Select(a => AlertJson.Deserialize(a.Message.Value)).OrderBy(a => a.UserId).ToList();
+        Assert.Equal([("u1", 6, 6L), ("u2", 6, 12L)], alerts.Select(a => (a.UserId, a.Count, a.Offset)));
+
+        static (string? Key, string Value) Record(string user, decimal amount, DateTimeOffset ts) =>
+            (user, Encoding.UTF8.GetString(TransactionJson.Serialize(new Transaction(user, amount, "shop", ts))));
+    }
+
+    [Fact]
     public async Task A_revoked_partition_is_checkpointed_before_it_goes_and_its_next_owner_reads_none_of_its_records_again()
     {
         // Three users' records on three partitions; the interval is an hour, so only the
