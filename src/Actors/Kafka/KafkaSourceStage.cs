@@ -99,7 +99,7 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
             }
 
             Log.Info("Kafka source: rewinding {0} in place, still a member of the group", string.Join(", ", owned));
-            var assignNow = OnAssigned(owned).ToList();
+            var assignNow = Prepare(owned).ToList();
             if (assignNow.Count > 0)
             {
                 _consumer.Assign(assignNow);
@@ -223,6 +223,12 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
         public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
         {
             Log.Info("Kafka source: assigned {0}", string.Join(", ", partitions));
+            return Prepare(partitions);
+        }
+
+        /// <summary>The partitions start where <see cref="KafkaSourceSettings.StartOffset"/> says, once it has said so for all; returns what to assign now.</summary>
+        private IEnumerable<TopicPartitionOffset> Prepare(List<TopicPartition> partitions)
+        {
             var version = ++_assignments;
             if (Settings.StartOffset is not { } startOffset)
             {
