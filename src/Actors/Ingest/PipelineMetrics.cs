@@ -11,6 +11,10 @@ public sealed class PipelineMetrics
     private long _late;
     private long _windowResults;
     private int _checkpointsInProgress;
+    private int _restarts;
+    private long _lastFailureTicks;
+    private long _lastRestartDelayTicks;
+    private long _firstRecordOfRunTicks;
 
     public long RecordsIn => Interlocked.Read(ref _recordsIn);
 
@@ -30,6 +34,18 @@ public sealed class PipelineMetrics
     /// <summary>Partitions cut by the checkpoint under way (0: none is).</summary>
     public int CheckpointsInProgress => Volatile.Read(ref _checkpointsInProgress);
 
+    /// <summary>Runs of the ingest stream that failed and were rewound (restarted from the last checkpoint).</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
+
+    /// <summary>When the last run failed (null: none has).</summary>
+    public DateTimeOffset? LastFailure => Interlocked.Read(ref _lastFailureTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+
+    /// <summary>The back-off paused before the last restart.</summary>
+    public TimeSpan LastRestartDelay => TimeSpan.FromTicks(Interlocked.Read(ref _lastRestartDelayTicks));
+
+    /// <summary>When the current run applied its first record (null: not yet): with <see cref="LastFailure"/>, what a rewind cost.</summary>
+    public DateTimeOffset? FirstRecordOfRun => Interlocked.Read(ref _firstRecordOfRunTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+
     /// <summary>The assigned partitions' offsets and watermarks, and where recent users live.</summary>
     public PartitionPositions Partitions { get; } = new();
 
@@ -41,7 +57,23 @@ public sealed class PipelineMetrics
 
     internal void RecordIn() => Interlocked.Increment(ref _recordsIn);
 
-    internal void RecordApplied(bool duplicate) => Interlocked.Increment(ref duplicate ? ref _duplicates : ref _applied);
+    internal void RecordApplied(bool duplicate)
+    {
+        Interlocked.Increment(ref duplicate ? ref _duplicates : ref _applied);
+        if (!duplicate && Volatile.Read(ref _firstRecordOfRunTicks) == 0)
+        {
+            Interlocked.CompareExchange(ref _firstRecordOfRunTicks, DateTimeOffset.UtcNow.UtcTicks, 0);
+        }
+    }
+
+    /// <summary>A run failed at <paramref name="failedAt"/>; the next starts after <paramref name="delay"/>.</summary>
+    internal void RecordRestart(DateTimeOffset failedAt, TimeSpan delay)
+    {
+        Interlocked.Exchange(ref _lastFailureTicks, failedAt.UtcTicks);
+        Interlocked.Exchange(ref _lastRestartDelayTicks, delay.Ticks);
+        Interlocked.Exchange(ref _firstRecordOfRunTicks, 0);
+        Interlocked.Increment(ref _restarts);
+    }
 
     internal void RecordDeadLettered() => Interlocked.Increment(ref _deadLettered);
 

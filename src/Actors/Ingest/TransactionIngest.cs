@@ -30,6 +30,9 @@ public sealed class TransactionIngest(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RewindTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often a journal restarting after a database error is asked again to rewind.</summary>
+    private static readonly TimeSpan RewindRetry = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long a failed run's source may take to stop (a revocation it waits in is bounded by its own timeout).</summary>
     private static readonly TimeSpan SourceStopTimeout = TimeSpan.FromSeconds(60);
 
@@ -134,9 +137,11 @@ public sealed class TransactionIngest(
             }
             catch (Exception e)
             {
+                var failedAt = DateTimeOffset.UtcNow;
                 Restarts++;
                 await ReleaseSourceAsync(e).ConfigureAwait(false);
                 var delay = backoff.Next(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                pipeline.Metrics.RecordRestart(failedAt, delay);
                 var why = Unwrap(e) switch
                 {
                     CheckpointFailedException failed => failed.Message,
@@ -189,15 +194,34 @@ public sealed class TransactionIngest(
     private static Exception Unwrap(Exception e) =>
         e is AggregateException aggregate && aggregate.Flatten().InnerExceptions is [var single] ? single : e;
 
+    /// <summary>
+    /// Every started journal forgets what was not committed. A journal restarting after a
+    /// database error answers that it is (at once): it is asked again until it is back, so the
+    /// next run starts as soon as its journals can serve their users, not a back-off later.
+    /// </summary>
     private async Task RewindAsync()
     {
-        try
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        await Task.WhenAll(journals.Started.Select(RewindOneAsync)).ConfigureAwait(false);
+
+        async Task RewindOneAsync(IActorRef journal)
         {
-            await Task.WhenAll(journals.Started.Select(j => j.Ask<PartitionCheckpoint>(RewindPartition.Instance, RewindTimeout))).ConfigureAwait(false);
-        }
-        catch (AskTimeoutException e)
-        {
-            throw new TimeoutException($"a partition journal did not rewind within {RewindTimeout} (it recovers from its database after a back-off)", e);
+            while (true)
+            {
+                try
+                {
+                    await journal.Ask<PartitionCheckpoint>(RewindPartition.Instance, RewindTimeout).ConfigureAwait(false);
+                    return;
+                }
+                catch (AskTimeoutException e)
+                {
+                    throw new TimeoutException($"a partition journal did not rewind within {RewindTimeout} (it recovers from its database after a back-off)", e);
+                }
+                catch (InvalidOperationException) when (deadline.Elapsed < RewindTimeout && !_stopping.IsCancellationRequested)
+                {
+                    await Task.Delay(RewindRetry, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                }
+            }
         }
     }
 }

@@ -42,6 +42,7 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
     private long _generation;
     private int _partition;
     private int _loads;
+    private int _loadFailures;
     private long? _askedAgainFor;
 
     /// <summary>True when the state changed since it was last given to a barrier or the journal.</summary>
@@ -140,6 +141,7 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
         {
             case UserLoaded loaded when _phase == Phase.Loading && loaded.Load == _loads:
                 _askedAgainFor = null;
+                _loadFailures = 0;
                 _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State, _settings);
                 _recentAlerts?.Clear();
                 _changed = false;
@@ -148,9 +150,20 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
                 break;
             case UserLoaded:
                 break; // the answer to a request asked again since
-            case Status.Failure:
-                // The journal is restarting after a database error: the record waiting here times
-                // out, the stream restarts, and its first message of the new run asks again.
+            case Status.Failure when _phase == Phase.Loading:
+                // The journal is restarting after a database error: asked again after a pause
+                // that grows while it stays away, so the records waiting here are applied once it
+                // is back (a rewind that comes first asks again anyway).
+                _loadFailures++;
+                // One message, at most once per pause; a timer scheduler (IWithTimers) would cost every user its memory.
+#pragma warning disable AK1004
+                Context.System.Scheduler.ScheduleTellOnce(LoadRetryDelay(_loadFailures), Self, new LoadAgain(_loads), Self);
+#pragma warning restore AK1004
+                break;
+            case LoadAgain again when _phase == Phase.Loading && again.Load == _loads:
+                RequestState();
+                break;
+            case Status.Failure or LoadAgain:
                 break;
             case IUserMessage first when _phase == Phase.Unloaded:
                 _partition = first.Partition;
@@ -386,6 +399,12 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             .PipeTo(Self);
         _phase = Phase.Stopping;
     }
+
+    /// <summary>200 ms doubling to 5 s: many users waiting for one journal must not flood it while it is away.</summary>
+    private static TimeSpan LoadRetryDelay(int failures) => TimeSpan.FromMilliseconds(Math.Min(5_000, 200 * (1 << Math.Min(failures - 1, 5))));
+
+    /// <summary>Time to ask the journal again for the state of load <paramref name="Load"/>.</summary>
+    private sealed record LoadAgain(int Load);
 
     /// <summary>What a user actor hands to the one replacing it after a crash.</summary>
     private sealed record Survivor(UserState State, long Generation, int Partition, bool Changed);

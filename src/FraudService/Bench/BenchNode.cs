@@ -28,6 +28,9 @@ internal sealed class BenchNode : IAsyncDisposable
 
     public FraudNode Node { get; }
 
+    /// <summary>The node's own database (its store's connection string).</summary>
+    public string Connection => _database.Connection;
+
     public static async Task<BenchNode> StartAsync(BenchContext context, string bootstrap, string topic, string checkpointInterval, CancellationToken stop)
     {
         var database = await ScratchDatabase.CreateAsync(context, topic, stop).ConfigureAwait(false);

@@ -18,21 +18,22 @@ public static class BenchCommand
     public const string Placement = "placement";
     public const string Kafka = "kafka";
     public const string Latency = "latency";
+    public const string Restart = "restart";
     public const string Memory = "memory";
     public const string All = "all";
 
     public static Command Create()
     {
         var command = new Command("bench", "Measure engine throughput, checkpoint cost, recovery time, memory per user, shard placement in a cluster, Kafka end to end and alert latency on a real store, each against a same-run baseline.");
-        var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, memory (bytes per resident user; passivation over a stream of distinct users), placement (three nodes, PostgreSQL only), kafka (dev broker → node → alerts topic, against a bare consumer), latency (alert latency p50/p99/p99.9 at 50% and 80% of the node's maximum rate) or all", DefaultValueFactory = _ => All };
+        var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, memory (bytes per resident user; passivation over a stream of distinct users), placement (three nodes, PostgreSQL only), kafka (dev broker → node → alerts topic, against a bare consumer), latency (alert latency p50/p99/p99.9 at 50% and 80% of the node's maximum rate), restart (from a failed checkpoint to the next record processed, against the restart back-off) or all", DefaultValueFactory = _ => All };
         var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 10000 with --quick)" };
         var engineUsers = new Option<int>("--engine-users") { Description = "distinct users of the engine scenario's transactions (default 100000; fewer users means more records per resident user)", DefaultValueFactory = _ => 100_000 };
         var users = new Option<int>("--users") { Description = "users' state in the journals for the recovery scenario", DefaultValueFactory = _ => 1_000_000 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "a PostgreSQL database to measure instead of a server of the bench's own" };
         var json = new Option<FileInfo?>("--json") { Description = "also write the figures as JSON: {\"scenario\": {\"figure\": value}}" };
-        var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered with a backlog of 1,000 records; 20,000 resident users and a stream of 50,000; 20,000 Kafka records; 4 s per latency load), a few minutes at most" };
-        scenario.AcceptOnlyFromAmong(Engine, Checkpoint, Recovery, Memory, Placement, Kafka, Latency, All);
+        var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered with a backlog of 1,000 records; 20,000 resident users and a stream of 50,000; 20,000 Kafka records; 4 s per latency load; one failed checkpoint for restart), a few minutes at most" };
+        scenario.AcceptOnlyFromAmong(Engine, Checkpoint, Recovery, Memory, Placement, Kafka, Latency, Restart, All);
         transactions.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1000 or > 300_000)
@@ -96,6 +97,11 @@ public static class BenchCommand
             if (chosen is Latency or All)
             {
                 scenarios.Add(new LatencyScenario(isQuick ? 10_000 : 60_000, TimeSpan.FromSeconds(isQuick ? 4 : 20)));
+            }
+
+            if (chosen is Restart or All)
+            {
+                scenarios.Add(new RestartScenario(rounds: isQuick ? 1 : 3));
             }
 
             var given = parse.GetValue(connection);

@@ -20,6 +20,7 @@ public sealed class BenchCommandTests
         Assert.Single(bench.StandardOutput, l => l.StartsWith("latency load=80% ", StringComparison.Ordinal));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("memory resident_users=20000 ", StringComparison.Ordinal));
         Assert.Single(bench.StandardOutput, l => l.StartsWith("memory stream_users=50000 ", StringComparison.Ordinal));
+        Assert.Single(bench.StandardOutput, l => l.StartsWith("restart rounds=1 ", StringComparison.Ordinal));
 
         using var figures = JsonDocument.Parse(await File.ReadAllTextAsync(json));
         var checkpoint = figures.RootElement.GetProperty("checkpoint");
@@ -51,6 +52,12 @@ public sealed class BenchCommandTests
             {
                 Assert.True(latency.GetProperty(figure + suffix).GetDouble() > 0, $"latency.{figure}{suffix}");
             }
+        }
+
+        var restart = figures.RootElement.GetProperty("restart");
+        foreach (var figure in new[] { "restart_ms", "restart_max_ms", "baseline_backoff_ms", "ratio" })
+        {
+            Assert.True(restart.GetProperty(figure).GetDouble() > 0, $"restart.{figure}");
         }
 
         var recovery = figures.RootElement.GetProperty("recovery");
