@@ -15,6 +15,7 @@ public sealed class PipelineMetrics
     private long _lastFailureTicks;
     private long _lastRestartDelayTicks;
     private long _firstRecordOfRunTicks;
+    private long _generation;
 
     public long RecordsIn => Interlocked.Read(ref _recordsIn);
 
@@ -57,13 +58,20 @@ public sealed class PipelineMetrics
 
     internal void RecordIn() => Interlocked.Increment(ref _recordsIn);
 
-    internal void RecordApplied(bool duplicate)
+    internal void RecordApplied(bool duplicate, long generation)
     {
         Interlocked.Increment(ref duplicate ? ref _duplicates : ref _applied);
-        if (!duplicate && Volatile.Read(ref _firstRecordOfRunTicks) == 0)
+        if (!duplicate && Volatile.Read(ref _firstRecordOfRunTicks) == 0 && generation == Interlocked.Read(ref _generation))
         {
             Interlocked.CompareExchange(ref _firstRecordOfRunTicks, DateTimeOffset.UtcNow.UtcTicks, 0);
         }
+    }
+
+    /// <summary>A run of the stream starts: its first applied record (not a failed run's last ones) is the one <see cref="FirstRecordOfRun"/> tells.</summary>
+    internal void RecordRunStarted(long generation)
+    {
+        Interlocked.Exchange(ref _generation, generation);
+        Interlocked.Exchange(ref _firstRecordOfRunTicks, 0);
     }
 
     /// <summary>A run failed at <paramref name="failedAt"/>; the next starts after <paramref name="delay"/>.</summary>
@@ -71,7 +79,6 @@ public sealed class PipelineMetrics
     {
         Interlocked.Exchange(ref _lastFailureTicks, failedAt.UtcTicks);
         Interlocked.Exchange(ref _lastRestartDelayTicks, delay.Ticks);
-        Interlocked.Exchange(ref _firstRecordOfRunTicks, 0);
         Interlocked.Increment(ref _restarts);
     }
 

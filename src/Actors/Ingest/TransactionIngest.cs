@@ -78,9 +78,17 @@ public sealed class TransactionIngest(
             current = _current;
         }
 
-        if (current is not null)
+        // A run that already failed (the loop waits out its back-off) has nothing to stop or checkpoint.
+        if (current is not null && !current.Completion.IsCompleted)
         {
-            await endRun(current).ConfigureAwait(false);
+            try
+            {
+                await endRun(current).ConfigureAwait(false);
+            }
+            catch (Exception) when (current.Completion.IsCompleted)
+            {
+                // It failed while being stopped: the loop has its failure, and starts no other run.
+            }
         }
 
         if (_loop is not null)

@@ -149,6 +149,7 @@ public sealed class TransactionPipeline(
         var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, checkpoints.Interval, checkpoints.Interval);
         var clockTicks = Source.Tick(_time.Settings.TickInterval, _time.Settings.TickInterval, (SourceEvent)ClockTick.Instance).MapMaterializedValue(_ => NotUsed.Instance);
         var replies = new UserReplies(((IInternalActorRef)users).Provider);
+        metrics.RecordRunStarted(run.Generation);
         var abort = KillSwitches.Shared("pipeline-" + run.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var commits = new CommitChain(this, control, topic, abort);
         var streamed = records
@@ -201,7 +202,7 @@ public sealed class TransactionPipeline(
         {
             if (events[i] is KafkaRecord record)
             {
-                group ??= new RecordGroup(events.Skip(i).TakeWhile(e => e is KafkaRecord).Count());
+                group ??= new RecordGroup(events.Skip(i).TakeWhile(e => e is KafkaRecord).Count(), run.Generation);
                 Send(record, run, replies, group);
             }
             else
@@ -476,7 +477,7 @@ public sealed class TransactionPipeline(
                 continue;
             }
 
-            metrics.RecordApplied(applied.Duplicate);
+            metrics.RecordApplied(applied.Duplicate, group.Generation);
             if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
             {
                 // The recovery figure operators watch: how long from start until records flow again.

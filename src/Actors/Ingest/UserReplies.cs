@@ -54,8 +54,11 @@ internal sealed class UserReplies(IActorRefProvider provider) : ReplyTarget(prov
 /// Consecutive records of one stream element, sent to their users together: their replies in
 /// record order, and the side work (dead letters, late output, wake-ups) started while sending.
 /// </summary>
-internal sealed class RecordGroup(int records)
+internal sealed class RecordGroup(int records, long generation)
 {
+    /// <summary>The run that sent the records.</summary>
+    public long Generation { get; } = generation;
+
     private readonly TaskCompletionSource _replied = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Replies still to come, plus one held by the sender until every record is sent.</summary>
