@@ -19,12 +19,19 @@ public sealed class DeadLetterPublisher(IProducer<byte[]?, byte[]> producer, str
     public const string PartitionHeader = "partition";
     public const string OffsetHeader = "offset";
     public const string OriginalSizeHeader = "original_size";
+    public const string OriginalKeySizeHeader = "original_key_size";
 
     /// <summary>
     /// Values above this are cut to it before forwarding: a record too large for the DLQ topic
     /// would otherwise fail its send forever and stall the partition behind it.
     /// </summary>
     public const int MaxForwardedBytes = 512 * 1024;
+
+    /// <summary>
+    /// Keys above this are cut to it, for the same reason: a cut value, a cut key and the headers
+    /// together stay under the 1,000,000 bytes a Kafka producer and broker accept by default.
+    /// </summary>
+    public const int MaxForwardedKeyBytes = 64 * 1024;
 
     public async Task PublishAsync(KafkaRecord record, RejectReason reason, string detail, CancellationToken cancellationToken)
     {
@@ -43,7 +50,14 @@ public sealed class DeadLetterPublisher(IProducer<byte[]?, byte[]> producer, str
             value = value[..MaxForwardedBytes];
         }
 
-        var message = new Message<byte[]?, byte[]> { Key = record.Key, Value = value, Headers = headers };
+        var key = record.Key;
+        if (key is { Length: > MaxForwardedKeyBytes })
+        {
+            headers.Add(OriginalKeySizeHeader, Encoding.UTF8.GetBytes(key.Length.ToString(CultureInfo.InvariantCulture)));
+            key = key[..MaxForwardedKeyBytes];
+        }
+
+        var message = new Message<byte[]?, byte[]> { Key = key, Value = value, Headers = headers };
         await producer.ProduceAsync(topic, message, cancellationToken).ConfigureAwait(false);
     }
 }

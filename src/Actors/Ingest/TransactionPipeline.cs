@@ -394,7 +394,7 @@ public sealed class TransactionPipeline(
         metrics.RecordIn();
         var tracker = run.Tracker;
         // How far ahead of its record an event time may be matters only where event time drives the clock.
-        var recordTimestampMs = _time.Settings.Characteristic == TimeCharacteristic.EventTime ? record.Timestamp.ToUnixTimeMilliseconds() : 0;
+        var recordTimestampMs = _time.Settings.Characteristic == TimeCharacteristic.EventTime ? record.Timestamp.ToUnixTimeMilliseconds() : (long?)null;
         var outcome = parser.Parse(record.Key, record.Key is not null, record.Value, recordTimestampMs);
         if (!outcome.IsValid)
         {

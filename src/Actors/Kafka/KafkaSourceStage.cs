@@ -29,6 +29,8 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
     {
         private const string PollTimer = "poll";
         private const string DrainTimer = "drain-timeout";
+        private static readonly long MinRecordTimeMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+        private static readonly long MaxRecordTimeMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
         private readonly KafkaSourceStage _stage;
         private readonly Queue<SourceEvent> _partitionEvents = new();
@@ -215,10 +217,18 @@ public sealed class KafkaSourceStage(KafkaSourceSettings settings)
                 result.Offset.Value,
                 result.Message.Key,
                 result.Message.Value ?? [],
-                result.Message.Timestamp.UtcDateTime);
+                RecordTime(result.Message.Timestamp));
             _lastEmitted[record.TopicPartition] = record.Offset;
             Push(_stage._out, record);
         }
+
+        /// <summary>
+        /// A producer sets CreateTime to any long; one outside DateTimeOffset's range must not fail
+        /// the stage (it would meet the same record after every restart). Clamped, it stays
+        /// implausible to the parser's event-time check.
+        /// </summary>
+        private static DateTimeOffset RecordTime(Timestamp timestamp) =>
+            DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(timestamp.UnixTimestampMs, MinRecordTimeMs, MaxRecordTimeMs));
 
         public IEnumerable<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
         {

@@ -28,5 +28,5 @@ public readonly record struct RunningStats(long Count, decimal Sum, decimal Min,
     public static RunningStats Of(decimal amount) => new(1, amount, amount, amount);
 
     public static RunningStats Combine(RunningStats a, RunningStats b) =>
-        new(a.Count + b.Count, a.Sum + b.Sum, Math.Min(a.Min, b.Min), Math.Max(a.Max, b.Max));
+        new(a.Count + b.Count, Amounts.Add(a.Sum, b.Sum), Math.Min(a.Min, b.Min), Math.Max(a.Max, b.Max));
 }

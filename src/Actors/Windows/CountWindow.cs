@@ -1,3 +1,5 @@
+using FraudActors.Actors.State;
+
 namespace FraudActors.Actors.Windows;
 
 /// <summary>
@@ -9,7 +11,7 @@ public readonly record struct CountWindow(long Count, decimal Total)
     /// <summary>Adds a transaction; a full window is returned and the state starts again.</summary>
     public (CountWindow State, CountWindow? Full) Add(decimal amount, int size)
     {
-        var next = new CountWindow(Count + 1, Total + amount);
+        var next = new CountWindow(Count + 1, Amounts.Add(Total, amount));
         return next.Count >= size ? (default, next) : (next, null);
     }
 }

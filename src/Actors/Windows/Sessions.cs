@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using FraudActors.Actors.State;
 
 namespace FraudActors.Actors.Windows;
 
@@ -36,7 +37,7 @@ public static class Sessions
                     Math.Min(merged.FirstMs, session.FirstMs),
                     Math.Max(merged.LastMs, session.LastMs),
                     merged.Count + session.Count,
-                    merged.Total + session.Total);
+                    Amounts.Add(merged.Total, session.Total));
             }
             else
             {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using FraudActors.Actors.State;
 using FraudActors.Messages.Windows;
 
 namespace FraudActors.Actors.Windows;
@@ -31,7 +32,7 @@ public sealed record WindowSettings(
 /// <summary>A time window's running aggregate: how many transactions, how much.</summary>
 public readonly record struct WindowAggregate(long Count, decimal Total)
 {
-    public WindowAggregate Add(decimal amount) => new(Count + 1, Total + amount);
+    public WindowAggregate Add(decimal amount) => new(Count + 1, Amounts.Add(Total, amount));
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Configuration;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Configuration;
@@ -26,6 +27,9 @@ public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int Ma
 
     /// <summary>How long a user remembers a <c>tx_id</c> (<c>fraud.ingest.dedup-window</c>); null: off.</summary>
     public TimeSpan? DedupWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Amounts beyond ± this are <c>invalid-amount</c> (<c>fraud.ingest.max-abs-amount</c>).</summary>
+    public decimal MaxAbsAmount { get; init; } = TransactionParser.DefaultMaxAbsAmount;
 }
 
 /// <summary>Where the user shards run (<c>--shard-allocation</c>).</summary>
@@ -130,6 +134,7 @@ public sealed record FraudSettings(
             {
                 Timestamps = new TimestampBounds(reader.Time("fraud.ingest.earliest-ts"), reader.DurationOrOff("fraud.ingest.max-ts-ahead")),
                 DedupWindow = reader.DurationOrOff("fraud.ingest.dedup-window"),
+                MaxAbsAmount = reader.Amount("fraud.ingest.max-abs-amount", TransactionParser.MaxAbsAmountLimit),
             },
             PassivateAfter: reader.Duration("fraud.users.passivate-after"),
             Rules: ReadRules(config),
@@ -289,6 +294,15 @@ public sealed record FraudSettings(
             return TransactionParser.TryParseZonedTime(value, out var t)
                 ? t
                 : throw Bad(path, value, "is not an ISO 8601 time with an offset, e.g. 2000-01-01T00:00:00Z");
+        }
+
+        /// <summary>A positive number up to <paramref name="limit"/>, e.g. 1000000000 or 1e9.</summary>
+        public decimal Amount(string path, decimal limit)
+        {
+            var value = Raw(path);
+            return decimal.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 && d <= limit
+                ? d
+                : throw Bad(path, value, $"is not a positive number up to {limit.ToString(CultureInfo.InvariantCulture)} (larger amounts could overflow the sums the service keeps)");
         }
 
         public int PositiveInt(string path)

@@ -208,7 +208,8 @@ public sealed class FraudNode : IAsyncDisposable
                 journals,
                 new TransactionParser(
                     settings.Ingest.MaxRecordBytes,
-                    settings.Time.Characteristic == TimeCharacteristic.EventTime ? settings.Ingest.Timestamps : TimestampBounds.None),
+                    settings.Time.Characteristic == TimeCharacteristic.EventTime ? settings.Ingest.Timestamps : TimestampBounds.None,
+                    settings.Ingest.MaxAbsAmount),
                 outbox,
                 new DeadLetterPublisher(producer, settings.Topics.DeadLetters),
                 new PipelineSettings(settings.Ingest.Parallelism, settings.Ingest.AskTimeout),

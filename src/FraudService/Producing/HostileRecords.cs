@@ -5,12 +5,12 @@ using FraudActors.Messages.Transactions;
 namespace FraudActors.FraudService.Producing;
 
 /// <summary>
-/// A record as it goes to Kafka: raw key and value (either may be null, or not UTF-8) and headers.
-/// A hostile record says in its headers what it is (<see cref="HostileRecords.KindHeader"/>) and
-/// which reason the dead-letter topic must give it (<see cref="HostileRecords.ExpectedReasonHeader"/>);
-/// the service ignores the headers of what it reads.
+/// A record as it goes to Kafka: raw key and value (either may be null, or not UTF-8), headers and
+/// a CreateTime (null: the producer's clock). A hostile record says in its headers what it is
+/// (<see cref="HostileRecords.KindHeader"/>) and which reason the dead-letter topic must give it
+/// (<see cref="HostileRecords.ExpectedReasonHeader"/>); the service ignores the headers of what it reads.
 /// </summary>
-public sealed record OutgoingRecord(byte[]? Key, byte[]? Value, IReadOnlyList<(string Name, byte[] Value)>? Headers = null)
+public sealed record OutgoingRecord(byte[]? Key, byte[]? Value, IReadOnlyList<(string Name, byte[] Value)>? Headers = null, long? TimestampMs = null)
 {
     public static OutgoingRecord Of((string? Key, byte[] Value) record) =>
         new(record.Key is null ? null : Encoding.UTF8.GetBytes(record.Key), record.Value);
@@ -21,23 +21,40 @@ public sealed record OutgoingRecord(byte[]? Key, byte[]? Value, IReadOnlyList<(s
 
 /// <summary>
 /// Malformed and abusive records mixed into a valid stream (issue 8's hostile input): truncated
-/// and invalid JSON, wrong types, missing and empty fields, NaN/Infinity/1e400 amounts, times far
-/// in the past or future, invalid UTF-8, control characters, 1 MB values, null keys and values,
-/// keys that disagree with <c>user_id</c>, repeated fields, deep nesting and duplicated records.
-/// Each comes with the dead-letter reason the service must give it. Deterministic for a seed.
+/// and invalid JSON, wrong types, missing and empty fields, NaN/Infinity/1e400 amounts, amounts
+/// near the decimal limits, times far in the past or future, Kafka timestamps that are negative,
+/// forged or out of range, invalid UTF-8, control characters, 1 MB values, 128 KiB keys, null keys
+/// and values, keys that disagree with <c>user_id</c>, over-long fields, repeated fields, deep
+/// nesting and duplicated records. Each comes with the dead-letter reason the service must give
+/// it, or <see cref="Accepted"/> for the few odd but valid ones. Deterministic for a seed.
 /// </summary>
 public sealed class HostileRecords(int seed, double share)
 {
     public const string KindHeader = "hostile-kind";
     public const string ExpectedReasonHeader = "hostile-expected-reason";
 
+    /// <summary>The expected reason of a kind the service must accept: odd, but valid.</summary>
+    public const string Accepted = "accepted";
+
     /// <summary>The size of the "1 MB value" record.</summary>
     public const int LargeValueBytes = 1024 * 1024;
 
+    /// <summary>
+    /// The size of the over-long key: above the record limit and the dead-letter topic's key cut,
+    /// and small enough that the dev broker, which keeps ~5 MiB a partition, keeps the whole mix.
+    /// </summary>
+    public const int LargeKeyBytes = 128 * 1024;
+
+    /// <summary>The amount of the overflow triple: finite, within a decimal, but three of them overflow a sum.</summary>
+    public const string OverflowAmount = "5e28";
+
     private const int RecentKept = 16;
 
-    /// <summary>Every kind, with the reason it must get: a kind is picked uniformly for each hostile record.</summary>
-    public static readonly IReadOnlyList<(string Kind, RejectReason Reason)> Kinds =
+    /// <summary>
+    /// Every kind, with the reason it must get (null: accepted, see <see cref="Accepted"/>): a kind
+    /// is picked uniformly for each hostile record. Reasons assume the default <c>fraud.ingest.*</c> settings.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Kind, RejectReason? Reason)> Kinds =
     [
         ("truncated-json", RejectReason.InvalidJson),
         ("not-json", RejectReason.InvalidJson),
@@ -72,7 +89,24 @@ public sealed class HostileRecords(int seed, double share)
         ("repeated-field", RejectReason.InvalidJson),
         ("deep-nesting", RejectReason.InvalidJson),
         ("duplicate", RejectReason.DuplicateTransaction),
+        ("amount-5e28-thrice", RejectReason.InvalidAmount),
+        ("amount-over-limit", RejectReason.InvalidAmount),
+        ("amount-decimal-max", RejectReason.InvalidAmount),
+        ("amount-at-limit", null),
+        ("kafka-ts-negative-ts-far-future", RejectReason.InvalidTimestamp),
+        ("kafka-ts-negative", null),
+        ("create-time-out-of-range", RejectReason.InvalidTimestamp),
+        ("create-time-far-future-ts-far-future", RejectReason.InvalidTimestamp),
+        ("create-time-far-past-ts-far-past", RejectReason.InvalidTimestamp),
+        ("create-time-far-past", RejectReason.InvalidTimestamp),
+        ("create-time-before-earliest", null),
+        ("key-over-limit", RejectReason.KeyMismatch),
+        ("merchant-too-long", RejectReason.InvalidField),
+        ("tx-id-too-long", RejectReason.InvalidField),
     ];
+
+    /// <summary>The wire name a kind's records carry in <see cref="ExpectedReasonHeader"/>.</summary>
+    public static string ExpectedReason(RejectReason? reason) => reason?.WireName() ?? Accepted;
 
     private readonly Random _random = new(seed);
     private readonly double _share = share is > 0 and < 1
@@ -108,14 +142,83 @@ public sealed class HostileRecords(int seed, double share)
                     (kind, reason) = Kinds[0];
                 }
 
-                var (key, value) = Make(kind, tx, recent);
-                yield return new OutgoingRecord(key, value, [(KindHeader, Encoding.UTF8.GetBytes(kind)), (ExpectedReasonHeader, Encoding.UTF8.GetBytes(reason.WireName()))]);
+                foreach (var record in Make(kind, tx, recent))
+                {
+                    yield return record with { Headers = [(KindHeader, Encoding.UTF8.GetBytes(kind)), (ExpectedReasonHeader, Encoding.UTF8.GetBytes(ExpectedReason(reason)))] };
+                }
             }
         }
     }
 
-    /// <summary>One hostile record of <paramref name="kind"/>, made from a valid transaction.</summary>
-    public (byte[]? Key, byte[]? Value) Make(string kind, Transaction tx, IReadOnlyCollection<Transaction> recent)
+    /// <summary>
+    /// The records of one hostile <paramref name="kind"/> (one, or three for the overflow triple),
+    /// made from a valid transaction, without headers.
+    /// </summary>
+    public IReadOnlyList<OutgoingRecord> Make(string kind, Transaction tx, IReadOnlyCollection<Transaction> recent)
+    {
+        var user = Quote(tx.UserId);
+        var key = Encoding.UTF8.GetBytes(tx.UserId);
+        var farFuture = DateTimeOffset.UtcNow.AddYears(10);
+        string Body(string? amountJson = null, string? tsJson = null, string? merchantJson = null, string? extra = null) =>
+            "{" + string.Join(",", new[]
+            {
+                $"\"user_id\":{user}",
+                $"\"amount\":{amountJson ?? tx.Amount.ToString(CultureInfo.InvariantCulture)}",
+                $"\"merchant\":{merchantJson ?? "\"online\""}",
+                $"\"ts\":{tsJson ?? Quote(TransactionJson.FormatTimestamp(tx.Timestamp))}",
+                extra,
+            }.Where(p => p is not null)) + "}";
+        OutgoingRecord Record(string body, long? timestampMs = null, byte[]? recordKey = null) => new(recordKey ?? key, Encoding.UTF8.GetBytes(body), TimestampMs: timestampMs);
+        string Time(DateTimeOffset time) => Quote(TransactionJson.FormatTimestamp(time));
+        string Sign() => _random.Next(2) == 0 ? string.Empty : "-";
+
+        // librdkafka sends a CreateTime of 0 as "now", so the Kafka timestamps at or below 0 made here are negative.
+        switch (kind)
+        {
+            case "amount-5e28-thrice":
+                return [Record(Body(amountJson: OverflowAmount)), Record(Body(amountJson: OverflowAmount)), Record(Body(amountJson: OverflowAmount))];
+            case "amount-over-limit":
+                return [Record(Body(amountJson: Sign() + "1000000000.01"))];
+            case "amount-decimal-max":
+                return [Record(Body(amountJson: Sign() + decimal.MaxValue.ToString(CultureInfo.InvariantCulture)))];
+            case "amount-at-limit":
+                return [Record(Body(amountJson: Sign() + "1000000000"))];
+            case "kafka-ts-negative-ts-far-future":
+                return [Record(Body(tsJson: Time(farFuture)), NegativeTimestamp())];
+            case "kafka-ts-negative":
+                return [Record(Body(), NegativeTimestamp())];
+            case "create-time-out-of-range":
+                long[] outOfRange = [long.MaxValue, long.MinValue, DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() + 1];
+                return [Record(Body(tsJson: "\"9999-12-31T23:59:59Z\""), outOfRange[_random.Next(outOfRange.Length)])];
+            case "create-time-far-future-ts-far-future":
+                return [Record(Body(tsJson: Time(farFuture)), farFuture.ToUnixTimeMilliseconds())];
+            case "create-time-far-past-ts-far-past":
+                var ancient = new DateTimeOffset(1990, 1, 1, 0, 0, 0, TimeSpan.Zero);
+                return [Record(Body(tsJson: Time(ancient.AddSeconds(1))), ancient.ToUnixTimeMilliseconds())];
+            case "create-time-far-past":
+                return [Record(Body(), new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds())];
+            case "create-time-before-earliest":
+                return [Record(Body(), _random.Next(2) == 0 ? 1 : new DateTimeOffset(1999, 12, 31, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds())];
+            case "key-over-limit":
+                return [Record(Body(), recordKey: Encoding.UTF8.GetBytes(tx.UserId + new string('k', LargeKeyBytes)))];
+            case "merchant-too-long":
+                return [Record(Body(merchantJson: Quote(new string('m', TransactionParser.MaxMerchantLength + 1 + _random.Next(100)))))];
+            case "tx-id-too-long":
+                return [Record(Body(extra: "\"tx_id\":" + Quote(new string('t', TransactionParser.MaxIdLength + 1 + _random.Next(100)))))];
+            default:
+                var (plainKey, plainValue) = MakeValue(kind, tx, recent);
+                return [new OutgoingRecord(plainKey, plainValue)];
+        }
+    }
+
+    private long NegativeTimestamp() => _random.Next(3) switch
+    {
+        0 => -1,
+        1 => -5000,
+        _ => -new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds(),
+    };
+
+    private (byte[]? Key, byte[]? Value) MakeValue(string kind, Transaction tx, IReadOnlyCollection<Transaction> recent)
     {
         var key = Encoding.UTF8.GetBytes(tx.UserId);
         var user = Quote(tx.UserId);

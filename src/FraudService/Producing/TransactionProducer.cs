@@ -106,6 +106,11 @@ public static class TransactionProducer
             }
 
             var message = new Message<byte[]?, byte[]?> { Key = record.Key, Value = record.Value };
+            if (record.TimestampMs is { } timestampMs)
+            {
+                message.Timestamp = new Timestamp(timestampMs, TimestampType.CreateTime);
+            }
+
             if (record.Headers is { Count: > 0 } headers)
             {
                 message.Headers = [];

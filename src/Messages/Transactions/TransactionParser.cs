@@ -4,12 +4,12 @@ using System.Text.Json;
 
 namespace FraudActors.Messages.Transactions;
 
-/// <summary>The outcome of reading one Kafka record: a transaction, or the reason it was rejected.</summary>
 /// <summary>
 /// Which event times a record may carry: none before <paramref name="Earliest"/> (a zero or
 /// defaulted clock, a unit mistake), none further than <paramref name="MaxAhead"/> ahead of the
-/// record's Kafka timestamp (null: no limit). One such record would otherwise move its
-/// partition's watermark years ahead and make every record after it late.
+/// record's reference time (null: no limit; see <see cref="TransactionParser.ReferenceTimeMs"/>).
+/// One such record would otherwise move its partition's watermark years ahead and make every
+/// record after it late.
 /// </summary>
 public sealed record TimestampBounds(DateTimeOffset Earliest, TimeSpan? MaxAhead)
 {
@@ -19,6 +19,7 @@ public sealed record TimestampBounds(DateTimeOffset Earliest, TimeSpan? MaxAhead
     public static TimestampBounds None { get; } = new(DateTimeOffset.MinValue, null);
 }
 
+/// <summary>The outcome of reading one Kafka record: a transaction, or the reason it was rejected.</summary>
 public readonly record struct ParseOutcome(Transaction? Transaction, RejectReason Reason, string Detail)
 {
     public bool IsValid => Transaction is not null;
@@ -33,12 +34,30 @@ public readonly record struct ParseOutcome(Transaction? Transaction, RejectReaso
 /// <see cref="ParseOutcome"/> with a reason, never an exception: a bad record must reach the
 /// dead-letter topic and the stream must go on.
 /// </summary>
-public sealed class TransactionParser(int maxValueBytes = TransactionParser.DefaultMaxValueBytes, TimestampBounds? bounds = null)
+public sealed class TransactionParser(
+    int maxValueBytes = TransactionParser.DefaultMaxValueBytes,
+    TimestampBounds? bounds = null,
+    decimal maxAbsAmount = TransactionParser.DefaultMaxAbsAmount,
+    TimeProvider? clock = null)
 {
     public const int DefaultMaxValueBytes = 64 * 1024;
 
     /// <summary>Longer ids are refused: a user id names an actor, a shard entry and a journal key.</summary>
     public const int MaxIdLength = 256;
+
+    /// <summary>Longer merchants are refused: each one a user meets is a key of its profile's state.</summary>
+    public const int MaxMerchantLength = 256;
+
+    public const decimal DefaultMaxAbsAmount = 1_000_000_000m;
+
+    /// <summary>
+    /// The highest <see cref="MaxAbsAmount"/> allowed: 2^33. Every sum of amounts the service keeps
+    /// counts its records in a long, and 2^33 × (2^63 − 1) &lt; 2^96 − 1 = decimal.MaxValue, so no
+    /// sum of accepted amounts can overflow.
+    /// </summary>
+    public const decimal MaxAbsAmountLimit = 8_589_934_592m;
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public int MaxValueBytes { get; } = maxValueBytes > 0
         ? maxValueBytes
@@ -46,16 +65,22 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
 
     public TimestampBounds Bounds { get; } = bounds ?? TimestampBounds.Default;
 
+    /// <summary>Amounts beyond ± this are refused as <see cref="RejectReason.InvalidAmount"/>.</summary>
+    public decimal MaxAbsAmount { get; } = maxAbsAmount is > 0 and <= MaxAbsAmountLimit
+        ? maxAbsAmount
+        : throw new ArgumentOutOfRangeException(nameof(maxAbsAmount), maxAbsAmount, $"must be above 0 and at most {MaxAbsAmountLimit}");
+
+    /// <summary>Without a record timestamp (processing time, or a record read back for reference): only the earliest bound applies to <c>ts</c>.</summary>
     /// <param name="key">The Kafka key; producers key by <c>user_id</c> (DESIGN.md section 4, step 1).</param>
     /// <param name="value">The record's value, UTF-8 JSON.</param>
-    public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value) => Parse(key, hasKey, value, recordTimestampMs: 0);
+    public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value) => Parse(key, hasKey, value, recordTimestampMs: null);
 
     /// <param name="recordTimestampMs">
-    /// The record's Kafka timestamp (Unix ms; 0 or less: unknown). A <c>ts</c> further ahead of it
-    /// than <see cref="TimestampBounds.MaxAhead"/> is refused: judged against the record itself,
-    /// not the wall clock, so a replay decides the same.
+    /// The record's Kafka timestamp (Unix ms), given where event time drives the clock; null: no
+    /// check of how far <c>ts</c> is ahead. A <c>ts</c> further than <see cref="TimestampBounds.MaxAhead"/>
+    /// ahead of <see cref="ReferenceTimeMs"/> is refused.
     /// </param>
-    public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, long recordTimestampMs)
+    public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, long? recordTimestampMs)
     {
         if (value.Length > MaxValueBytes)
         {
@@ -68,17 +93,29 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
             return outcome;
         }
 
+        var amount = outcome.Transaction!.Amount;
+        if (Math.Abs(amount) > MaxAbsAmount)
+        {
+            return ParseOutcome.Reject(RejectReason.InvalidAmount, $"amount {amount.ToString(CultureInfo.InvariantCulture)} is beyond ±{MaxAbsAmount.ToString(CultureInfo.InvariantCulture)}, the largest amount accepted");
+        }
+
         var ts = outcome.Transaction!.Timestamp;
         if (ts < Bounds.Earliest)
         {
             return ParseOutcome.Reject(RejectReason.InvalidTimestamp, $"ts {ts:O} is before {Bounds.Earliest:O}, the earliest event time accepted");
         }
 
-        if (Bounds.MaxAhead is { } ahead && recordTimestampMs > 0 && ts.ToUnixTimeMilliseconds() - recordTimestampMs > (long)ahead.TotalMilliseconds)
+        if (Bounds.MaxAhead is { } ahead && recordTimestampMs is { } recordMs)
         {
-            return ParseOutcome.Reject(
-                RejectReason.InvalidTimestamp,
-                $"ts {ts:O} is more than {ahead} ahead of the record's Kafka timestamp {DateTimeOffset.FromUnixTimeMilliseconds(recordTimestampMs):O}");
+            var nowMs = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var referenceMs = ReferenceTimeMs(recordMs, nowMs);
+            if (ts.ToUnixTimeMilliseconds() - referenceMs > (long)ahead.TotalMilliseconds)
+            {
+                var reference = referenceMs == recordMs
+                    ? $"the record's Kafka timestamp {DateTimeOffset.FromUnixTimeMilliseconds(recordMs):O}"
+                    : $"the time it was read, {DateTimeOffset.FromUnixTimeMilliseconds(nowMs):O} (its Kafka timestamp, {recordMs} ms, is not a plausible time)";
+                return ParseOutcome.Reject(RejectReason.InvalidTimestamp, $"ts {ts:O} is more than {ahead} ahead of {reference}");
+            }
         }
 
         // A key that differs from user_id would put the user in two partitions and break the
@@ -93,10 +130,26 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
         {
             return ParseOutcome.Reject(
                 RejectReason.KeyMismatch,
-                $"key '{Truncate(Encoding.UTF8.GetString(key))}' differs from user_id '{Truncate(userId)}'");
+                $"key '{Truncate(Encoding.UTF8.GetString(key[..Math.Min(key.Length, 256)]))}' ({key.Length} bytes) differs from user_id '{Truncate(userId)}'");
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// The time a record's <c>ts</c> may be at most <see cref="TimestampBounds.MaxAhead"/> ahead of:
+    /// its Kafka timestamp when that is plausible (not before <see cref="TimestampBounds.Earliest"/>,
+    /// not beyond <paramref name="nowMs"/> plus MaxAhead), else <paramref name="nowMs"/>, the wall
+    /// clock at reading. A producer sets CreateTime freely (0 or less, or forged), so the record's
+    /// own time alone could let any <c>ts</c> through; the wall clock alone would judge a replay
+    /// differently. An honest timestamp lies in the range when first read and stays in it (the
+    /// clock only moves on), so honest records are judged the same on every replay; no record
+    /// gets a <c>ts</c> more than twice MaxAhead ahead of the wall clock through.
+    /// </summary>
+    public long ReferenceTimeMs(long recordTimestampMs, long nowMs)
+    {
+        var ahead = (long)(Bounds.MaxAhead ?? TimeSpan.Zero).TotalMilliseconds;
+        return recordTimestampMs >= Bounds.Earliest.ToUnixTimeMilliseconds() && recordTimestampMs <= nowMs + ahead ? recordTimestampMs : nowMs;
     }
 
     private static ParseOutcome ParseValue(ReadOnlySpan<byte> value)
@@ -208,6 +261,11 @@ public sealed class TransactionParser(int maxValueBytes = TransactionParser.Defa
         if (txId is not null && InvalidId(txId) is { } txIdProblem)
         {
             return ParseOutcome.Reject(RejectReason.InvalidField, $"tx_id {txIdProblem}");
+        }
+
+        if (merchant is { Length: > MaxMerchantLength })
+        {
+            return ParseOutcome.Reject(RejectReason.InvalidField, $"merchant is {merchant.Length} characters long, the limit is {MaxMerchantLength}");
         }
 
         if (amount is null)

@@ -84,6 +84,34 @@ public sealed class KafkaSourceStageTests : TestKit, IDisposable
         await again.DrainAndStopAsync().WaitAsync(Timeout);
     }
 
+    [Fact]
+    public async Task A_CreateTime_outside_the_range_of_a_date_is_read_clamped_instead_of_failing_the_stage()
+    {
+        // A producer sets CreateTime to any long, and the dev broker keeps it as sent.
+        long[] forged = [long.MaxValue, long.MinValue, DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() + 1, -1];
+        using (var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _broker.BootstrapServers, EnableIdempotence = true }).Build())
+        {
+            foreach (var ms in forged)
+            {
+                await producer.ProduceAsync(
+                    new TopicPartition(Topic, new Partition(0)),
+                    new Message<byte[]?, byte[]> { Key = "k"u8.ToArray(), Value = "v"u8.ToArray(), Timestamp = new Timestamp(ms, TimestampType.CreateTime) });
+            }
+        }
+
+        var (control, records) = Source.FromGraph(new KafkaSourceStage(Settings("forged")))
+            .Collect(e => e is KafkaRecord, e => (KafkaRecord)e)
+            .Take(forged.Length)
+            .ToMaterialized(Sink.Seq<KafkaRecord>(), Keep.Both)
+            .Run(Sys.Materializer());
+        var read = await records.WaitAsync(Timeout);
+        await control.DrainAndStopAsync().WaitAsync(Timeout);
+
+        Assert.Equal(
+            [DateTimeOffset.MaxValue.ToUnixTimeMilliseconds(), DateTimeOffset.MinValue.ToUnixTimeMilliseconds(), DateTimeOffset.MaxValue.ToUnixTimeMilliseconds(), -1L],
+            read.Select(r => r.Timestamp.ToUnixTimeMilliseconds()));
+    }
+
     public new void Dispose()
     {
         base.Dispose();

@@ -36,6 +36,17 @@ public sealed class SettingsLoaderTests
         // Event times from 2000 on, at most a day ahead of their records; tx_ids remembered 10 min.
         Assert.Equal(FraudActors.Messages.Transactions.TimestampBounds.Default, settings.Ingest.Timestamps);
         Assert.Equal(TimeSpan.FromMinutes(10), settings.UserSettings.DedupWindow);
+        Assert.Equal(1_000_000_000m, settings.Ingest.MaxAbsAmount);
+    }
+
+    [Theory]
+    [InlineData("fraud.ingest.max-abs-amount = 1e6", 1_000_000)]
+    [InlineData("fraud.ingest.max-abs-amount = 8589934592", 8_589_934_592)]
+    public void The_amount_bound_is_read_up_to_the_limit_that_keeps_sums_from_overflowing(string line, long expected)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, line);
+        Assert.Equal(expected, Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).Ingest.MaxAbsAmount);
     }
 
     [Fact]
@@ -94,6 +105,11 @@ public sealed class SettingsLoaderTests
     [InlineData("fraud.ingest.earliest-ts = \"2000-01-01T00:00:00\"", "fraud.ingest.earliest-ts")]
     [InlineData("fraud.ingest.max-ts-ahead = -1s", "fraud.ingest.max-ts-ahead")]
     [InlineData("fraud.ingest.dedup-window = soon", "fraud.ingest.dedup-window")]
+    [InlineData("fraud.ingest.max-abs-amount = 0", "fraud.ingest.max-abs-amount")]
+    [InlineData("fraud.ingest.max-abs-amount = -5", "fraud.ingest.max-abs-amount")]
+    [InlineData("fraud.ingest.max-abs-amount = lots", "fraud.ingest.max-abs-amount")]
+    [InlineData("fraud.ingest.max-abs-amount = 8589934593", "fraud.ingest.max-abs-amount")]
+    [InlineData("fraud.ingest.max-abs-amount = 5e28", "fraud.ingest.max-abs-amount")]
     public void A_bad_value_anywhere_is_refused_at_start_naming_its_full_key(string line, string key)
     {
         var file = Path.GetTempFileName();

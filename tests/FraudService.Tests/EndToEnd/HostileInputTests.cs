@@ -12,8 +12,9 @@ namespace FraudActors.FraudService.Tests.EndToEnd;
 /// <summary>
 /// Issue 8's hostile input: a valid stream with 10 % malformed and abusive records mixed in by
 /// <c>fraud produce --hostile-share 0.1</c>, read by a real <c>fraud run</c>. Every bad record
-/// reaches the dead-letter topic once with the reason it deserves, the valid ones give exactly
-/// the reference alerts, and the service never restarts its stream.
+/// reaches the dead-letter topic once with the reason it deserves, the valid ones (and the odd
+/// but valid hostile kinds) give exactly the reference alerts, and the service never restarts
+/// its stream.
 /// </summary>
 public sealed class HostileInputTests
 {
@@ -25,14 +26,15 @@ public sealed class HostileInputTests
         await using var broker = FraudProcess.Start("broker");
         var bootstrap = (await broker.WaitForOutputAsync(l => l.StartsWith("bootstrap=", StringComparison.Ordinal), Timeout))["bootstrap=".Length..];
 
+        // Seed 12: its mix holds every kind at least twice (the assertion below checks every kind is there).
         var (produced, producer) = await FraudProcess.RunAsync(
-            Timeout, "produce", "--bootstrap", bootstrap, "--seed", "11", "--count", "3000", "--users", "2000", "--rate", "40", "--max-speed", "--hostile-share", "0.1");
+            Timeout, "produce", "--bootstrap", bootstrap, "--seed", "12", "--count", "3000", "--users", "2000", "--rate", "40", "--max-speed", "--hostile-share", "0.1");
         Assert.True(produced == 0, producer.StandardError);
 
         const string group = "hostile-fraud";
         await using var service = FraudProcess.Start(
             new Dictionary<string, string> { ["FRAUD_GROUP"] = group },
-            "run", "--bootstrap", bootstrap, "--checkpoint-interval", "500ms");
+            "run", "--bootstrap", bootstrap, "--store", "memory", "--checkpoint-interval", "500ms");
 
         var transactions = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout);
         await Eventually.TrueAsync(
@@ -46,12 +48,19 @@ public sealed class HostileInputTests
         var valid = transactions.Where(t => !hostile.ContainsKey((t.Partition.Value, t.Offset.Value))).ToList();
         Assert.InRange(hostile.Count / (double)transactions.Count, 0.07, 0.13);
         Assert.Equal(3000, valid.Count);
+        Assert.Equal(HostileRecords.Kinds.Select(k => k.Kind).Order(), hostile.Values.Select(h => h.Header(HostileRecords.KindHeader)).Distinct().Order());
 
-        // Every hostile record once on the DLQ, with the reason it was made for; nothing else there.
+        // The few odd but valid kinds (a negative Kafka timestamp, an amount at the bound) are
+        // accepted: they count for their user like any record, so the reference sees them too.
+        var accepted = hostile.Values.Where(h => h.Header(HostileRecords.ExpectedReasonHeader) == HostileRecords.Accepted).ToList();
+        var rejected = hostile.Where(h => h.Value.Header(HostileRecords.ExpectedReasonHeader) != HostileRecords.Accepted).ToDictionary();
+        Assert.NotEmpty(accepted);
+
+        // Every rejected hostile record once on the DLQ, with the reason it was made for; nothing else there.
         var dlq = KafkaTestTopics.ReadAll(bootstrap, "transactions.dlq", Timeout);
         var dead = dlq.Select(d => (Partition: int.Parse(d.Header(DeadLetterPublisher.PartitionHeader), CultureInfo.InvariantCulture), Offset: long.Parse(d.Header(DeadLetterPublisher.OffsetHeader), CultureInfo.InvariantCulture), Record: d)).ToList();
         Assert.Equal(dead.Count, dead.Select(d => (d.Partition, d.Offset)).Distinct().Count());
-        Assert.Equal(hostile.Keys.Order(), dead.Select(d => (d.Partition, d.Offset)).Order());
+        Assert.Equal(rejected.Keys.Order(), dead.Select(d => (d.Partition, d.Offset)).Order());
         foreach (var (partition, offset, record) in dead)
         {
             var source = hostile[(partition, offset)];
@@ -67,10 +76,18 @@ public sealed class HostileInputTests
         Assert.All(large, d => Assert.Equal(DeadLetterPublisher.MaxForwardedBytes, d.Record.Message.Value.Length));
         Assert.All(dead.Where(d => hostile[(d.Partition, d.Offset)].Header(HostileRecords.KindHeader) is "truncated-json" or "not-json"), d =>
             Assert.Equal(hostile[(d.Partition, d.Offset)].Message.Value, d.Record.Message.Value));
+        var largeKeys = dead.Where(d => hostile[(d.Partition, d.Offset)].Header(HostileRecords.KindHeader) == "key-over-limit").ToList();
+        Assert.NotEmpty(largeKeys);
+        Assert.All(largeKeys, d =>
+        {
+            var original = hostile[(d.Partition, d.Offset)].Message.Key!;
+            Assert.Equal(original[..DeadLetterPublisher.MaxForwardedKeyBytes], d.Record.Message.Key);
+            Assert.Equal(original.Length.ToString(CultureInfo.InvariantCulture), d.Record.Header(DeadLetterPublisher.OriginalKeySizeHeader));
+        });
 
-        // The valid records give exactly the reference alerts, each once.
+        // The valid records and the accepted hostile ones give exactly the reference alerts, each once.
         var parser = new TransactionParser();
-        var reference = AlertReference.SlidingVelocityIds(valid.Select(t =>
+        var reference = AlertReference.SlidingVelocityIds(valid.Concat(accepted).Select(t =>
             (t.Partition.Value, t.Offset.Value, parser.Parse(t.Message.Key, t.Message.Key is not null, t.Message.Value).Transaction!)));
         var alerts = KafkaTestTopics.ReadAll(bootstrap, "alerts", Timeout).Select(r => AlertJson.Deserialize(r.Message.Value).AlertId).ToList();
         Assert.NotEmpty(reference);

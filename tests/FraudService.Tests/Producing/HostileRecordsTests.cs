@@ -11,25 +11,67 @@ public sealed class HostileRecordsTests
     [Fact]
     public void Every_kind_gets_its_expected_reason_from_the_parser_and_a_duplicate_parses_as_its_original()
     {
-        var parser = new TransactionParser();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        // The service's parser, reading at the time the records are made; a record without its
+        // own CreateTime gets the producer's clock, as librdkafka stamps it.
+        var now = DateTimeOffset.UtcNow;
+        var parser = new TransactionParser(clock: new FixedClock(now));
         var hostile = new HostileRecords(1, 0.1);
         foreach (var (kind, reason) in HostileRecords.Kinds)
         {
             for (var i = 0; i < 20; i++)
             {
                 var tx = Valid[i];
-                var (key, value) = hostile.Make(kind, tx, [Valid[0]]);
-                var outcome = parser.Parse(key, key is not null, value ?? [], now);
-                if (reason == RejectReason.DuplicateTransaction)
+                var records = hostile.Make(kind, tx, [Valid[0]]);
+                Assert.Equal(kind == "amount-5e28-thrice" ? 3 : 1, records.Count);
+                foreach (var record in records)
                 {
-                    // The parser cannot tell: the user actor, which remembers tx_ids, refuses it.
-                    Assert.Equal(Valid[0], outcome.Transaction);
-                    continue;
-                }
+                    var outcome = parser.Parse(record.Key, record.Key is not null, record.Value ?? [], record.TimestampMs ?? now.ToUnixTimeMilliseconds());
+                    if (reason == RejectReason.DuplicateTransaction)
+                    {
+                        // The parser cannot tell: the user actor, which remembers tx_ids, refuses it.
+                        Assert.Equal(Valid[0], outcome.Transaction);
+                        continue;
+                    }
 
-                Assert.False(outcome.IsValid, $"{kind} parsed as valid");
-                Assert.True(reason == outcome.Reason, $"{kind}: expected {reason.WireName()}, got {outcome.Reason.WireName()} ({outcome.Detail})");
+                    if (reason is null)
+                    {
+                        Assert.True(outcome.IsValid, $"{kind} was refused: {outcome.Detail}");
+                        Assert.Equal(tx.UserId, outcome.Transaction!.UserId);
+                        Assert.Null(outcome.Transaction.TxId);
+                        continue;
+                    }
+
+                    Assert.False(outcome.IsValid, $"{kind} parsed as valid");
+                    Assert.True(reason == outcome.Reason, $"{kind}: expected {reason.Value.WireName()}, got {outcome.Reason.WireName()} ({outcome.Detail})");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void The_overflow_triple_is_three_records_of_one_user_with_an_amount_within_a_decimal_whose_sum_is_not()
+    {
+        var records = new HostileRecords(1, 0.1).Make("amount-5e28-thrice", Valid[0], []);
+        Assert.All(records, r => Assert.Equal(Valid[0].UserId, System.Text.Encoding.UTF8.GetString(r.Key!)));
+        var amount = decimal.Parse(HostileRecords.OverflowAmount, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Throws<OverflowException>(() => amount + amount + amount);
+    }
+
+    [Fact]
+    public void Kafka_timestamps_are_forged_only_by_the_kinds_about_them_and_none_is_zero()
+    {
+        var hostile = new HostileRecords(5, 0.1);
+        foreach (var (kind, _) in HostileRecords.Kinds)
+        {
+            var stamps = Enumerable.Range(0, 20).SelectMany(i => hostile.Make(kind, Valid[i], [Valid[0]])).Select(r => r.TimestampMs).ToList();
+            if (kind.StartsWith("kafka-ts-", StringComparison.Ordinal) || kind.StartsWith("create-time-", StringComparison.Ordinal))
+            {
+                // librdkafka sends 0 as "now": a zero here would test nothing.
+                Assert.All(stamps, s => Assert.True(s is not null and not 0, $"{kind}: {s}"));
+            }
+            else
+            {
+                Assert.All(stamps, s => Assert.Null(s));
             }
         }
     }
@@ -45,12 +87,18 @@ public sealed class HostileRecordsTests
         Assert.InRange(bad.Count / (double)mixed.Count, 0.08, 0.12);
         Assert.Equal(HostileRecords.Kinds.Select(k => k.Kind).Order(), bad.Select(r => r.Header(HostileRecords.KindHeader)!).Distinct().Order());
         Assert.All(bad, r => Assert.Equal(
-            HostileRecords.Kinds.Single(k => k.Kind == r.Header(HostileRecords.KindHeader)).Reason.WireName(),
+            HostileRecords.ExpectedReason(HostileRecords.Kinds.Single(k => k.Kind == r.Header(HostileRecords.KindHeader)).Reason),
             r.Header(HostileRecords.ExpectedReasonHeader)));
+        Assert.Contains(bad, r => r.Header(HostileRecords.ExpectedReasonHeader) == HostileRecords.Accepted);
 
         var again = new HostileRecords(3, 0.1).Mix(Valid).ToList();
         Assert.Equal(
             mixed.Select(r => r.Header(HostileRecords.KindHeader)),
             again.Select(r => r.Header(HostileRecords.KindHeader)));
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 }

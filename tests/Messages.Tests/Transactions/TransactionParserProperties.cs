@@ -16,7 +16,8 @@ public sealed class TransactionParserProperties
 {
     private const int Iterations = 20_000;
     private static readonly long Now = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
-    private readonly TransactionParser _parser = new(maxValueBytes: 4096);
+    private static readonly long AheadMs = (long)TimestampBounds.Default.MaxAhead!.Value.TotalMilliseconds;
+    private readonly TransactionParser _parser = new(maxValueBytes: 4096, clock: new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds(Now)));
 
     [Fact]
     public void Random_bytes_never_throw_and_always_get_an_answer() =>
@@ -54,6 +55,25 @@ public sealed class TransactionParserProperties
         });
     }
 
+    [Fact]
+    public void No_Kafka_timestamp_lets_a_ts_more_than_twice_max_ts_ahead_past_the_time_of_reading() =>
+        Gen.Select(RecordTimestamp, Gen.Long[Now - AheadMs, Now + (3 * AheadMs)])
+            .Sample(
+                (recordTs, tsMs) =>
+                {
+                    var value = Encoding.UTF8.GetBytes($$"""{"user_id":"u1","amount":1,"ts":{{tsMs}}}""");
+                    var outcome = _parser.Parse("u1"u8, hasKey: true, value, recordTs);
+                    return outcome.IsValid == (tsMs - _parser.ReferenceTimeMs(recordTs, Now) <= AheadMs) && (!outcome.IsValid || tsMs <= Now + (2 * AheadMs));
+                },
+                iter: Iterations);
+
+    [Fact]
+    public void The_reference_time_of_an_honest_record_is_its_Kafka_timestamp_whenever_it_is_read_again() =>
+        Gen.Select(Gen.Long[TimestampBounds.Default.Earliest.ToUnixTimeMilliseconds(), Now + AheadMs], Gen.Long[0, 100L * 365 * 86_400_000])
+            .Sample(
+                (recordTs, later) => _parser.ReferenceTimeMs(recordTs, Now) == recordTs && _parser.ReferenceTimeMs(recordTs, Now + later) == recordTs,
+                iter: Iterations);
+
     private void Check(byte[]? key, byte[] value, long recordTs)
     {
         var outcome = _parser.Parse(key, key is not null, value, recordTs);
@@ -73,10 +93,11 @@ public sealed class TransactionParserProperties
         Assert.DoesNotContain(tx.UserId, char.IsControl);
         Assert.Equal(key, Encoding.UTF8.GetBytes(tx.UserId));
         Assert.True(tx.Timestamp >= _parser.Bounds.Earliest);
-        if (recordTs > 0)
-        {
-            Assert.True(tx.Timestamp.ToUnixTimeMilliseconds() - recordTs <= (long)_parser.Bounds.MaxAhead!.Value.TotalMilliseconds);
-        }
+        Assert.True(tx.Timestamp.ToUnixTimeMilliseconds() - _parser.ReferenceTimeMs(recordTs, Now) <= AheadMs);
+        Assert.True(tx.Timestamp.ToUnixTimeMilliseconds() <= Now + (2 * AheadMs));
+        Assert.True(Math.Abs(tx.Amount) <= _parser.MaxAbsAmount);
+        Assert.True(tx.Merchant is null || tx.Merchant.Length <= TransactionParser.MaxMerchantLength);
+        Assert.True(tx.TxId is null || tx.TxId.Length <= TransactionParser.MaxIdLength);
 
         // What the service writes back (alerts, the DLQ's neighbours) reads the same again.
         var again = _parser.Parse(key, hasKey: true, TransactionJson.Serialize(tx), recordTs);
@@ -113,6 +134,9 @@ public sealed class TransactionParserProperties
     private static readonly Gen<long> RecordTimestamp = Gen.Frequency(
         (3, Gen.Long[Now - 86_400_000, Now + 86_400_000]),
         (1, Gen.Const(0L)),
+        (1, Gen.Long[-86_400_000, 0]),
+        (1, Gen.OneOf<long>(long.MinValue, long.MaxValue, 946684799999L, Now + 86_400_001)),
+        (1, Gen.Long[Now, Now + (100L * 365 * 86_400_000)]),
         (1, Gen.Long));
 
     private static readonly Gen<byte[]?> Key = Gen.Frequency(
@@ -137,7 +161,8 @@ public sealed class TransactionParserProperties
         (4, Gen.Decimal[-1_000_000m, 1_000_000m].Select(d => d.ToString(CultureInfo.InvariantCulture))),
         (1, Gen.Long.Select(l => l.ToString(CultureInfo.InvariantCulture))),
         (1, Gen.Double.Select(d => d.ToString("R", CultureInfo.InvariantCulture))),
-        (2, Gen.OneOf<string>("1e400", "-1e400", "1e-400", "NaN", "Infinity", "-Infinity", "007", "-0", "1.", ".5", "79228162514264337593543950336", "0.00000000000000000000000000001")));
+        (2, Gen.OneOf<string>("1e400", "-1e400", "1e-400", "NaN", "Infinity", "-Infinity", "007", "-0", "1.", ".5", "79228162514264337593543950336", "0.00000000000000000000000000001",
+            "5e28", "1000000000", "-1000000000", "1000000000.01", "79228162514264337593543950335", "-79228162514264337593543950335", "8589934592")));
 
     private static readonly Gen<string> Time = Gen.Frequency(
         (4, Gen.Long[Now - (10L * 86_400_000), Now + (2L * 86_400_000)].Select(ms => Json(DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)))),

@@ -5,7 +5,7 @@ namespace FraudActors.Messages.Tests.Transactions;
 
 public sealed class TransactionParserTests
 {
-    private readonly TransactionParser _parser = new(maxValueBytes: 1024);
+    private readonly TransactionParser _parser = new(maxValueBytes: 1024, clock: new FixedClock(ReadAt));
 
     [Fact]
     public void The_lectures_record_parses()
@@ -138,8 +138,8 @@ public sealed class TransactionParserTests
         Assert.True(_parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2026-11-27T12:00:00Z"}"""u8, recordTs).IsValid);
         Assert.True(_parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2003-01-01T00:00:00Z"}"""u8, recordTs).IsValid);
 
-        // Without a Kafka timestamp (or with the limit off) only the earliest bound applies.
-        Assert.True(_parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2099-01-01T00:00:00Z"}"""u8, recordTimestampMs: 0).IsValid);
+        // Without a Kafka timestamp (processing time, a record read back) or with the limit off, only the earliest bound applies.
+        Assert.True(_parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2099-01-01T00:00:00Z"}"""u8, recordTimestampMs: null).IsValid);
         var unbounded = new TransactionParser(bounds: TimestampBounds.None);
         Assert.True(unbounded.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":0}"""u8, recordTs).IsValid);
     }
@@ -173,6 +173,140 @@ public sealed class TransactionParserTests
         Assert.Contains("the limit is 256", outcome.Detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("1000000000")]
+    [InlineData("-1000000000")]
+    [InlineData("999999999.999999999999")]
+    [InlineData("0.0000000000000000000000000001")]
+    public void Amounts_up_to_the_bound_are_accepted(string amount)
+    {
+        var outcome = Parse("u1", $$"""{"user_id":"u1","amount":{{amount}},"ts":"2026-03-17T09:00:00Z"}""");
+        Assert.True(outcome.IsValid, outcome.Detail);
+    }
+
+    [Theory]
+    [InlineData("1000000000.01")]
+    [InlineData("-1000000000.01")]
+    [InlineData("5e28")]
+    [InlineData("79228162514264337593543950335")]
+    [InlineData("-79228162514264337593543950335")]
+    public void Amounts_beyond_the_bound_are_invalid_amount(string amount)
+    {
+        var outcome = Parse("u1", $$"""{"user_id":"u1","amount":{{amount}},"ts":"2026-03-17T09:00:00Z"}""");
+        Assert.Equal(RejectReason.InvalidAmount, outcome.Reason);
+        Assert.Contains("beyond ±1000000000", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_amount_bound_is_configurable_up_to_the_limit_that_keeps_sums_from_overflowing()
+    {
+        var small = new TransactionParser(maxAbsAmount: 100m);
+        Assert.True(small.Parse("u1"u8, true, """{"user_id":"u1","amount":100,"ts":"2026-03-17T09:00:00Z"}"""u8).IsValid);
+        Assert.Equal(RejectReason.InvalidAmount, small.Parse("u1"u8, true, """{"user_id":"u1","amount":100.5,"ts":"2026-03-17T09:00:00Z"}"""u8).Reason);
+
+        // The limit: a long count of amounts within it still fits a decimal.
+        var limit = TransactionParser.MaxAbsAmountLimit;
+        Assert.True(limit * long.MaxValue <= decimal.MaxValue);
+        Assert.Throws<OverflowException>(() => (limit + 1) * long.MaxValue);
+        _ = new TransactionParser(maxAbsAmount: TransactionParser.MaxAbsAmountLimit);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TransactionParser(maxAbsAmount: TransactionParser.MaxAbsAmountLimit + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TransactionParser(maxAbsAmount: 0));
+    }
+
+    [Fact]
+    public void Merchant_and_tx_id_are_bounded_like_user_id()
+    {
+        var merchant = new string('m', TransactionParser.MaxMerchantLength);
+        Assert.True(Parse("u1", $$"""{"user_id":"u1","amount":1,"merchant":"{{merchant}}","ts":"2026-03-17T09:00:00Z"}""").IsValid);
+        var longMerchant = Parse("u1", $$"""{"user_id":"u1","amount":1,"merchant":"{{merchant}}m","ts":"2026-03-17T09:00:00Z"}""");
+        Assert.Equal(RejectReason.InvalidField, longMerchant.Reason);
+        Assert.Contains("merchant is 257 characters long, the limit is 256", longMerchant.Detail, StringComparison.Ordinal);
+
+        var txId = new string('t', TransactionParser.MaxIdLength);
+        Assert.True(Parse("u1", $$"""{"user_id":"u1","amount":1,"tx_id":"{{txId}}","ts":"2026-03-17T09:00:00Z"}""").IsValid);
+        var longTxId = Parse("u1", $$"""{"user_id":"u1","amount":1,"tx_id":"{{txId}}t","ts":"2026-03-17T09:00:00Z"}""");
+        Assert.Equal(RejectReason.InvalidField, longTxId.Reason);
+        Assert.Contains("tx_id is 257 characters long, the limit is 256", longTxId.Detail, StringComparison.Ordinal);
+    }
+
+    private static readonly DateTimeOffset ReadAt = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-1L)]
+    [InlineData(-5000L)]
+    [InlineData(long.MinValue)]
+    [InlineData(1L)]
+    [InlineData(946684799999L)] // 1999-12-31T23:59:59.999Z, just before the earliest event time
+    public void A_Kafka_timestamp_at_or_below_zero_or_before_the_earliest_is_replaced_by_the_time_of_reading(long recordTs)
+    {
+        var parser = new TransactionParser(clock: new FixedClock(ReadAt));
+        Assert.True(parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2026-11-27T12:00:00Z"}"""u8, recordTs).IsValid);
+        var ahead = parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2026-11-27T12:00:00.001Z"}"""u8, recordTs);
+        Assert.Equal(RejectReason.InvalidTimestamp, ahead.Reason);
+        Assert.Contains("ahead of the time it was read, 2026-11-26T12:00:00", ahead.Detail, StringComparison.Ordinal);
+        Assert.Equal(RejectReason.InvalidTimestamp, parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"9999-12-31T23:59:59Z"}"""u8, recordTs).Reason);
+    }
+
+    [Theory]
+    [InlineData("2126-11-26T12:00:00Z")]
+    [InlineData("9999-12-31T23:59:59.999Z")]
+    [InlineData("2026-11-27T12:00:00.001Z")] // just past the wall clock plus max-ts-ahead
+    public void A_forged_far_future_Kafka_timestamp_lets_no_far_future_ts_through(string forged)
+    {
+        var parser = new TransactionParser(clock: new FixedClock(ReadAt));
+        var recordTs = DateTimeOffset.Parse(forged, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        var outcome = parser.Parse("u1"u8, true, Encoding.UTF8.GetBytes($$"""{"user_id":"u1","amount":1,"ts":"{{forged}}"}"""), recordTs);
+        Assert.Equal(RejectReason.InvalidTimestamp, outcome.Reason);
+        Assert.Contains("is not a plausible time", outcome.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_plausible_Kafka_timestamp_is_the_reference_so_at_most_twice_max_ts_ahead_passes_the_wall_clock()
+    {
+        var parser = new TransactionParser(clock: new FixedClock(ReadAt));
+        var dayAhead = ReadAt.AddDays(1).ToUnixTimeMilliseconds();
+        Assert.True(parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2026-11-28T12:00:00Z"}"""u8, dayAhead).IsValid);
+        Assert.Equal(RejectReason.InvalidTimestamp, parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2026-11-28T12:00:00.001Z"}"""u8, dayAhead).Reason);
+
+        // A forged past CreateTime from the earliest on is trusted: it only makes its own record stricter.
+        var forgedPast = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var honestTs = parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2026-11-26T11:00:00Z"}"""u8, forgedPast);
+        Assert.Equal(RejectReason.InvalidTimestamp, honestTs.Reason);
+        Assert.Contains("ahead of the record's Kafka timestamp 2001-01-01", honestTs.Detail, StringComparison.Ordinal);
+        Assert.True(parser.Parse("u1"u8, true, """{"user_id":"u1","amount":1,"ts":"2001-01-01T12:00:00Z"}"""u8, forgedPast).IsValid);
+    }
+
+    [Fact]
+    public void An_honest_record_is_judged_the_same_when_read_again_years_later()
+    {
+        var recordTs = new DateTimeOffset(2026, 11, 26, 11, 59, 59, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        byte[] withinADay = """{"user_id":"u1","amount":1,"ts":"2026-11-27T11:59:59Z"}"""u8.ToArray();
+        byte[] pastADay = """{"user_id":"u1","amount":1,"ts":"2026-11-27T11:59:59.001Z"}"""u8.ToArray();
+        foreach (var later in new[] { ReadAt, ReadAt.AddHours(1), ReadAt.AddYears(3) })
+        {
+            var parser = new TransactionParser(clock: new FixedClock(later));
+            Assert.True(parser.Parse("u1"u8, true, withinADay, recordTs).IsValid);
+            Assert.Equal(RejectReason.InvalidTimestamp, parser.Parse("u1"u8, true, pastADay, recordTs).Reason);
+        }
+    }
+
+    [Fact]
+    public void A_huge_key_is_named_cut_in_the_detail()
+    {
+        var key = "u2" + new string('k', 1024 * 1024);
+        var outcome = _parser.Parse(Encoding.UTF8.GetBytes(key), true, """{"user_id":"u1","amount":1,"ts":"2026-03-17T09:00:00Z"}"""u8);
+        Assert.Equal(RejectReason.KeyMismatch, outcome.Reason);
+        Assert.True(outcome.Detail.Length < 300, outcome.Detail);
+        Assert.Contains("(1048578 bytes)", outcome.Detail, StringComparison.Ordinal);
+    }
+
     private ParseOutcome Parse(string key, string value) =>
         _parser.Parse(Encoding.UTF8.GetBytes(key), hasKey: true, Encoding.UTF8.GetBytes(value));
+}
+
+/// <summary>A wall clock that stands still, so a test of the time of reading decides the same every run.</summary>
+internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
 }
