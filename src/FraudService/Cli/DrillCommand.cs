@@ -195,7 +195,10 @@ public static class DrillCommand
             if (database is not null)
             {
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                File.Delete(database);
+                foreach (var file in new[] { database, database + "-wal", database + "-shm" })
+                {
+                    File.Delete(file);
+                }
             }
         }
     }
