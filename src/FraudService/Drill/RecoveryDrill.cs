@@ -40,6 +40,7 @@ public sealed class RecoveryDrill : IDisposable
     private readonly WindowSettings _windows;
     private readonly TimeSpan _outOfOrderness;
     private Task<ProduceSummary>? _producing;
+    private StreamRecorder? _recorder;
 
     private RecoveryDrill(DevBroker broker, int count, int seed, int partitions, string store, string connection, ConsoleProgress progress, double? hostileShare)
     {
@@ -112,6 +113,7 @@ public sealed class RecoveryDrill : IDisposable
         var records = HostileShare is { } share
             ? new HostileRecords(Seed, share).Mix(valid).Where(r => r.Header(HostileRecords.KindHeader) != "one-megabyte")
             : valid.Select(TransactionGenerator.ToRecord).Select(OutgoingRecord.Of);
+        _recorder = new StreamRecorder(Bootstrap, Names.Transactions, Partitions);
         _producing = TransactionProducer.RunAsync(Bootstrap, Names.Transactions, records, pace, maxSpeed: false, progress: null, stop);
         _progress.Say(string.Create(CultureInfo.InvariantCulture, $"producing {Count} transactions (seed {Seed}) at {pace:0} per second{(HostileShare is { } mixed ? $", with hostile records mixed in ({mixed:0.##} of the stream)" : string.Empty)}"));
     }
@@ -128,7 +130,7 @@ public sealed class RecoveryDrill : IDisposable
     {
         var summary = await (_producing ?? throw new InvalidOperationException("the stream was not started")).ConfigureAwait(false);
         var parser = new TransactionParser();
-        var onTopic = TopicReader.ReadAll(Bootstrap, Names.Transactions, Timeout);
+        var onTopic = await _recorder!.AllAsync(Timeout, stop).ConfigureAwait(false);
 
         // A hostile record says so in a header: the references count only the valid ones, which
         // keep the offsets they landed at.
@@ -217,7 +219,11 @@ public sealed class RecoveryDrill : IDisposable
         }
     }
 
-    public void Dispose() => _broker.Dispose();
+    public void Dispose()
+    {
+        _recorder?.Dispose();
+        _broker.Dispose();
+    }
 
     private string[] WindowTopics => [Names.WindowCounts, Names.Sessions];
 

@@ -32,7 +32,7 @@ public sealed class HostileInputTests
         const string group = "hostile-fraud";
         await using var service = FraudProcess.Start(
             new Dictionary<string, string> { ["FRAUD_GROUP"] = group },
-            "run", "--bootstrap", bootstrap, "--checkpoint-interval", "500ms");
+            "run", "--bootstrap", bootstrap, "--store", "memory", "--checkpoint-interval", "500ms");
 
         var transactions = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout);
         await Eventually.TrueAsync(
