@@ -51,6 +51,10 @@ public sealed partial class FraudProcess : IAsyncDisposable
     public static FraudProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) =>
         StartWrapped([], environment, args);
 
+    /// <summary>Starts it with <paramref name="workingDirectory"/> as its working directory (where the default store's file goes).</summary>
+    public static FraudProcess StartIn(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Start([], environment, input: false, args, workingDirectory);
+
     /// <summary>Starts it with its standard input open to <see cref="WriteLineAsync"/> (e.g. <c>fraud broker --controls</c>).</summary>
     public static FraudProcess StartWithInput(params string[] args) => Start([], new Dictionary<string, string>(), input: true, args);
 
@@ -68,10 +72,11 @@ public sealed partial class FraudProcess : IAsyncDisposable
     public static FraudProcess StartWrapped(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, params string[] args) =>
         Start(command, environment, input: false, args);
 
-    private static FraudProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, bool input, string[] args)
+    private static FraudProcess Start(IReadOnlyList<string> command, IReadOnlyDictionary<string, string> environment, bool input, string[] args, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(command.Count > 0 ? command[0] : "dotnet")
         {
+            WorkingDirectory = workingDirectory ?? string.Empty,
             RedirectStandardInput = input,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -30,8 +30,8 @@ public sealed class SqlAlertStore : IAlertStore
             CREATE INDEX IF NOT EXISTS alerts_unpublished ON alerts (seq) WHERE NOT published;
             """);
 
-    public static SqlAlertStore Sqlite(string connectionString) =>
-        new(SqlDatabase.Sqlite(connectionString), """
+    public static SqlAlertStore Sqlite(string connectionString, SqliteAccess? access = null) =>
+        new(SqlDatabase.Sqlite(connectionString, access), """
             CREATE TABLE IF NOT EXISTS alerts (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 alert_id TEXT NOT NULL UNIQUE,
@@ -45,14 +45,19 @@ public sealed class SqlAlertStore : IAlertStore
 
     public async Task<bool> AddAsync(Alert alert, CancellationToken cancellationToken)
     {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(
-            connection,
-            "INSERT INTO alerts (alert_id, user_id, payload) VALUES (@id, @user, @payload) ON CONFLICT (alert_id) DO NOTHING",
-            ("id", alert.AlertId),
-            ("user", alert.UserId),
-            ("payload", AlertJson.Serialize(alert)));
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        return await _database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                await using var command = SqlDatabase.Command(
+                    connection,
+                    "INSERT INTO alerts (alert_id, user_id, payload) VALUES (@id, @user, @payload) ON CONFLICT (alert_id) DO NOTHING",
+                    ("id", alert.AlertId),
+                    ("user", alert.UserId),
+                    ("payload", AlertJson.Serialize(alert)));
+                command.Transaction = transaction;
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<Alert>> AddRangeAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)

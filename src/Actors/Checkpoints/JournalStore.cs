@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using FraudActors.Actors.Storage;
 
 namespace FraudActors.Actors.Checkpoints;
 
@@ -15,11 +16,18 @@ public static class JournalStore
     public const string Postgres = "postgres";
 
     /// <summary>The persistence configuration, with the SQL plugin's own defaults beneath it.</summary>
-    public static Config Config(string store, string connection) =>
-        ConfigurationFactory.ParseString(Hocon(store, connection)).WithFallback(SqlPersistence.DefaultConfiguration);
+    /// <param name="sqlite">How a SQLite file is shared; <see cref="SqliteAccess.Service"/> unless a test compares.</param>
+    public static Config Config(string store, string connection, SqliteAccess? sqlite = null) =>
+        ConfigurationFactory.ParseString(Hocon(store, connection, sqlite)).WithFallback(SqlPersistence.DefaultConfiguration);
 
-    public static string Hocon(string store, string connection)
+    public static string Hocon(string store, string connection, SqliteAccess? sqlite = null)
     {
+        // The plugin opens its own connections: the connection string is where they get their busy timeout.
+        if (store == Sqlite)
+        {
+            connection = (sqlite ?? SqliteAccess.Service).ConnectionString(connection);
+        }
+
         var (provider, mapping) = store switch
         {
             Memory => (string.Empty, string.Empty),

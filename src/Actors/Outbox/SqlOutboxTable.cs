@@ -37,30 +37,35 @@ public sealed partial class SqlOutboxTable
     /// <param name="columns">The id column first, then the others, as the store's insert names them; each row's values in that order.</param>
     public async Task<HashSet<string>> InsertNewAsync(IReadOnlyList<string> columns, IReadOnlyList<object[]> rows, CancellationToken cancellationToken)
     {
-        var inserted = new HashSet<string>(StringComparer.Ordinal);
         if (rows.Count == 0)
         {
-            return inserted;
+            return [];
         }
 
         var names = string.Join(", ", columns.Select(c => Identifier(c, nameof(columns))));
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in rows.Chunk(MarkBatch / columns.Count))
-        {
-            var values = string.Join(", ", chunk.Select((_, r) => "(" + string.Join(", ", columns.Select((_, c) => $"@p{r}_{c}")) + ")"));
-            var parameters = chunk.SelectMany((row, r) => row.Select((value, c) => ($"p{r}_{c}", value))).ToArray();
-            await using var command = SqlDatabase.Command(
-                connection,
-                $"INSERT INTO {_table} ({names}) VALUES {values} ON CONFLICT ({_idColumn}) DO NOTHING RETURNING {_idColumn}",
-                parameters);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        return await _database.WriteAsync(
+            async (connection, transaction) =>
             {
-                inserted.Add(reader.GetString(0));
-            }
-        }
+                var inserted = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var chunk in rows.Chunk(MarkBatch / columns.Count))
+                {
+                    var values = string.Join(", ", chunk.Select((_, r) => "(" + string.Join(", ", columns.Select((_, c) => $"@p{r}_{c}")) + ")"));
+                    var parameters = chunk.SelectMany((row, r) => row.Select((value, c) => ($"p{r}_{c}", value))).ToArray();
+                    await using var command = SqlDatabase.Command(
+                        connection,
+                        $"INSERT INTO {_table} ({names}) VALUES {values} ON CONFLICT ({_idColumn}) DO NOTHING RETURNING {_idColumn}",
+                        parameters);
+                    command.Transaction = transaction;
+                    await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        inserted.Add(reader.GetString(0));
+                    }
+                }
 
-        return inserted;
+                return inserted;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The oldest unpublished rows, in <c>seq</c> order, as <paramref name="read"/> makes them from <paramref name="columns"/>.</summary>
@@ -84,20 +89,24 @@ public sealed partial class SqlOutboxTable
             return;
         }
 
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var batch in ids.Chunk(MarkBatch))
-        {
-            var names = batch.Select((_, i) => $"@id{i}").ToList();
-            await using var command = SqlDatabase.Command(
-                connection,
-                $"UPDATE {_table} SET published = @yes WHERE {_idColumn} IN ({string.Join(", ", names)})",
-                [("yes", true), .. batch.Select((id, i) => ($"id{i}", (object)id))]);
-            command.Transaction = transaction;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await _database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                foreach (var batch in ids.Chunk(MarkBatch))
+                {
+                    var names = batch.Select((_, i) => $"@id{i}").ToList();
+                    await using var command = SqlDatabase.Command(
+                        connection,
+                        $"UPDATE {_table} SET published = @yes WHERE {_idColumn} IN ({string.Join(", ", names)})",
+                        [("yes", true), .. batch.Select((id, i) => ($"id{i}", (object)id))]);
+                    command.Transaction = transaction;
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return ids.Count;
+            },
+            cancellationToken,
+            atomic: true).ConfigureAwait(false);
     }
 
     /// <summary>How many rows the table holds, and how many of them are published.</summary>

@@ -11,29 +11,95 @@ namespace FraudActors.Actors.Storage;
 public sealed class SqlDatabase
 {
     private readonly Func<DbConnection> _connect;
+    private readonly SqliteAccess? _sqlite;
+    private readonly SemaphoreSlim? _writer;
 
-    private SqlDatabase(Func<DbConnection> connect, bool isPostgres)
+    private SqlDatabase(Func<DbConnection> connect, bool isPostgres, SqliteAccess? sqlite = null, SemaphoreSlim? writer = null)
     {
         _connect = connect;
         IsPostgres = isPostgres;
+        _sqlite = sqlite;
+        _writer = writer;
     }
 
     public bool IsPostgres { get; }
 
     public static SqlDatabase PostgreSql(string connectionString) => new(NpgsqlDataSource.Create(connectionString).CreateConnection, isPostgres: true);
 
-    public static SqlDatabase Sqlite(string connectionString)
+    /// <param name="access">How the file is shared; <see cref="SqliteAccess.Service"/> unless a test compares.</param>
+    public static SqlDatabase Sqlite(string connectionString, SqliteAccess? access = null)
     {
+        access ??= SqliteAccess.Service;
+
         // Parsed now, so a malformed string fails at start, as Npgsql's does.
-        _ = new SqliteConnectionStringBuilder(connectionString);
-        return new(() => new SqliteConnection(connectionString), isPostgres: false);
+        var tuned = access.ConnectionString(connectionString);
+        return new(() => new SqliteConnection(tuned), isPostgres: false, access, access.Writer(connectionString));
     }
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = _connect();
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (_sqlite is not null)
+            {
+                await _sqlite.ConfigureAsync((SqliteConnection)connection, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return connection;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> as one write. On SQLite it waits its turn behind the
+    /// process's other writes to the file and runs in a transaction that takes the write lock as
+    /// it begins (<c>BEGIN IMMEDIATE</c>): a lock is never upgraded half-way, where SQLite would
+    /// answer "busy" without waiting. Commands must be given the transaction: null where each
+    /// statement stands alone (PostgreSQL, unless <paramref name="atomic"/>).
+    /// </summary>
+    /// <param name="atomic">The statements must commit together, whatever the database.</param>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction?, Task<T>> write, CancellationToken cancellationToken, bool atomic = false)
+    {
+        if (_sqlite is null)
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = atomic ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
+            var result = await write(connection, transaction).ConfigureAwait(false);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+
+        if (_writer is not null)
+        {
+            await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = _writer is not null || atomic ? ((SqliteConnection)connection).BeginTransaction(deferred: false) : null;
+            var result = await write(connection, transaction).ConfigureAwait(false);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _writer?.Release();
+        }
     }
 
     public static DbCommand Command(DbConnection connection, string sql, params (string Name, object Value)[] parameters)
@@ -51,10 +117,13 @@ public sealed class SqlDatabase
         return command;
     }
 
-    public async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, sql, parameters);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                await using var command = Command(connection, sql, parameters);
+                command.Transaction = transaction;
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            },
+            cancellationToken);
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Storage;
 using FraudActors.FraudService.Bench;
 using FraudActors.FraudService.Drill;
 
@@ -129,6 +130,12 @@ public static class BenchCommand
             BenchContext? context = null;
             try
             {
+                if (database is not null)
+                {
+                    // The service's own file settings, so that the figures are the service's.
+                    await SqliteAccess.Service.PrepareFileAsync(connectionString, stop).ConfigureAwait(false);
+                }
+
                 // A bar per scenario on a terminal (the figures printed above it), plain lines otherwise.
                 context = await ConsoleProgress.RunAsync("bench", async bar =>
                 {
@@ -150,6 +157,8 @@ public static class BenchCommand
                 {
                     Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
                     File.Delete(database);
+                    File.Delete(database + "-wal");
+                    File.Delete(database + "-shm");
                 }
             }
 

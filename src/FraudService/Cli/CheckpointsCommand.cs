@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Storage;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Hosting;
 
@@ -12,7 +13,7 @@ public static class CheckpointsCommand
     public static Command Create()
     {
         var command = new Command("checkpoints", "Print the checkpoint history (epoch, start, duration, users persisted, bytes, status) from the service's database.");
-        var options = new CommandOptions(command, SettingKeys.Store, SettingKeys.Connection);
+        var options = new CommandOptions(command, SettingKeys.Store, SettingKeys.Connection, SettingKeys.StorePath);
         var limit = new Option<int>("--limit") { Description = "how many of the newest checkpoints", DefaultValueFactory = _ => 20 };
         command.Options.Add(limit);
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
@@ -21,6 +22,12 @@ public static class CheckpointsCommand
             if (settings.Store == JournalStore.Memory || string.IsNullOrWhiteSpace(settings.Connection))
             {
                 throw new ConfigurationException("--store/--connection: the checkpoint history is kept in the sqlite or postgres database the service runs with; name it");
+            }
+
+            // Reading must not create an empty database where the service never ran.
+            if (settings.Store == JournalStore.Sqlite && SqliteFaults.DatabaseFile(settings.Connection) is { } file && !File.Exists(file))
+            {
+                throw new ConfigurationException($"--store-path/--connection: no SQLite database at '{file}': the service keeps its checkpoints in the file it runs with (fraud-state.db in its working directory unless told otherwise); name that one");
             }
 
             var log = FraudNode.CheckpointLog(settings)!;

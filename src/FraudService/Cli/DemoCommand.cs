@@ -49,7 +49,8 @@ public static class DemoCommand
             settings = settings with { Bootstrap = broker.BootstrapServers, Store = JournalStore.Sqlite, Connection = $"Data Source={database}" };
             await Console.Error.WriteLineAsync(
                 $"fraud demo: dev broker at {broker.BootstrapServers}; {generator.Rate} transactions/s from {generator.Users} users; " +
-                "u901 and u902 burst every 30 s. ALERT lines follow, and WINDOW lines of the bursting users as their windows close. Ctrl-C stops.").ConfigureAwait(false);
+                "u901 and u902 burst every 30 s. ALERT lines follow, and WINDOW lines of the bursting users as their windows close. Ctrl-C stops. " +
+                $"State is kept in a throwaway SQLite file ({database}), empty at each start like the dev broker: fraud run keeps it in fraud-state.db.").ConfigureAwait(false);
 
             await using var node = await FraudNode.StartAsync(
                 settings,
@@ -84,7 +85,11 @@ public static class DemoCommand
             var cancel = node.Job.StopRequested is { IsCompletedSuccessfully: true } requested && requested.Result == StopMode.Cancel;
             await (cancel ? node.CancelAsync() : node.StopAsync()).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"fraud demo: stopped cleanly ({node.Metrics}; checkpoints completed={node.Checkpoints.Completed} failed={node.Checkpoints.Failed})").ConfigureAwait(false);
-            File.Delete(database);
+            foreach (var file in new[] { database, database + "-wal", database + "-shm" })
+            {
+                File.Delete(file);
+            }
+
             return ExitCodes.Success;
         }));
         return command;

@@ -36,6 +36,17 @@ public static class DrillCommand
         var rateShare = new Option<double>("--rate-share") { Description = "soak: the share of the maximum rate, measured at the start, to run at", DefaultValueFactory = _ => 0.8 };
         var sampleEvery = new Option<string>("--sample-every") { Description = "soak: time between samples", DefaultValueFactory = _ => "10s" };
         var json = new Option<FileInfo?>("--json") { Description = "soak: write the samples and verdicts to this JSON file" };
+        var hostileShare = new Option<double?>("--hostile-share")
+        {
+            Description = "mix malformed and abusive records into the stream, this share of all records (e.g. 0.1), as fraud produce --hostile-share does (without its 1 MiB records, more than the dev broker keeps); the references count the valid ones",
+        };
+        hostileShare.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is not (> 0 and < 1))
+            {
+                r.AddError("--hostile-share must be above 0 and below 1 (e.g. 0.1)");
+            }
+        });
         transactions.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1000 or > 300_000)
@@ -59,7 +70,7 @@ public static class DrillCommand
         });
         store.AcceptOnlyFromAmong(JournalStore.Sqlite, JournalStore.Postgres);
         AddSoakValidators(soak, rate, rateShare, sampleEvery, json);
-        foreach (var option in new Option[] { transactions, kills, seed, nodes, store, connection, soak, rate, rateShare, sampleEvery, json })
+        foreach (var option in new Option[] { transactions, kills, seed, nodes, store, connection, soak, rate, rateShare, sampleEvery, json, hostileShare })
         {
             command.Options.Add(option);
         }
@@ -74,7 +85,7 @@ public static class DrillCommand
             }
 
             var soaking = r.GetResult(soak) is not null;
-            foreach (var (option, given) in new (Option Option, bool Given)[] { (transactions, r.GetResult(transactions) is { Implicit: false }), (kills, r.GetResult(kills) is { Implicit: false }) })
+            foreach (var (option, given) in new (Option Option, bool Given)[] { (transactions, r.GetResult(transactions) is { Implicit: false }), (kills, r.GetResult(kills) is { Implicit: false }), (hostileShare, r.GetResult(hostileShare) is not null) })
             {
                 if (soaking && given)
                 {
@@ -123,6 +134,7 @@ public static class DrillCommand
             parse.GetValue(nodes),
             LocalPostgres.ChooseStore(parse.GetValue(store)!, parse.GetResult(store) is { Implicit: false }, parse.GetValue(connection), line => Console.WriteLine("drill: " + line)),
             parse.GetValue(connection),
+            parse.GetValue(hostileShare),
             stop)));
         return command;
     }
@@ -195,15 +207,18 @@ public static class DrillCommand
             if (database is not null)
             {
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                File.Delete(database);
+                foreach (var file in new[] { database, database + "-wal", database + "-shm" })
+                {
+                    File.Delete(file);
+                }
             }
         }
     }
 
-    private static Task<int> RunAsync(int count, int kills, int seed, int nodes, string store, string? connection, CancellationToken stop) =>
+    private static Task<int> RunAsync(int count, int kills, int seed, int nodes, string store, string? connection, double? hostileShare, CancellationToken stop) =>
         OnStoreAsync(store, connection, "fraud-drill", (connectionString, ownPostgres) => ConsoleProgress.RunAsync("drill", async progress =>
         {
-            using var drill = RecoveryDrill.Start(count, seed, nodes == 1 ? Partitions : ClusterDrill.Partitions, store, connectionString, ownPostgres, progress);
+            using var drill = RecoveryDrill.Start(count, seed, nodes == 1 ? Partitions : ClusterDrill.Partitions, store, connectionString, ownPostgres, progress, hostileShare);
             return nodes == 1
                 ? await DrillAsync(drill, kills, progress, stop).ConfigureAwait(false)
                 : await new ClusterDrill(drill, nodes, kills, progress).RunAsync(stop).ConfigureAwait(false);
@@ -245,8 +260,8 @@ public static class DrillCommand
                 () =>
                 {
                     var committed = drill.Committed();
-                    progress.Report("final run: catching up", (double)committed / stream.Records.Count);
-                    return last.StandardError.Any(l => l.Contains("Partitions assigned", StringComparison.Ordinal)) && committed >= stream.Records.Count;
+                    progress.Report("final run: catching up", (double)committed / stream.OnTopic);
+                    return last.StandardError.Any(l => l.Contains("Partitions assigned", StringComparison.Ordinal)) && committed >= stream.OnTopic;
                 },
                 stop).ConfigureAwait(false);
             await drill.WaitForWindowResultsAsync(stream, "final run", stop).ConfigureAwait(false);

@@ -27,6 +27,7 @@ public static class RunCommand
             SettingKeys.IdleTimeout,
             SettingKeys.Store,
             SettingKeys.Connection,
+            SettingKeys.StorePath,
             SettingKeys.Http,
             SettingKeys.AdminToken,
             SettingKeys.CheckpointInterval,
@@ -39,6 +40,10 @@ public static class RunCommand
         {
             var settings = options.Settings(parse);
             Validate(settings);
+            if (settings.Store == JournalStore.Memory)
+            {
+                await Console.Error.WriteLineAsync(MemoryStoreWarning).ConfigureAwait(false);
+            }
             await using var node = await FraudNode.StartAsync(settings, alert => Console.WriteLine(alert.ToConsoleLine()), stop).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"fraud: running; reading '{settings.Topics.Transactions}' from {settings.Bootstrap}. Ctrl-C stops.").ConfigureAwait(false);
 
@@ -98,6 +103,10 @@ public static class RunCommand
     }
 
     private static readonly TimeSpan StoreFaultStopTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Said at start by a node on the memory store.</summary>
+    public const string MemoryStoreWarning =
+        "fraud: WARNING: --store memory keeps users' state, checkpoints and alerts in this process only: a crash or kill loses them all. Without store options the service keeps them in SQLite (fraud-state.db)";
 
     /// <summary>Refuses settings this build cannot honour rather than silently ignoring them.</summary>
     public static void Validate(FraudSettings settings)

@@ -103,6 +103,9 @@ public sealed record FraudSettings(
     /// <summary>The bearer token of admin calls; null: none configured, admin calls are refused.</summary>
     public AdminToken? AdminToken { get; init; }
 
+    /// <summary>The SQLite file of the sqlite store when no connection string names one (<c>fraud.store.path</c>), as a full path.</summary>
+    public string StorePath { get; init; } = Path.GetFullPath("fraud-state.db");
+
     /// <summary>librdkafka properties every Kafka client gets (<c>fraud.kafka.common</c>): security settings.</summary>
     public IReadOnlyDictionary<string, string> KafkaCommon { get; init; } = new Dictionary<string, string>();
 
@@ -119,7 +122,7 @@ public sealed record FraudSettings(
                 reader.Text(SettingKeys.WindowCountsTopic.Path),
                 reader.Text(SettingKeys.SessionsTopic.Path),
                 reader.Text(SettingKeys.LateTopic.Path)),
-            Store: reader.Choice(SettingKeys.Store),
+            Store: reader.Choice(SettingKeys.Store, SettingsLoader.StoreKindPath),
             Connection: config.GetString(SettingKeys.Connection.Path, string.Empty),
             Http: reader.Text(SettingKeys.Http.Path),
             Checkpoints: new CheckpointSettings(
@@ -167,7 +170,15 @@ public sealed record FraudSettings(
         {
             AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
             KafkaCommon = ClientProperties(config, "fraud.kafka.common"),
+            StorePath = Path.GetFullPath(reader.Text(SettingKeys.StorePath.Path)),
         };
+
+        // SQLite without a connection string: the file at fraud.store.path.
+        if (settings.Store == JournalStore.Sqlite && string.IsNullOrWhiteSpace(settings.Connection))
+        {
+            settings = settings with { Connection = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = settings.StorePath }.ConnectionString };
+        }
+
         SettingsChecks.Validate(settings);
         return settings;
     }
@@ -241,9 +252,10 @@ public sealed record FraudSettings(
             return string.IsNullOrWhiteSpace(value) ? throw Bad(path, value, "must not be empty") : value;
         }
 
-        public string Choice(SettingKey key)
+        /// <param name="path">Where the value is read when not at the key's own path.</param>
+        public string Choice(SettingKey key, string? path = null)
         {
-            var value = Raw(key.Path);
+            var value = Raw(path ?? key.Path);
             return key.Choices.Contains(value, StringComparer.Ordinal)
                 ? value
                 : throw Bad(key.Path, value, $"is not one of {string.Join(", ", key.Choices)}");

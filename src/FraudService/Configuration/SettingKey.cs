@@ -46,8 +46,9 @@ public static class SettingKeys
     public static readonly SettingKey TransactionsTopic = new("--topic", "fraud.topics.transactions", SettingKind.Text, "topic the transactions are read from");
     public static readonly SettingKey AlertsTopic = new("--alerts-topic", "fraud.topics.alerts", SettingKind.Text, "topic the alerts are written to");
     public static readonly SettingKey DlqTopic = new("--dlq-topic", "fraud.topics.dlq", SettingKind.Text, "dead-letter topic for records that fail parsing or validation");
-    public static readonly SettingKey Store = new("--store", "fraud.store", SettingKind.Choice, "where checkpoints are kept", "memory", "sqlite", "postgres");
-    public static readonly SettingKey Connection = new("--connection", "fraud.connection", SettingKind.Text, "database connection string for --store sqlite|postgres");
+    public static readonly SettingKey Store = new("--store", "fraud.store", SettingKind.Choice, "where users' state, checkpoints and alerts are kept (default sqlite, in --store-path; memory: a crash loses them)", "memory", "sqlite", "postgres");
+    public static readonly SettingKey Connection = new("--connection", "fraud.connection", SettingKind.Text, "database connection string for --store sqlite|postgres (sqlite without it: the file --store-path)");
+    public static readonly SettingKey StorePath = new("--store-path", "fraud.store.path", SettingKind.Text, "SQLite file of --store sqlite when no --connection is given, relative to the working directory (default fraud-state.db)");
     public static readonly SettingKey Http = new("--http", "fraud.http", SettingKind.Text, "host:port of the HTTP API and dashboard (port 0: any free port)");
     public static readonly SettingKey AdminToken = new("--admin-token", "fraud.http-admin-token", SettingKind.Text, "bearer token the HTTP API's admin calls need (none: admin calls are refused)");
     public static readonly SettingKey CheckpointInterval = new("--checkpoint-interval", "fraud.checkpoint.interval", SettingKind.Duration, "time between checkpoints (e.g. 10s)");

@@ -35,22 +35,39 @@ public static class SettingsLoader
             config = ParseFile(configFile, "--config").WithFallback(config);
         }
 
-        var overrides = new List<string>();
         foreach (var key in keys)
         {
             if (options.TryGetValue(key, out var raw))
             {
-                overrides.Add($"{key.Path} = {key.ToHocon(raw, "the command line")}");
+                config = Parse($"{key.Path} = {key.ToHocon(raw, "the command line")}").WithFallback(config);
             }
             else if (environment(key.EnvironmentVariable) is { } fromEnvironment)
             {
-                overrides.Add($"{key.Path} = {key.ToHocon(fromEnvironment, key.EnvironmentVariable)}");
+                config = Parse($"{key.Path} = {key.ToHocon(fromEnvironment, key.EnvironmentVariable)}").WithFallback(config);
             }
         }
 
-        return overrides.Count == 0
-            ? config
-            : ConfigurationFactory.ParseString(string.Join('\n', overrides)).WithFallback(config);
+        return config;
+    }
+
+    /// <summary>The key <c>fraud.store = KIND</c> is short for <c>fraud.store.kind</c>, beside <c>fraud.store.path</c>.</summary>
+    public const string StoreKindPath = "fraud.store.kind";
+
+    /// <summary>
+    /// One source, with <c>fraud.store = KIND</c> read as <c>fraud.store.kind = KIND</c>: in HOCON a
+    /// value and an object at one key replace each other, so a kind from one source and a path
+    /// from another (or two lines of one) would otherwise not both hold.
+    /// </summary>
+    private static Config Parse(string hocon)
+    {
+        var config = ConfigurationFactory.ParseString(hocon);
+        if (config.HasPath(SettingKeys.Store.Path) && config.GetValue(SettingKeys.Store.Path) is { } store && store.IsString())
+        {
+            var kind = store.GetString().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+            return ConfigurationFactory.ParseString($"{StoreKindPath} = \"{kind}\"").WithFallback(config);
+        }
+
+        return config;
     }
 
     private static Config ParseFile(string path, string what)
@@ -62,7 +79,7 @@ public static class SettingsLoader
 
         try
         {
-            return ConfigurationFactory.ParseString(File.ReadAllText(path));
+            return Parse(File.ReadAllText(path));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -83,8 +83,8 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
             () =>
             {
                 var committed = drill.Committed();
-                progress.Report("the end: catching up", (double)committed / stream.Records.Count);
-                return committed >= stream.Records.Count;
+                progress.Report("the end: catching up", (double)committed / stream.OnTopic);
+                return committed >= stream.OnTopic;
             },
             "the nodes to catch up",
             stop).ConfigureAwait(false);

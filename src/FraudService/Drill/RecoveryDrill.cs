@@ -13,8 +13,15 @@ using FraudActors.Messages.Transactions;
 
 namespace FraudActors.FraudService.Drill;
 
-/// <summary>What a drill's stream ended as: every record where it landed (flush records included) and the window results it must give.</summary>
-public sealed record DrillStream(List<(int Partition, long Offset, Transaction Transaction)> Records, List<WindowReference.Expected> ExpectedWindows);
+/// <summary>
+/// What a drill's stream ended as: every valid record where it landed (flush records included)
+/// and the window results it must give.
+/// </summary>
+public sealed record DrillStream(List<(int Partition, long Offset, Transaction Transaction)> Records, List<WindowReference.Expected> ExpectedWindows)
+{
+    /// <summary>Records on the topic, hostile ones included: what the group commits once it read everything.</summary>
+    public long OnTopic { get; init; } = Records.Count;
+}
 
 /// <summary>
 /// What the recovery drill does whatever it kills, one service or a cluster of them: the dev
@@ -33,9 +40,11 @@ public sealed class RecoveryDrill : IDisposable
     private readonly WindowSettings _windows;
     private readonly TimeSpan _outOfOrderness;
     private Task<ProduceSummary>? _producing;
+    private StreamRecorder? _recorder;
 
-    private RecoveryDrill(DevBroker broker, int count, int seed, int partitions, string store, string connection, ConsoleProgress progress)
+    private RecoveryDrill(DevBroker broker, int count, int seed, int partitions, string store, string connection, ConsoleProgress progress, double? hostileShare)
     {
+        HostileShare = hostileShare;
         _broker = broker;
         _progress = progress;
         Count = count;
@@ -65,6 +74,9 @@ public sealed class RecoveryDrill : IDisposable
 
     public int Seed { get; }
 
+    /// <summary>The share of hostile records mixed into the stream (<c>fraud produce --hostile-share</c>); null: none.</summary>
+    public double? HostileShare { get; }
+
     /// <summary>Partitions of every topic: records, flush records, committed offsets and journals are counted over them.</summary>
     public int Partitions { get; }
 
@@ -83,20 +95,27 @@ public sealed class RecoveryDrill : IDisposable
     public IReadOnlyDictionary<string, string> Environment { get; }
 
     /// <summary>Starts the dev broker with <paramref name="partitions"/> partitions per topic and says where it and the store are.</summary>
-    public static RecoveryDrill Start(int count, int seed, int partitions, string store, string connection, bool ownPostgres, ConsoleProgress progress)
+    public static RecoveryDrill Start(int count, int seed, int partitions, string store, string connection, bool ownPostgres, ConsoleProgress progress, double? hostileShare = null)
     {
         var broker = BrokerCommand.Start(Names, partitions);
         progress.Say($"dev broker at {broker.BootstrapServers}; store {store}{(ownPostgres ? " (a PostgreSQL server of its own)" : string.Empty)}");
-        return new RecoveryDrill(broker, count, seed, partitions, store, connection, progress);
+        return new RecoveryDrill(broker, count, seed, partitions, store, connection, progress, hostileShare);
     }
 
     /// <summary>Starts producing the seeded stream, <paramref name="pace"/> transactions a second, while the services run.</summary>
     public void Produce(double pace, CancellationToken stop)
     {
         var options = new GeneratorOptions(Seed, Users: 5000, Rate: 40, ProduceCommand.SeededStart, Count);
-        _producing = TransactionProducer.RunAsync(
-            Bootstrap, Names.Transactions, new TransactionGenerator(options).Generate().Select(TransactionGenerator.ToRecord), pace, maxSpeed: false, progress: null, stop);
-        _progress.Say(string.Create(CultureInfo.InvariantCulture, $"producing {Count} transactions (seed {Seed}) at {pace:0} per second"));
+        var valid = new TransactionGenerator(options).Generate();
+
+        // The drill reads its whole stream back at the end, and the dev broker keeps ~5 MiB of a
+        // partition: the 1 MiB records stay out (HostileInputTests sends them to the service).
+        var records = HostileShare is { } share
+            ? new HostileRecords(Seed, share).Mix(valid).Where(r => r.Header(HostileRecords.KindHeader) != "one-megabyte")
+            : valid.Select(TransactionGenerator.ToRecord).Select(OutgoingRecord.Of);
+        _recorder = new StreamRecorder(Bootstrap, Names.Transactions, Partitions);
+        _producing = TransactionProducer.RunAsync(Bootstrap, Names.Transactions, records, pace, maxSpeed: false, progress: null, stop);
+        _progress.Say(string.Create(CultureInfo.InvariantCulture, $"producing {Count} transactions (seed {Seed}) at {pace:0} per second{(HostileShare is { } mixed ? $", with hostile records mixed in ({mixed:0.##} of the stream)" : string.Empty)}"));
     }
 
     /// <summary>Records of the transactions topic the group has committed, over all partitions.</summary>
@@ -111,16 +130,21 @@ public sealed class RecoveryDrill : IDisposable
     {
         var summary = await (_producing ?? throw new InvalidOperationException("the stream was not started")).ConfigureAwait(false);
         var parser = new TransactionParser();
-        var records = TopicReader.ReadAll(Bootstrap, Names.Transactions, Timeout)
+        var onTopic = await _recorder!.AllAsync(Timeout, stop).ConfigureAwait(false);
+
+        // A hostile record says so in a header: the references count only the valid ones, which
+        // keep the offsets they landed at.
+        var records = onTopic
+            .Where(r => r.Message.Headers?.TryGetLastBytes(HostileRecords.KindHeader, out _) != true)
             .Select(r => (r.Partition.Value, r.Offset.Value, parser.Parse(r.Message.Key, r.Message.Key is not null, r.Message.Value).Transaction!))
             .ToList();
         var real = records.Count;
         var flush = await FlushRecords.ProduceAsync(Bootstrap, Names.Transactions, Partitions, records.Select(t => t.Item3.Timestamp).DefaultIfEmpty(ProduceCommand.SeededStart).Max(), stop).ConfigureAwait(false);
         records.AddRange(flush);
-        _progress.Say($"producer done: {summary}; {real} transactions on the topic, then a flush record to each of its {Partitions} partitions at {TransactionJson.FormatTimestamp(flush[0].Transaction.Timestamp)}");
+        _progress.Say($"producer done: {summary}; {real} transactions on the topic{(onTopic.Count > real ? $" and {onTopic.Count - real} hostile records" : string.Empty)}, then a flush record to each of its {Partitions} partitions at {TransactionJson.FormatTimestamp(flush[0].Transaction.Timestamp)}");
         var expectedWindows = _windows.Any ? WindowResultsCheck.Expected(records, _outOfOrderness, _windows) : [];
         _progress.Say(string.Create(CultureInfo.InvariantCulture, $"window results expected: {expectedWindows.Count} ({WindowResultsCheck.Describe(_windows)}; watermark {_outOfOrderness.TotalSeconds:0.###} s behind the newest ts of a partition)"));
-        return new DrillStream(records, expectedWindows);
+        return new DrillStream(records, expectedWindows) { OnTopic = onTopic.Count + flush.Count };
     }
 
     /// <summary>Once the services caught up: waits until the window result topics hold every result due, or says they did not.</summary>
@@ -195,7 +219,11 @@ public sealed class RecoveryDrill : IDisposable
         }
     }
 
-    public void Dispose() => _broker.Dispose();
+    public void Dispose()
+    {
+        _recorder?.Dispose();
+        _broker.Dispose();
+    }
 
     private string[] WindowTopics => [Names.WindowCounts, Names.Sessions];
 

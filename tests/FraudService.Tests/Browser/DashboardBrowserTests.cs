@@ -31,7 +31,7 @@ public sealed partial class DashboardBrowserTests
 
         await using var service = FraudProcess.Start(
             new Dictionary<string, string> { ["FRAUD_GROUP"] = "browser-test" },
-            "run", "--bootstrap", bootstrap, "--checkpoint-interval", "1s", "--http", "127.0.0.1:0", "--admin-token", AdminToken);
+            "run", "--bootstrap", bootstrap, "--store", "memory", "--checkpoint-interval", "1s", "--http", "127.0.0.1:0", "--admin-token", AdminToken);
 
         // A live stream: event time follows the wall clock at this rate, and u901 bursts 5 s
         // into every 30 s cycle, so the first alert comes a few seconds in. Endless; killed at the end.

@@ -45,7 +45,7 @@ public sealed class ExitCodeTests
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         taken.Start();
         var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
-        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--http", $"127.0.0.1:{port}");
+        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--http", $"127.0.0.1:{port}");
         Assert.Equal(2, code);
         Assert.Contains($"--http: cannot listen on 127.0.0.1:{port}", process.StandardError, StringComparison.Ordinal);
     }
@@ -65,7 +65,7 @@ public sealed class ExitCodeTests
     public async Task Run_without_a_reachable_kafka_is_not_an_argument_error_and_stops_cleanly_on_ctrl_c()
     {
         // Nothing listens on port 1: the node starts, the stream retries, Ctrl-C still stops it.
-        await using var run = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1");
+        await using var run = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--store", "memory");
         await Eventually.TrueAsync(() => run.StandardError.Contains("Ctrl-C stops", StringComparison.Ordinal), Timeout, () => run.StandardError);
         run.Interrupt();
         Assert.Equal(0, await run.WaitForExitAsync(Timeout));

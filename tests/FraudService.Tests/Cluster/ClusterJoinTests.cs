@@ -18,9 +18,9 @@ public sealed partial class ClusterJoinTests
     public async Task A_second_node_joins_the_first_through_its_seed_node_and_both_see_two_members()
     {
         var port = FreePort();
-        await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--node-port", $"{port}");
+        await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--node-port", $"{port}");
         var firstApi = await HttpAddressAsync(first);
-        await using var second = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--seed-nodes", $"127.0.0.1:{port}");
+        await using var second = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--seed-nodes", $"127.0.0.1:{port}");
         var secondApi = await HttpAddressAsync(second);
 
         using var http = new HttpClient();
@@ -44,9 +44,9 @@ public sealed partial class ClusterJoinTests
     public async Task A_node_with_another_consumer_group_is_refused_by_the_cluster_it_joins()
     {
         var port = FreePort();
-        await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--node-port", $"{port}", "--group", "fraud-detector");
+        await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--node-port", $"{port}", "--group", "fraud-detector");
         await HttpAddressAsync(first);
-        var (code, second) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--seed-nodes", $"127.0.0.1:{port}", "--group", "another-job");
+        var (code, second) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--seed-nodes", $"127.0.0.1:{port}", "--group", "another-job");
         Assert.Equal(2, code);
         Assert.Contains("this node runs group 'another-job' on topic 'transactions', but cluster node", second.StandardError, StringComparison.Ordinal);
         Assert.Contains("runs group 'fraud-detector'", second.StandardError, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed partial class ClusterJoinTests
     [InlineData("fraud-1:4053,:4053", "--seed-nodes")]
     public async Task A_bad_seed_node_address_exits_with_2_naming_the_option(string seeds, string named)
     {
-        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--seed-nodes", seeds);
+        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--seed-nodes", seeds);
         Assert.Equal(2, code);
         Assert.Contains(named, process.StandardError, StringComparison.Ordinal);
     }
@@ -72,7 +72,7 @@ public sealed partial class ClusterJoinTests
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--node-port", $"{port}");
+        var (code, process) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--node-port", $"{port}");
         Assert.Equal(2, code);
         Assert.Contains($"--node-port: cannot listen on 127.0.0.1:{port}", process.StandardError, StringComparison.Ordinal);
     }

@@ -8,7 +8,7 @@ namespace FraudActors.FraudService.Tests.Configuration;
 /// <summary>Option beats environment beats --config beats hocon/fraud.conf, and bad values name their source.</summary>
 public sealed class SettingsLoaderTests
 {
-    private static readonly SettingKey[] Keys = [SettingKeys.Bootstrap, SettingKeys.CheckpointInterval, SettingKeys.Store, SettingKeys.Parallelism];
+    private static readonly SettingKey[] Keys = [SettingKeys.Bootstrap, SettingKeys.CheckpointInterval, SettingKeys.Store, SettingKeys.Connection, SettingKeys.StorePath, SettingKeys.Parallelism];
 
     [Fact]
     public void The_base_file_gives_the_defaults()
@@ -18,7 +18,7 @@ public sealed class SettingsLoaderTests
         Assert.Equal("fraud-detector", settings.GroupId);
         Assert.Equal(new("transactions", "alerts", "transactions.dlq"), settings.Topics);
         Assert.Equal(TimeSpan.FromSeconds(10), settings.Checkpoints.Interval);
-        Assert.Equal("memory", settings.Store);
+        Assert.Equal("sqlite", settings.Store);
         Assert.Equal(new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 100, TimeSpan.Zero), settings.Checkpoints);
         var velocity = Assert.IsType<SlidingVelocityRule>(Assert.Single(settings.Rules.Rules));
         Assert.Equal(5, velocity.Settings.Threshold);
@@ -228,6 +228,46 @@ public sealed class SettingsLoaderTests
         var file = Path.GetTempFileName();
         File.WriteAllText(file, "fraud.rules.sliding-velocity.enabled = off");
         Assert.Empty(Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).Rules.Rules);
+    }
+
+    [Fact]
+    public void Without_store_options_state_is_kept_in_sqlite_at_fraud_state_db_in_the_working_directory()
+    {
+        var settings = Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>());
+
+        Assert.Equal("sqlite", settings.Store);
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "fraud-state.db"), settings.StorePath);
+        Assert.Equal(settings.StorePath, new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(settings.Connection).DataSource);
+    }
+
+    [Fact]
+    public void The_sqlite_file_is_chosen_by_option_environment_or_configuration_and_a_connection_string_overrides_it()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "fraud.store.path = from-file.db");
+        string DataSource(FraudSettings s) => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(s.Connection).DataSource;
+
+        Assert.Equal(Path.GetFullPath("from-file.db"), DataSource(Load([], [], file)));
+        Assert.Equal(Path.GetFullPath("from-env.db"), DataSource(Load([], new() { ["FRAUD_STORE_PATH"] = "from-env.db" }, file)));
+        Assert.Equal("/tmp/from-option.db", DataSource(Load(new() { [SettingKeys.StorePath] = "/tmp/from-option.db" }, new() { ["FRAUD_STORE_PATH"] = "from-env.db" }, file)));
+        Assert.Equal("given.db", DataSource(Load(new() { [SettingKeys.Connection] = "Data Source=given.db" }, [], file)));
+
+        // A kind from one source and a path from another both hold, in the short form or the long one.
+        var both = Load(new() { [SettingKeys.Store] = "sqlite" }, new() { ["FRAUD_STORE_PATH"] = "from-env.db" });
+        Assert.Equal(("sqlite", Path.GetFullPath("from-env.db")), (both.Store, DataSource(both)));
+        File.WriteAllText(file, "fraud.store = sqlite\nfraud.store.path = one-file.db");
+        Assert.Equal(Path.GetFullPath("one-file.db"), DataSource(Load([], [], file)));
+        File.WriteAllText(file, "fraud.store { kind = memory, path = x.db }");
+        Assert.Equal("memory", Load([], [], file).Store);
+        Assert.Equal("postgres", Load([], new() { ["FRAUD_STORE"] = "postgres", ["FRAUD_CONNECTION"] = "Host=db" }, file).Store);
+    }
+
+    [Fact]
+    public void The_memory_store_is_only_used_when_asked_and_its_warning_says_a_crash_loses_state()
+    {
+        Assert.Equal("memory", Load(new() { [SettingKeys.Store] = "memory" }, []).Store);
+        Assert.Contains("--store memory", FraudActors.FraudService.Cli.RunCommand.MemoryStoreWarning, StringComparison.Ordinal);
+        Assert.Contains("a crash or kill loses them", FraudActors.FraudService.Cli.RunCommand.MemoryStoreWarning, StringComparison.Ordinal);
     }
 
     private static FraudSettings Load(Dictionary<SettingKey, string> options, Dictionary<string, string> environment, string? file = null) =>

@@ -32,6 +32,17 @@ public sealed class DrillProcessTests
     }
 
     [Fact]
+    public async Task A_small_sqlite_drill_with_hostile_records_mixed_in_passes_counting_only_the_valid_ones()
+    {
+        var (code, drill) = await FraudProcess.RunAsync(
+            TimeSpan.FromMinutes(5), "drill", "--store", "sqlite", "--transactions", "6000", "--kills", "2", "--seed", "5", "--hostile-share", "0.1");
+        Assert.True(code == 0, string.Join('\n', drill.StandardOutput) + drill.StandardErrorTail());
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("DRILL PASSED: 2 kills", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.Contains("6000 transactions on the topic and ", StringComparison.Ordinal) && l.Contains(" hostile records, then a flush record", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("alerts table:", StringComparison.Ordinal) && l.EndsWith("duplicates 0, missing 0, extra 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_small_three_node_drill_kills_leaves_and_joins_moves_partitions_and_passes()
     {
         var (code, drill) = await FraudProcess.RunAsync(TimeSpan.FromMinutes(6), "drill", "--nodes", "3", "--transactions", "3000", "--kills", "3", "--seed", "3");

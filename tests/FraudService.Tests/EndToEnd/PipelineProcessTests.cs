@@ -34,7 +34,7 @@ public sealed class PipelineProcessTests
         const string group = "e2e-fraud";
         await using var service = FraudProcess.Start(
             new Dictionary<string, string> { ["FRAUD_GROUP"] = group },
-            "run", "--bootstrap", bootstrap, "--checkpoint-interval", "500ms");
+            "run", "--bootstrap", bootstrap, "--store", "memory", "--checkpoint-interval", "500ms");
 
         // Done when the group has committed every offset: a record's offset is committed only
         // after its alerts were delivered, so then every alert is on the topic.

@@ -169,7 +169,7 @@ public sealed partial class HttpApiTests(HttpApiTests.SeededBroker broker) : ICl
     {
         await using var service = FraudProcess.Start(
             new Dictionary<string, string> { ["FRAUD_GROUP"] = "http-api-no-token" },
-            "run", "--bootstrap", broker.Bootstrap, "--http", "127.0.0.1:0");
+            "run", "--bootstrap", broker.Bootstrap, "--store", "memory", "--http", "127.0.0.1:0");
         using var http = new HttpClient { BaseAddress = await AddressAsync(service) };
         var id = (await GetJsonAsync(http, "/jobs")).GetProperty("jobs")[0].GetProperty("id").GetString()!;
 

@@ -32,8 +32,8 @@ public sealed class SqlWindowResultStore : IWindowResultStore
             CREATE INDEX IF NOT EXISTS window_results_unpublished ON window_results (seq) WHERE NOT published;
             """);
 
-    public static SqlWindowResultStore Sqlite(string connectionString) =>
-        new(SqlDatabase.Sqlite(connectionString), """
+    public static SqlWindowResultStore Sqlite(string connectionString, SqliteAccess? access = null) =>
+        new(SqlDatabase.Sqlite(connectionString, access), """
             CREATE TABLE IF NOT EXISTS window_results (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 result_id TEXT NOT NULL UNIQUE,
@@ -58,19 +58,24 @@ public sealed class SqlWindowResultStore : IWindowResultStore
 
     public async Task<bool> AddAsync(WindowResult result, string topic, CancellationToken cancellationToken)
     {
-        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(
-            connection,
-            """
-            INSERT INTO window_results (result_id, kind, user_id, topic, payload)
-            VALUES (@id, @kind, @user, @topic, @payload) ON CONFLICT (result_id) DO NOTHING
-            """,
-            ("id", result.ResultId),
-            ("kind", result.Kind),
-            ("user", result.UserId),
-            ("topic", topic),
-            ("payload", WindowResultJson.Serialize(result)));
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        return await _database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                await using var command = SqlDatabase.Command(
+                    connection,
+                    """
+                    INSERT INTO window_results (result_id, kind, user_id, topic, payload)
+                    VALUES (@id, @kind, @user, @topic, @payload) ON CONFLICT (result_id) DO NOTHING
+                    """,
+                    ("id", result.ResultId),
+                    ("kind", result.Kind),
+                    ("user", result.UserId),
+                    ("topic", topic),
+                    ("payload", WindowResultJson.Serialize(result)));
+                command.Transaction = transaction;
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<OutboxRow>> UnpublishedAsync(int limit, CancellationToken cancellationToken) =>
