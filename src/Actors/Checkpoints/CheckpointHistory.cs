@@ -59,10 +59,11 @@ public sealed class CheckpointHistory(int retained, ICheckpointLog? log = null)
         {
             await log.AddAsync(record, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception)
+        catch (Exception first)
         {
             // Once more: after a database restart the pool's idle connections are dead, each
-            // failing once before the pool drops it; a second connection is a fresh one.
+            // failing once; cleared, the pool opens a fresh one.
+            Storage.DatabaseError.ClearPoolsAfter(first);
             try
             {
                 await log.AddAsync(record, CancellationToken.None).ConfigureAwait(false);

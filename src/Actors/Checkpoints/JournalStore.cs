@@ -49,6 +49,10 @@ public static class JournalStore
                 # the journal on a million changed users (238 MB) and the checkpoint never
                 # committed. As long as fraud.checkpoint.timeout's default: that one decides.
                 circuit-breaker.call-timeout = 60s
+                # The journals' back-off supervisor already spaces their retries (1 s doubling to
+                # 10 s); a breaker left open for its default reset-timeout (60 s for snapshots)
+                # failed every recovery for up to a minute after the database was back.
+                circuit-breaker.reset-timeout = 1s
               }
             }
             """;

@@ -19,12 +19,14 @@ namespace FraudActors.Actors.Ingest;
 /// The pause before each restart grows while restarts keep failing (<see cref="RestartBackoff"/>):
 /// while the database is down nothing is read, and nothing restarts in a tight loop.
 /// </summary>
+/// <param name="storeAnswers">Completes when the store's database answers (null: no database); each restart waits for it.</param>
 public sealed class TransactionIngest(
     TransactionPipeline pipeline,
     IPartitionJournals journals,
     KafkaSourceSettings source,
     IMaterializer materializer,
-    ILoggingAdapter log)
+    ILoggingAdapter log,
+    Func<Task>? storeAnswers = null)
 {
     private static readonly TimeSpan MinBackoff = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
@@ -124,8 +126,15 @@ public sealed class TransactionIngest(
             {
                 if (generation > first)
                 {
-                    // A journal that cannot answer (its database is down) fails this attempt
-                    // like a failed run: retried after the back-off, never ending the loop.
+                    // A store or journal that cannot answer (its database is down) fails this
+                    // attempt like a failed run: retried after the back-off, never ending the loop.
+                    // A run started without the database would read from the last commit up to
+                    // its first alert or checkpoint only to fail again, so nothing is read first.
+                    if (storeAnswers is not null)
+                    {
+                        await storeAnswers().ConfigureAwait(false);
+                    }
+
                     await RewindAsync().ConfigureAwait(false);
                 }
 
@@ -147,6 +156,7 @@ public sealed class TransactionIngest(
             {
                 var failedAt = DateTimeOffset.UtcNow;
                 Restarts++;
+                DatabaseError.ClearPoolsAfter(e);
                 await ReleaseSourceAsync(e).ConfigureAwait(false);
                 var delay = backoff.Next(System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 pipeline.Metrics.RecordRestart(failedAt, delay);

@@ -139,6 +139,7 @@ public sealed class OutboxPublisher(
                 // batch may be on a topic already, so the tails are read again before the retry.
                 // The pause doubles up to MaxRetry: an outage is retried a few times a minute, not every second.
                 var delay = retry.Next();
+                DatabaseError.ClearPoolsAfter(e);
                 log.Warning("{0}: {1}; the rows wait in the table, retrying in {2:0.#} s", name, DatabaseError.Describe(e), delay.TotalSeconds);
                 reconciled = false;
                 await Task.Delay(delay, stop).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);

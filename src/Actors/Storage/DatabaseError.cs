@@ -35,15 +35,18 @@ public static class DatabaseError
     public static bool IsDatabase(Exception e) => Chain(e).Any(x => x is DbException);
 
     /// <summary>
-    /// After a PostgreSQL failure, drops the idle connections of the plugin's pools: when the
-    /// server went away they are all dead, and each would fail one more write once it is back
-    /// (Npgsql does not test a pooled connection before handing it out).
+    /// After a PostgreSQL failure, drops the idle connections of every pool of the process: the
+    /// journals' (connection-string pools) and the service tables' (<see cref="SqlDatabase"/>'s
+    /// data sources). When the server went away they are all dead, and each would fail one more
+    /// write once it is back (Npgsql does not test a pooled connection before handing it out), so
+    /// whichever part of the service finds the server gone clears them for all.
     /// </summary>
     public static void ClearPoolsAfter(Exception e)
     {
         if (Chain(e).Any(x => x is NpgsqlException))
         {
             NpgsqlConnection.ClearAllPools();
+            SqlDatabase.ClearPostgresPools();
         }
     }
 

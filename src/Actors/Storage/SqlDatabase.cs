@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -10,6 +11,12 @@ namespace FraudActors.Actors.Storage;
 /// </summary>
 public sealed class SqlDatabase
 {
+    /// <summary>
+    /// One data source (one pool) per PostgreSQL connection string, shared by every table of the
+    /// process, so that <see cref="ClearPostgresPools"/> reaches all of their idle connections.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> PostgresSources = new(StringComparer.Ordinal);
+
     private readonly Func<DbConnection> _connect;
     private readonly SqliteAccess? _sqlite;
     private readonly SemaphoreSlim? _writer;
@@ -24,7 +31,11 @@ public sealed class SqlDatabase
 
     public bool IsPostgres { get; }
 
-    public static SqlDatabase PostgreSql(string connectionString) => new(NpgsqlDataSource.Create(connectionString).CreateConnection, isPostgres: true);
+    public static SqlDatabase PostgreSql(string connectionString)
+    {
+        var source = PostgresSources.GetOrAdd(connectionString, cs => new Lazy<NpgsqlDataSource>(() => NpgsqlDataSource.Create(cs))).Value;
+        return new(source.CreateConnection, isPostgres: true);
+    }
 
     /// <param name="access">How the file is shared; <see cref="SqliteAccess.Service"/> unless a test compares.</param>
     public static SqlDatabase Sqlite(string connectionString, SqliteAccess? access = null)
@@ -34,6 +45,15 @@ public sealed class SqlDatabase
         // Parsed now, so a malformed string fails at start, as Npgsql's does.
         var tuned = access.ConnectionString(connectionString);
         return new(() => new SqliteConnection(tuned), isPostgres: false, access, access.Writer(connectionString));
+    }
+
+    /// <summary>Drops the idle connections of the tables' PostgreSQL pools; those in use are dropped when returned.</summary>
+    internal static void ClearPostgresPools()
+    {
+        foreach (var source in PostgresSources.Values.Where(s => s.IsValueCreated))
+        {
+            source.Value.Clear();
+        }
     }
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)

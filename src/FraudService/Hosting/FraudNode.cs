@@ -219,7 +219,14 @@ public sealed class FraudNode : IAsyncDisposable
                 log,
                 new PipelineTime(settings.Time, windows, settings.PublishLate ? new DeadLetterPublisher(producer, settings.Topics.Late) : null));
             var source = KafkaSourceSettings.Create(KafkaClientConfigs.NodeConsumer(settings), settings.Topics.Transactions);
-            var ingest = new TransactionIngest(pipeline, journals, source, system.Materializer(), log);
+            var database = Database(settings);
+            var ingest = new TransactionIngest(
+                pipeline,
+                journals,
+                source,
+                system.Materializer(),
+                log,
+                database is null ? null : () => database.ExecuteAsync("SELECT 1", CancellationToken.None));
             ingest.Start();
             log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
             log.Info(
