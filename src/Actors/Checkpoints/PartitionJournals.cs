@@ -55,7 +55,7 @@ public sealed class PartitionJournals(ActorSystem system, string topic, Partitio
             randomFactor: 0.2,
             maxNrOfRetries: -1)
         .WithFinalStopMessage(message => message is StopJournal)
-        .WithReplyWhileStopped(new Status.Failure(new InvalidOperationException(
+        .WithReplyWhileStopped(new Status.Failure(new JournalRestartingException(
             string.Create(CultureInfo.InvariantCulture, $"the journal of partition {partition} is restarting after a database error (it retries every {MaxBackoff.TotalSeconds:0} s at most)")))));
 
     /// <summary>

@@ -206,7 +206,7 @@ public sealed class TransactionIngest(
     }
 
     private static bool IsInfrastructure(Exception e) =>
-        Unwrap(e) is CheckpointFailedException or AskTimeoutException or TimeoutException or KafkaException || DatabaseError.IsDatabase(e);
+        Unwrap(e) is CheckpointFailedException or AskTimeoutException or TimeoutException or KafkaException or JournalRestartingException || DatabaseError.IsDatabase(e);
 
     /// <summary>The stream's failure as it came from its stage (Akka.Streams wraps a task's in an aggregate).</summary>
     private static Exception Unwrap(Exception e) =>
@@ -235,7 +235,7 @@ public sealed class TransactionIngest(
                 {
                     throw new TimeoutException($"a partition journal did not rewind within {RewindTimeout} (it recovers from its database after a back-off)", e);
                 }
-                catch (InvalidOperationException) when (deadline.Elapsed < RewindTimeout && !_stopping.IsCancellationRequested)
+                catch (JournalRestartingException) when (deadline.Elapsed < RewindTimeout && !_stopping.IsCancellationRequested)
                 {
                     await Task.Delay(RewindRetry, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
                 }
