@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
 using Akka.Streams;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
@@ -30,6 +33,7 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
     private readonly DevBroker _broker = KafkaTestTopics.StartBroker((Transactions, 1), ("transactions.dlq", 1));
     private readonly IProducer<byte[]?, byte[]> _producer;
     private readonly string _database;
+    private readonly ConcurrentQueue<string> _log = new();
 
     public CheckpointFaultTests()
         : this(TestPostgres.CreateDatabaseAsync("faults").GetAwaiter().GetResult())
@@ -37,10 +41,14 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
     }
 
     private CheckpointFaultTests(string database)
-        : base(JournalStore.Config(JournalStore.Postgres, database).WithFallback(OneNodeCluster.Config))
+        : base(ConfigurationFactory.ParseString("akka.loglevel = INFO")
+            .WithFallback(JournalStore.Config(JournalStore.Postgres, database))
+            .WithFallback(OneNodeCluster.Config))
     {
         _database = database;
         _producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = _broker.BootstrapServers }).Build();
+        var log = _log;
+        Sys.EventStream.Subscribe(Sys.ActorOf(Props.Create(() => new LogCollector(log))), typeof(LogEvent));
     }
 
     [Fact]
@@ -52,10 +60,7 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
         await Eventually.TrueAsync(() => CommittedOffset() == 20, Timeout, () => $"committed {CommittedOffset()}");
 
         // The journal table refuses every write from now on: a real error from a real server.
-        await ExecuteAsync("""
-            CREATE FUNCTION refuse_writes() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire (test)'; END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER refuse_writes BEFORE INSERT ON event_journal FOR EACH ROW EXECUTE FUNCTION refuse_writes();
-            """);
+        await RefuseJournalWritesAsync();
         await ProduceAsync(20, 10);
         await Eventually.TrueAsync(() => history.Failed >= 2, Timeout, () => $"{history.Failed} failed checkpoints");
 
@@ -75,6 +80,34 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_failed_checkpoint_rewinds_in_place_keeping_the_group_membership()
+    {
+        var history = new CheckpointHistory(1000);
+        var (ingest, journals) = await StartAsync(history, new CheckpointSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3), 1000));
+        await ProduceAsync(0, 20);
+        await Eventually.TrueAsync(() => CommittedOffset() == 20, Timeout, () => $"committed {CommittedOffset()}");
+
+        // Checkpoints fail while the journal refuses writes: the stream rewinds, more than once.
+        await RefuseJournalWritesAsync();
+        await ProduceAsync(20, 10);
+        await Eventually.TrueAsync(() => ingest.Restarts >= 2, Timeout, () => $"{ingest.Restarts} restart(s)");
+        await ExecuteAsync("DROP TRIGGER refuse_writes ON event_journal");
+        await Eventually.TrueAsync(() => CommittedOffset() == 30, Timeout, () => $"committed {CommittedOffset()}");
+        await ingest.StopAsync();
+
+        // One join and one assignment; every rewind was done in place, with no revocation.
+        Assert.Equal(1, ingest.GroupJoins);
+        var lines = _log.ToList();
+        Assert.Single(lines, l => l.Contains("Kafka source: assigned", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("Kafka source: revoked", StringComparison.Ordinal) || l.Contains("Kafka source: lost", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("in place, still a member of the group", StringComparison.Ordinal));
+
+        // State and offsets rewound together: each record counts once.
+        var state = await journals.For(0).Ask<CommittedUsers>(GetCommittedUsers.Instance, Timeout);
+        Assert.Equal((30L, 30L), (state.NextOffset, state.Users.Sum(u => UserStateCodec.Decode(u.State).TransactionCount)));
+    }
+
+    [Fact]
     public async Task A_write_the_database_refuses_fails_its_checkpoint_at_once_with_the_database_s_reason_not_at_the_timeout()
     {
         // A timeout far longer than the test: a failure recorded must come from the journal's answer.
@@ -83,10 +116,7 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
         await ProduceAsync(0, 5);
         await Eventually.TrueAsync(() => CommittedOffset() == 5, Timeout, () => $"committed {CommittedOffset()}");
 
-        await ExecuteAsync("""
-            CREATE FUNCTION refuse_writes() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire (test)'; END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER refuse_writes BEFORE INSERT ON event_journal FOR EACH ROW EXECUTE FUNCTION refuse_writes();
-            """);
+        await RefuseJournalWritesAsync();
         await ProduceAsync(5, 5);
         await Eventually.TrueAsync(() => history.Failed >= 1, Timeout, () => $"{history.Failed} failed checkpoints");
         await ExecuteAsync("DROP TRIGGER refuse_writes ON event_journal");
@@ -168,11 +198,22 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
             throw new InvalidOperationException($"unexpected alert {alert.AlertId}");
     }
 
+    /// <summary>The journal table refuses every write from now on: a real error from a real server.</summary>
+    private Task RefuseJournalWritesAsync() => ExecuteAsync("""
+        CREATE OR REPLACE FUNCTION refuse_writes() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk on fire (test)'; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER refuse_writes BEFORE INSERT ON event_journal FOR EACH ROW EXECUTE FUNCTION refuse_writes();
+        """);
+
     private async Task ExecuteAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(_database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    private sealed class LogCollector : ReceiveActor
+    {
+        public LogCollector(ConcurrentQueue<string> lines) => Receive<LogEvent>(e => lines.Enqueue(e.Message?.ToString() ?? string.Empty));
     }
 }
