@@ -63,14 +63,18 @@ public sealed class SoakProcessTests
             Assert.Equal(8, samples.Count);
             Assert.Equal(Enumerable.Range(1, 8), samples.Select(s => s.GetProperty("sample").GetInt32()));
             Assert.True(samples.Sum(s => s.GetProperty("produced_per_s").GetDouble()) > 0);
-            Assert.True(samples.Sum(s => s.GetProperty("checkpoints").GetInt64()) > 0, "no checkpoint ended during the soak");
-            foreach (var node in samples.Select(s => s.GetProperty("nodes")[0]))
+            Assert.True(samples.Sum(s => s.GetProperty("checkpoints").GetInt64()) > 0, "no checkpoint ended during the soak\n" + report);
+            var nodes = samples.Select(s => s.GetProperty("nodes")[0]).ToList();
+            foreach (var node in nodes)
             {
                 Assert.Equal(JsonValueKind.Null, node.GetProperty("error").ValueKind);
                 Assert.True(node.GetProperty("working_set_mib").GetDouble() > 0);
-                Assert.True(node.GetProperty("gc_heap_after_collection_mib").GetDouble() > 0);
+                Assert.True(node.GetProperty("gc_heap_after_collection_mib").GetDouble() >= 0);
                 Assert.Equal(3, node.GetProperty("gc_collections").GetArrayLength());
             }
+
+            // The heap after a collection is known once the node has collected: the first sample may come before that.
+            Assert.Contains(nodes, n => n.GetProperty("gc_heap_after_collection_mib").GetDouble() > 0);
 
             var verdicts = root.GetProperty("verdicts").EnumerateArray().ToList();
             Assert.Equal(Figures, verdicts.Select(v => v.GetProperty("figure").GetString()));
