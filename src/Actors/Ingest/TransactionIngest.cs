@@ -49,7 +49,7 @@ public sealed class TransactionIngest(
     public int GroupJoins => _earlierJoins + _member.Joins;
 
     /// <summary>Runs of the stream that failed and were restarted.</summary>
-    public int Restarts { get; private set; }
+    public int Restarts => pipeline.Metrics.Restarts;
 
     public void Start() => _loop = Task.Run(RunAsync);
 
@@ -155,7 +155,6 @@ public sealed class TransactionIngest(
             catch (Exception e)
             {
                 var failedAt = DateTimeOffset.UtcNow;
-                Restarts++;
                 DatabaseError.ClearPoolsAfter(e);
                 await ReleaseSourceAsync(e).ConfigureAwait(false);
                 var delay = backoff.Next(System.Diagnostics.Stopwatch.GetElapsedTime(started));
