@@ -1,0 +1,90 @@
+using Akka.Actor;
+using FraudActors.Actors.Time;
+using FraudActors.Messages.Commands;
+using FraudActors.Messages.Events;
+using FraudActors.Messages.Windows;
+
+namespace FraudActors.Actors.Ingest;
+
+/// <summary>
+/// Event time and timers: the partitions' clocks move at the stream's turn, and users whose
+/// timers the clock has passed are woken and their window results published.
+/// </summary>
+internal sealed class EventTimeDriver(IActorRef users, PipelineSettings settings, PipelineMetrics metrics, PipelineTime time)
+{
+    /// <summary>
+    /// The clock tick: an idle partition's watermark follows the slowest partition still receiving
+    /// records (or, when all are idle, the wall clock), processing time moves, and users whose
+    /// replies came after the watermark passed their timers are woken now.
+    /// </summary>
+    public async Task<Step> TickAsync(RunState run)
+    {
+        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var watermarks = time.Settings.Watermarks;
+        var eventTime = time.Settings.Characteristic == TimeCharacteristic.EventTime;
+        var active = run.Clocks.Values.Where(c => c.Watermark.Started && !c.Watermark.IsIdle(nowMs, watermarks)).ToList();
+        var slowestActive = active.Count > 0 ? active.Min(c => c.Watermark.Current(nowMs, watermarks)) : long.MinValue;
+        var wakes = new List<Task>();
+        foreach (var (partition, clock) in run.Clocks)
+        {
+            if (eventTime && clock.Watermark.IsIdle(nowMs, watermarks) && slowestActive != long.MinValue)
+            {
+                clock.Watermark = clock.Watermark.FollowTo(slowestActive, nowMs, watermarks);
+            }
+
+            clock.Advance(eventTime ? clock.Watermark.Current(nowMs, watermarks) : nowMs);
+            metrics.Partitions.Clock(partition, clock.Given);
+            wakes.Add(WakeAsync(run, partition, clock, nowMs, except: null));
+        }
+
+        await Task.WhenAll(wakes).ConfigureAwait(false);
+        return Step.Nothing;
+    }
+
+    /// <summary>
+    /// Sends <see cref="AdvanceTime"/> to every user of the partition due at its clock — now, at
+    /// the stream's turn, so it reaches each user in order with its records — then publishes
+    /// what fired and indexes when each user next needs waking.
+    /// </summary>
+    public async Task WakeAsync(RunState run, int partition, PartitionClock clock, long nowMs, string? except)
+    {
+        var due = clock.TakeDue(clock.Given);
+        if (due.Count == 0)
+        {
+            return;
+        }
+
+        var replies = new List<Task<TimeAdvanced>>(due.Count);
+        foreach (var user in due)
+        {
+            if (user == except)
+            {
+                continue; // its record carries the clock; the reply schedules it again
+            }
+
+            run.Tracker.Touched(partition, user);
+            replies.Add(users.Ask<TimeAdvanced>(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), settings.AskTimeout));
+        }
+
+        var fired = new List<WindowResult>();
+        foreach (var reply in await Task.WhenAll(replies).ConfigureAwait(false))
+        {
+            clock.Schedule(reply.UserId, reply.NextTimerMs);
+            fired.AddRange(reply.Windows);
+        }
+
+        await PublishWindowsAsync(fired).ConfigureAwait(false);
+    }
+
+    public async Task PublishWindowsAsync(IReadOnlyList<WindowResult> results)
+    {
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        var sink = time.Windows ?? throw new InvalidOperationException("users emit window results but the pipeline has no window result sink");
+        await sink.PublishAsync(results, CancellationToken.None).ConfigureAwait(false);
+        metrics.RecordWindowResults(results.Count);
+    }
+}

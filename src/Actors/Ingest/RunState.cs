@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using FraudActors.Actors.Checkpoints;
+using FraudActors.Actors.Time;
+using FraudActors.Messages.Checkpoints;
+
+namespace FraudActors.Actors.Ingest;
+
+/// <summary>
+/// What one run of the stream keeps: barrier bookkeeping, the checkpoint gate, each
+/// partition's clock, and the checkpoints recovered on assignment until the stream takes them.
+/// </summary>
+internal sealed class RunState(long generation)
+{
+    public long Generation { get; } = generation;
+
+    public CheckpointTracker Tracker { get; } = new();
+
+    public CheckpointGate Gate { get; } = new();
+
+    /// <summary>Touched only at the stream's turn.</summary>
+    public Dictionary<int, PartitionClock> Clocks { get; } = [];
+
+    public ConcurrentDictionary<int, PartitionCheckpoint> Recovered { get; } = new();
+
+    /// <summary>Revocations waiting for their records; touched only at the stream's turn.</summary>
+    public List<Revocation> Revocations { get; } = [];
+
+    /// <summary>The run ended: revocations still waiting let their partitions go without a final checkpoint.</summary>
+    public void AbandonRevocations()
+    {
+        foreach (var revocation in Revocations.ToList())
+        {
+            revocation.Committed.TrySetException(new InvalidOperationException("the stream ended before the revoked partitions were checkpointed"));
+        }
+    }
+
+    public PartitionClock ClockFor(int partition)
+    {
+        if (!Clocks.TryGetValue(partition, out var clock))
+        {
+            Clocks[partition] = clock = new PartitionClock(PartitionWatermark.Initial, long.MinValue);
+        }
+
+        return clock;
+    }
+}
