@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
@@ -32,7 +33,10 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     private readonly PartitionJournalState _state = new();
 
     /// <summary>States of users that stopped since the last commit; the next checkpoint persists them.</summary>
-    private readonly Dictionary<string, byte[]> _handedOver = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _handedOver = new(StringComparer.Ordinal);
+
+    /// <summary>What this node's users read at start instead of asking (registered once recovered).</summary>
+    private readonly JournalView _view;
     private int _commitsSinceSnapshot;
 
     /// <summary>Events up to here are covered by a compaction and may go; 0 when none are waiting.</summary>
@@ -45,6 +49,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     {
         PersistenceId = PersistenceIdFor(topic, partition);
         _settings = settings;
+        _view = new JournalView(_state.Users, _handedOver);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -72,6 +77,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             }
 
             _state.DropUncommitted();
+            LocalJournalViews.For(Context.System).Register(PersistenceId, _view);
             _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users.Count);
         });
 
@@ -135,6 +141,13 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     /// <see cref="PartitionJournals.MaxBackoff"/>) until it recovers. The checkpoints under
     /// way fail now, with the reason, rather than at their timeout; the stream rewinds and retries.
     /// </summary>
+    /// <summary>Stopped or restarting: this node's users ask the journal (or its successor) again.</summary>
+    protected override void PostStop()
+    {
+        LocalJournalViews.For(Context.System).Withdraw(PersistenceId, _view);
+        base.PostStop();
+    }
+
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         var why = DatabaseError.Describe(cause);
@@ -220,7 +233,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             {
                 if (_handedOver.TryGetValue(user.UserId, out var handed) && handed.AsSpan().SequenceEqual(user.State))
                 {
-                    _handedOver.Remove(user.UserId);
+                    _handedOver.TryRemove(user.UserId, out _);
                 }
             }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
 
@@ -11,7 +12,9 @@ namespace FraudActors.Actors.Checkpoints;
 /// </summary>
 public sealed class PartitionJournalState
 {
-    private readonly Dictionary<string, byte[]> _users = new(StringComparer.Ordinal);
+    // Concurrent: the journal's actor writes it, the users of its node read it through its
+    // view when they start (LocalJournalViews).
+    private readonly ConcurrentDictionary<string, byte[]> _users = new(StringComparer.Ordinal);
     private readonly List<CheckpointChunk> _pending = [];
 
     /// <summary>The next offset to read after the last committed checkpoint; null before the first.</summary>

@@ -21,6 +21,12 @@ public interface IPartitionJournals
     void Release(int partition)
     {
     }
+
+    /// <summary>
+    /// The journal of <paramref name="partition"/> as this node's users may read it at start, when
+    /// it runs recovered on this node; null otherwise (they ask it with <c>LoadUser</c>).
+    /// </summary>
+    JournalView? LocalView(int partition) => null;
 }
 
 /// <summary>
@@ -32,8 +38,12 @@ public interface IPartitionJournals
 public sealed class PartitionJournals(ActorSystem system, string topic, PartitionJournalSettings settings) : IPartitionJournals
 {
     private readonly ConcurrentDictionary<int, Lazy<IActorRef>> _journals = new();
+    private readonly ConcurrentDictionary<int, string> _ids = new();
+    private readonly LocalJournalViews _views = LocalJournalViews.For(system);
 
     public IReadOnlyCollection<IActorRef> Started => [.. _journals.Values.Where(j => j.IsValueCreated).Select(j => j.Value)];
+
+    public JournalView? LocalView(int partition) => _views.Find(_ids.GetOrAdd(partition, p => PartitionJournal.PersistenceIdFor(topic, p)));
 
     public IActorRef For(int partition) =>
         _journals.GetOrAdd(

@@ -26,12 +26,17 @@ public sealed class ShardedPartitionJournals : IPartitionJournals
     private readonly PartitionPlacement _placement;
     private readonly ConcurrentDictionary<int, Lazy<IActorRef>> _proxies = new();
     private readonly ConcurrentDictionary<int, bool> _claimed = new();
+    private readonly ConcurrentDictionary<int, string> _ids = new();
+    private readonly string _topic;
+    private readonly LocalJournalViews _views;
 
-    private ShardedPartitionJournals(ActorSystem system, IActorRef region, PartitionPlacement placement)
+    private ShardedPartitionJournals(ActorSystem system, string topic, IActorRef region, PartitionPlacement placement)
     {
         _system = system;
+        _topic = topic;
         _region = region;
         _placement = placement;
+        _views = LocalJournalViews.For(system);
     }
 
     public IReadOnlyCollection<IActorRef> Started => [.. _claimed.Keys.Order().Select(For)];
@@ -51,10 +56,13 @@ public sealed class ShardedPartitionJournals : IPartitionJournals
             placement.StrategyFor(TypeName),
             StopJournal.Instance).ConfigureAwait(false);
         placement.Follow(TypeName, region);
-        return new ShardedPartitionJournals(system, region, placement);
+        return new ShardedPartitionJournals(system, topic, region, placement);
     }
 
     /// <summary>An actor of this node that forwards to the partition's journal, the sender kept, so asks and replies work as with a local journal.</summary>
+    /// <summary>Found when the partition's journal entity runs on this node, as placement puts it with the partition's reader.</summary>
+    public JournalView? LocalView(int partition) => _views.Find(_ids.GetOrAdd(partition, p => PartitionJournal.PersistenceIdFor(_topic, p)));
+
     public IActorRef For(int partition) =>
         _proxies.GetOrAdd(
             partition,

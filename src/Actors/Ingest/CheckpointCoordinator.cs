@@ -55,7 +55,7 @@ internal sealed class CheckpointCoordinator(
             log.Info("Checkpoint {0} triggered: partition(s) {1}, {2} changed user(s)", epoch, string.Join(",", cuts.Select(c => c.Cut.Partition)), cuts.Sum(c => c.Cut.Expected.Count));
         }
 
-        return new Barrier(epoch, started, cuts, run.Gate);
+        return new Barrier(epoch, started, cuts, run.Gate) { Outputs = run.Outputs };
     }
 
     /// <summary>Sends partition <paramref name="partition"/>'s barrier to its dirty users now, behind their records.</summary>
@@ -89,6 +89,17 @@ internal sealed class CheckpointCoordinator(
             if (!outcome.IsComplete)
             {
                 throw await FailAsync(barrier, cut, outcome.Broken!).ConfigureAwait(false);
+            }
+
+            try
+            {
+                // The outputs of the records before the barrier are in the tables before the
+                // offsets after them are committed (docs/design.md, "Outputs before the commit").
+                await barrier.Outputs.FlushAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                throw await FailAsync(barrier, cut, "alerts or window results not written: " + Storage.DatabaseError.Describe(e), e).ConfigureAwait(false);
             }
 
             CheckpointWritten written;

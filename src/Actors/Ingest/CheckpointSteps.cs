@@ -49,6 +49,9 @@ internal sealed record Barrier(long Epoch, DateTimeOffset Started, List<Partitio
     /// <summary>The revocation this barrier is the final checkpoint of, told when it commits or fails.</summary>
     public Revocation? Revocation { get; init; }
 
+    /// <summary>The run's outputs: every record before the barrier has added its own by the time it commits.</summary>
+    public required OutputWriter Outputs { get; init; }
+
     public override async Task<NotUsed> CommitAsync(CheckpointCoordinator coordinator, IKafkaSourceControl control, string topic)
     {
         try

@@ -8,7 +8,7 @@ namespace FraudActors.Actors.Ingest;
 
 /// <summary>
 /// Event time and timers: the partitions' clocks move at the stream's turn, and users whose
-/// timers the clock has passed are woken and their window results published.
+/// timers the clock has passed are woken and their window results handed to the run's outputs.
 /// </summary>
 internal sealed class EventTimeDriver(IActorRef users, PipelineSettings settings, PipelineMetrics metrics, PipelineTime time)
 {
@@ -43,8 +43,8 @@ internal sealed class EventTimeDriver(IActorRef users, PipelineSettings settings
 
     /// <summary>
     /// Sends <see cref="AdvanceTime"/> to every user of the partition due at its clock — now, at
-    /// the stream's turn, so it reaches each user in order with its records — then publishes
-    /// what fired and indexes when each user next needs waking.
+    /// the stream's turn, so it reaches each user in order with its records — then hands what
+    /// fired to the run's outputs and indexes when each user next needs waking.
     /// </summary>
     public async Task WakeAsync(RunState run, int partition, PartitionClock clock, long nowMs, string? except)
     {
@@ -73,18 +73,6 @@ internal sealed class EventTimeDriver(IActorRef users, PipelineSettings settings
             fired.AddRange(reply.Windows);
         }
 
-        await PublishWindowsAsync(fired).ConfigureAwait(false);
-    }
-
-    public async Task PublishWindowsAsync(IReadOnlyList<WindowResult> results)
-    {
-        if (results.Count == 0)
-        {
-            return;
-        }
-
-        var sink = time.Windows ?? throw new InvalidOperationException("users emit window results but the pipeline has no window result sink");
-        await sink.PublishAsync(results, CancellationToken.None).ConfigureAwait(false);
-        metrics.RecordWindowResults(results.Count);
+        run.Outputs.Add(null, fired);
     }
 }

@@ -122,7 +122,7 @@ internal sealed class PartitionLifecycle(
         }
 
         log.Info("Checkpoint {0} triggered for revoked partition(s) {1}: {2} changed user(s)", epoch, string.Join(",", partitions), cuts.Sum(c => c.Cut.Expected.Count));
-        return new Barrier(epoch, started, cuts, Gate: null) { Revocation = revocation };
+        return new Barrier(epoch, started, cuts, Gate: null) { Revocation = revocation, Outputs = run.Outputs };
     }
 
     /// <summary>The partitions are gone from this node: their positions, clocks and journals are let go.</summary>

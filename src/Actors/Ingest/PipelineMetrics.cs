@@ -56,14 +56,24 @@ public sealed class PipelineMetrics
     /// <summary>Called with each partition's checkpoint as it ends, completed or failed.</summary>
     public Action<Checkpoints.CheckpointRecord>? CheckpointEnded { get; set; }
 
-    internal void RecordIn() => Interlocked.Increment(ref _recordsIn);
+    /// <summary>Records read, counted once per group of them: no shared counter is touched per record.</summary>
+    internal void RecordIn(int records) => Interlocked.Add(ref _recordsIn, records);
 
-    internal void RecordApplied(bool duplicate, long generation)
+    /// <summary>A group's records applied (and read again after a rewind), counted once per group.</summary>
+    internal void RecordApplied(int applied, int duplicates, long generation)
     {
-        Interlocked.Increment(ref duplicate ? ref _duplicates : ref _applied);
-        if (!duplicate && Volatile.Read(ref _firstRecordOfRunTicks) == 0 && generation == Interlocked.Read(ref _generation))
+        if (duplicates > 0)
         {
-            Interlocked.CompareExchange(ref _firstRecordOfRunTicks, DateTimeOffset.UtcNow.UtcTicks, 0);
+            Interlocked.Add(ref _duplicates, duplicates);
+        }
+
+        if (applied > 0)
+        {
+            Interlocked.Add(ref _applied, applied);
+            if (Volatile.Read(ref _firstRecordOfRunTicks) == 0 && generation == Interlocked.Read(ref _generation))
+            {
+                Interlocked.CompareExchange(ref _firstRecordOfRunTicks, DateTimeOffset.UtcNow.UtcTicks, 0);
+            }
         }
     }
 

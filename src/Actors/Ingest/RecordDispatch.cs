@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using FraudActors.Actors.Alerts;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Time;
 using FraudActors.Messages.Alerts;
@@ -12,13 +11,12 @@ namespace FraudActors.Actors.Ingest;
 
 /// <summary>
 /// The ordered stream's elements to where they go: records to their users (or the dead
-/// letters) and the users' replies to the alert and window outputs; clock ticks, checkpoint
-/// ticks and partition events to the pieces that own them.
+/// letters) and the users' replies to the run's outputs; clock ticks, checkpoint ticks and
+/// partition events to the pieces that own them.
 /// </summary>
 internal sealed class RecordDispatch(
     IActorRef users,
     TransactionParser parser,
-    IAlertSink alerts,
     DeadLetterPublisher deadLetters,
     PipelineSettings settings,
     PipelineMetrics metrics,
@@ -43,7 +41,12 @@ internal sealed class RecordDispatch(
         {
             if (events[i] is KafkaRecord record)
             {
-                group ??= new RecordGroup(events.Skip(i).TakeWhile(e => e is KafkaRecord).Count(), run.Generation);
+                if (group is null)
+                {
+                    group = new RecordGroup(events.Skip(i).TakeWhile(e => e is KafkaRecord).Count(), run.Generation);
+                    metrics.RecordIn(group.Replies.Length);
+                }
+
                 Send(record, run, replies, group);
             }
             else
@@ -69,7 +72,7 @@ internal sealed class RecordDispatch(
             if (sent is not null)
             {
                 sent.Close();
-                steps.Add(CompleteAsync(sent, replies));
+                steps.Add(CompleteAsync(sent, run, replies));
                 sent = null;
             }
         }
@@ -101,7 +104,6 @@ internal sealed class RecordDispatch(
     /// <summary>At the stream's turn: parses the record, moves its partition's clock and tells its user (or the dead letters).</summary>
     private void Send(KafkaRecord record, RunState run, UserReplies replies, RecordGroup group)
     {
-        metrics.RecordIn();
         var tracker = run.Tracker;
         // How far ahead of its record an event time may be matters only where event time drives the clock.
         var recordTimestampMs = time.Settings.Characteristic == TimeCharacteristic.EventTime ? record.Timestamp.ToUnixTimeMilliseconds() : (long?)null;
@@ -150,8 +152,13 @@ internal sealed class RecordDispatch(
         metrics.RecordDeadLettered();
     }
 
-    /// <summary>Once every user of the group has answered: their timers indexed, their alerts and window results published, in record order.</summary>
-    private async Task<Step> CompleteAsync(RecordGroup group, UserReplies replies)
+    /// <summary>
+    /// Once every user of the group has answered: their timers indexed, their alerts and window
+    /// results handed to the run's outputs in record order (written behind the stream; a barrier
+    /// waits for them), the failed ones dead-lettered. A record applied quietly
+    /// (<see cref="RecordGroup.AppliedQuietly"/>) has nothing to index or publish.
+    /// </summary>
+    private async Task<Step> CompleteAsync(RecordGroup group, RunState run, UserReplies replies)
     {
         try
         {
@@ -171,10 +178,18 @@ internal sealed class RecordDispatch(
 
         List<Alert>? raised = null;
         List<WindowResult>? closed = null;
+        var (applies, duplicates, first) = (0, 0, -1);
         for (var i = 0; i < group.Sent.Count; i++)
         {
             if (group.Replies[i] is not { } applied)
             {
+                continue;
+            }
+
+            if (ReferenceEquals(applied, RecordGroup.AppliedQuietly))
+            {
+                applies++;
+                first = first < 0 ? i : first;
                 continue;
             }
 
@@ -187,12 +202,14 @@ internal sealed class RecordDispatch(
                 continue;
             }
 
-            metrics.RecordApplied(applied.Duplicate, group.Generation);
-            if (!applied.Duplicate && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
+            if (applied.Duplicate)
             {
-                // The recovery figure operators watch: how long from start until records flow again.
-                var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
-                log.Info("First record processed: partition {0}, offset {1}, {2:0} ms after the process started", record.Partition, record.Offset, sinceStart.TotalMilliseconds);
+                duplicates++;
+            }
+            else
+            {
+                applies++;
+                first = first < 0 ? i : first;
             }
 
             if (applied.DuplicateTxId)
@@ -213,14 +230,15 @@ internal sealed class RecordDispatch(
             }
         }
 
-        // The group's alerts and window results, in record order, each kind in one insert.
-        if (raised is not null)
+        metrics.RecordApplied(applies, duplicates, group.Generation);
+        if (first >= 0 && Interlocked.Exchange(ref _firstRecordLogged, 1) == 0)
         {
-            await alerts.PublishAsync(raised, CancellationToken.None).ConfigureAwait(false);
-            metrics.RecordAlerts(raised.Count);
+            // The recovery figure operators watch: how long from start until records flow again.
+            var sinceStart = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+            log.Info("First record processed: partition {0}, offset {1}, {2:0} ms after the process started", group.Sent[first].Record.Partition, group.Sent[first].Record.Offset, sinceStart.TotalMilliseconds);
         }
 
-        await clocks.PublishWindowsAsync(closed ?? []).ConfigureAwait(false);
+        run.Outputs.Add(raised, closed);
         await Task.WhenAll(group.Started).ConfigureAwait(false);
         return Step.Nothing;
     }

@@ -7,11 +7,15 @@ namespace FraudActors.Actors.Ingest;
 
 /// <summary>
 /// What one run of the stream keeps: barrier bookkeeping, the checkpoint gate, each
-/// partition's clock, and the checkpoints recovered on assignment until the stream takes them.
+/// partition's clock, the outputs not yet written, and the checkpoints recovered on assignment
+/// until the stream takes them.
 /// </summary>
 internal sealed class RunState(long generation)
 {
     public long Generation { get; } = generation;
+
+    /// <summary>The run's alerts and window results, written behind the record path; set before the stream starts.</summary>
+    public OutputWriter Outputs { get; set; } = null!;
 
     public CheckpointTracker Tracker { get; } = new();
 

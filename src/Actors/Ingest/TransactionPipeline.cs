@@ -12,10 +12,12 @@ namespace FraudActors.Actors.Ingest;
 
 /// <summary>
 /// The path of a record: Kafka source → parse and validate → the user's actor (or the DLQ) →
-/// its alerts published. Checkpoint barriers enter the same ordered stream (DESIGN.md section
-/// 4): at a barrier every dirty user of a partition answers with its state as of the barrier,
-/// the partition journal persists the states and then the commit event with the offset, and
-/// only then is the offset stored for the consumer group.
+/// its alerts and window results into the run's outputs, written in batches behind the stream.
+/// Checkpoint barriers enter the same ordered stream (docs/design.md, "The checkpoint
+/// protocol"): at a barrier every dirty user of a partition answers with its state as of the
+/// barrier, the outputs of the records before it are written, the partition journal persists
+/// the states and then the commit event with the offset, and only then is the offset stored for
+/// the consumer group.
 /// </summary>
 public sealed class TransactionPipeline
 {
@@ -27,6 +29,7 @@ public sealed class TransactionPipeline
     private readonly CheckpointCoordinator _coordinator;
     private readonly PartitionLifecycle _partitions;
     private readonly RecordDispatch _dispatch;
+    private readonly IAlertSink _alerts;
 
     public TransactionPipeline(
         IActorRef users,
@@ -49,7 +52,8 @@ public sealed class TransactionPipeline
         _coordinator = new CheckpointCoordinator(users, journals, checkpoints, history, metrics, log);
         var clocks = new EventTimeDriver(users, settings, metrics, _time);
         _partitions = new PartitionLifecycle(journals, checkpoints, metrics, log, _time, clocks, _coordinator);
-        _dispatch = new RecordDispatch(users, parser, alerts, deadLetters, settings, metrics, log, _time, clocks, _partitions, _coordinator);
+        _alerts = alerts;
+        _dispatch = new RecordDispatch(users, parser, deadLetters, settings, metrics, log, _time, clocks, _partitions, _coordinator);
     }
 
     public PipelineMetrics Metrics => _metrics;
@@ -106,6 +110,7 @@ public sealed class TransactionPipeline
         _metrics.RecordRunStarted(run.Generation);
         var abort = KillSwitches.Shared("pipeline-" + run.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var commits = new CommitChain(_coordinator, control, topic, abort);
+        run.Outputs = new OutputWriter(_alerts, _time.Windows, _metrics, abort.Abort);
         var streamed = records
             .Merge(barriers, eagerComplete: true)
             .Merge(clockTicks, eagerComplete: true)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
@@ -12,42 +11,57 @@ namespace FraudActors.Actors.Ingest;
 /// <see cref="ApplyTransaction.Sequence"/> it echoes. What <c>Ask</c> does per record (a promise
 /// actor, its path, a timer, a task and a continuation each) is done once per group of records.
 /// </summary>
-internal sealed class UserReplies(IActorRefProvider provider) : ReplyTarget(provider), IDisposable
+internal sealed class UserReplies(IActorRefProvider provider) : ReplyTarget(provider), IDisposable, Users.IAppliedCounter
 {
-    private readonly ConcurrentDictionary<long, (RecordGroup Group, int Index)> _pending = new();
-    private long _sequence;
+    /// <summary>Bits of a sequence number that hold the record's place in its group.</summary>
+    private const int IndexBits = 24;
+
+    /// <summary>Groups awaiting replies, by their number: far more than the stream keeps in flight.</summary>
+    private readonly RecordGroup?[] _groups = new RecordGroup?[64];
+    private long _lastGroup;
 
     /// <summary>The sequence number of a record about to be sent, its reply expected into slot <paramref name="index"/> of <paramref name="group"/>.</summary>
     public long Expect(RecordGroup group, int index)
     {
-        var sequence = Interlocked.Increment(ref _sequence);
+        if (group.Number == 0)
+        {
+            // The group's first record: it takes a number and a slot (only the stream's turn sends).
+            group.Number = ++_lastGroup;
+            Volatile.Write(ref _groups[group.Number % _groups.Length], group);
+        }
+
         group.Expect();
-        _pending[sequence] = (group, index);
-        return sequence;
+        return (group.Number << IndexBits) | (uint)index;
     }
 
     /// <summary>A group that timed out: replies still coming for it are dropped.</summary>
-    public void Forget(RecordGroup group)
-    {
-        foreach (var (sequence, slot) in _pending)
-        {
-            if (ReferenceEquals(slot.Group, group))
-            {
-                _pending.TryRemove(sequence, out _);
-            }
-        }
-    }
+    public void Forget(RecordGroup group) =>
+        Interlocked.CompareExchange(ref _groups[group.Number % _groups.Length], null, group);
 
     public void Dispose() => Unregister();
 
-    /// <summary>Runs on the replying user's thread: stores the reply, and completes its group with the last one.</summary>
+    /// <summary>A record applied with nothing to report, counted in its group's slot on the user's thread: no message, no allocation.</summary>
+    public void Applied(long sequence) => Find(sequence)?.Set(IndexOf(sequence), RecordGroup.AppliedQuietly);
+
+    /// <summary>
+    /// Runs on the replying user's thread: stores the reply into its group's slot, found by the
+    /// sequence number alone (no dictionary, no lock), and completes the group with the last one.
+    /// </summary>
     protected override void TellInternal(object message, IActorRef sender)
     {
-        if (message is TransactionApplied applied && _pending.TryRemove(applied.Sequence, out var slot))
+        if (message is TransactionApplied applied)
         {
-            slot.Group.Set(slot.Index, applied);
+            Find(applied.Sequence)?.Set(IndexOf(applied.Sequence), applied);
         }
     }
+
+    private RecordGroup? Find(long sequence)
+    {
+        var number = sequence >> IndexBits;
+        return Volatile.Read(ref _groups[number % _groups.Length]) is { } group && group.Number == number ? group : null;
+    }
+
+    private static int IndexOf(long sequence) => (int)(sequence & ((1L << IndexBits) - 1));
 }
 
 /// <summary>
@@ -58,6 +72,12 @@ internal sealed class RecordGroup(int records, long generation)
 {
     /// <summary>The run that sent the records.</summary>
     public long Generation { get; } = generation;
+
+    /// <summary>The reply slot of a record applied with nothing to report (no alert, window, error or timer): no reply was made.</summary>
+    public static readonly TransactionApplied AppliedQuietly = new(string.Empty, -1, -1, [], Duplicate: false);
+
+    /// <summary>The group's number in its run's <see cref="UserReplies"/> (0 until its first record is sent).</summary>
+    public long Number { get; set; }
 
     private readonly TaskCompletionSource _replied = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -84,8 +104,10 @@ internal sealed class RecordGroup(int records, long generation)
 
     public void Set(int index, TransactionApplied applied)
     {
-        Replies[index] = applied;
-        CountDown();
+        if ((uint)index < (uint)Replies.Length && Interlocked.CompareExchange(ref Replies[index], applied, null) is null)
+        {
+            CountDown();
+        }
     }
 
     private void CountDown()

@@ -142,10 +142,7 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             case UserLoaded loaded when _phase == Phase.Loading && loaded.Load == _loads:
                 _askedAgainFor = null;
                 _loadFailures = 0;
-                _state = loaded.State is null ? UserState.Empty(_userId) : UserStateCodec.Decode(loaded.State, _settings);
-                _recentAlerts?.Clear();
-                _changed = false;
-                _phase = Phase.Active;
+                Loaded(loaded.State);
                 Stash.UnstashAll();
                 break;
             case UserLoaded:
@@ -168,6 +165,12 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             case IUserMessage first when _phase == Phase.Unloaded:
                 _partition = first.Partition;
                 _generation = GenerationOf(first) ?? _generation;
+                if (LoadedLocally())
+                {
+                    Active(message);
+                    break;
+                }
+
                 RequestState();
                 Stash.Stash();
                 break;
@@ -247,9 +250,11 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
         }
 
         UserOutcome outcome;
+        long? timerBefore;
         _applying = (command, Sender);
         try
         {
+            timerBefore = _state.NextTimerMs(_settings);
             outcome = _state.Apply(command, _settings, _clock.GetUtcNow());
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -273,13 +278,23 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             _recentAlerts.Enqueue((command.Offset, alerts));
         }
 
-        Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false)
+        var timerAfter = _state.NextTimerMs(_settings);
+        if (Sender is IAppliedCounter counter && alerts.Count == 0 && outcome.Windows.Count == 0 && !outcome.DuplicateTxId && timerBefore is null && timerAfter is null)
         {
-            Windows = outcome.Windows,
-            NextTimerMs = _state.NextTimerMs(_settings),
-            Sequence = command.Sequence,
-            DuplicateTxId = outcome.DuplicateTxId,
-        });
+            // Nothing to report, and no timer for the partition's clock to index before or after.
+            counter.Applied(command.Sequence);
+        }
+        else
+        {
+            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false)
+            {
+                Windows = outcome.Windows,
+                NextTimerMs = timerAfter,
+                Sequence = command.Sequence,
+                DuplicateTxId = outcome.DuplicateTxId,
+            });
+        }
+
         _applying = null;
     }
 
@@ -380,9 +395,39 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
 
         _generation = generation;
         _partition = partition;
+        if (LoadedLocally())
+        {
+            return false;
+        }
+
         Stash.Stash();
         RequestState();
         return true;
+    }
+
+    /// <summary>
+    /// Takes the user's last state from its partition journal's view when the journal runs
+    /// recovered on this node: a start without a round trip or a stash (docs/design.md, "Cheap
+    /// user starts"). False when it does not: the journal is asked.
+    /// </summary>
+    private bool LoadedLocally()
+    {
+        if (_journals?.LocalView(_partition) is not { } view)
+        {
+            return false;
+        }
+
+        Loaded(view.Read(_userId));
+        return true;
+    }
+
+    /// <summary>The state the journal holds (null: a user it has never seen) replaces this one.</summary>
+    private void Loaded(byte[]? state)
+    {
+        _state = state is null ? UserState.Empty(_userId) : UserStateCodec.Decode(state, _settings);
+        _recentAlerts?.Clear();
+        _changed = false;
+        _phase = Phase.Active;
     }
 
     /// <summary>Never stop with state the partition journal does not hold (DESIGN.md section 4, step 5).</summary>
