@@ -38,9 +38,10 @@ public static class BenchData
     /// <summary>
     /// A one-node cluster with sharding, as a node runs its users (loopback, any free port), on the
     /// context's store; <paramref name="passivateIdleAfter"/> as HOCON ("off", "2000ms"), sharding's
-    /// default when null. <see cref="JoinSelfAsync"/> makes it a cluster.
+    /// default when null; <paramref name="config"/>, HOCON set over all of it (a scenario's own
+    /// mailboxes, say). <see cref="JoinSelfAsync"/> makes it a cluster.
     /// </summary>
-    public static ActorSystem StartClusterSystem(BenchContext context, string name, string? passivateIdleAfter = null) => ActorSystem.Create(
+    public static ActorSystem StartClusterSystem(BenchContext context, string name, string? passivateIdleAfter = null, string? config = null) => ActorSystem.Create(
         name,
         ConfigurationFactory.ParseString($"""
             akka.loglevel = WARNING
@@ -49,6 +50,7 @@ public static class BenchData
             akka.remote.dot-netty.tcp.hostname = 127.0.0.1
             akka.remote.dot-netty.tcp.port = 0
             {(passivateIdleAfter is null ? string.Empty : "akka.cluster.sharding.passivate-idle-entity-after = " + passivateIdleAfter)}
+            {config}
             """).WithFallback(JournalStore.Config(context.Store, context.Connection)).WithFallback(ClusterSharding.DefaultConfig()));
 
     public static async Task JoinSelfAsync(ActorSystem system, CancellationToken stop)

@@ -25,10 +25,17 @@ namespace FraudActors.FraudService.Bench;
 /// Engine throughput without Kafka: pre-generated transaction records (bytes, as Kafka hands
 /// them over) of many distinct users go through the service's own pipeline — parse, the shard
 /// region, user actors with the sliding-velocity rule, alerts into the alerts table — with
-/// checkpoints every 10 s into the store's partition journals. Baseline: one thread parsing the
-/// same bytes and applying the same rule code to a dictionary of user states (no actors, no
-/// persistence). Both must raise the same alerts.
+/// checkpoints every 10 s into the store's partition journals. Two baselines in the same run:
+/// one thread parsing the same bytes and applying the same rule code to a dictionary of user
+/// states (no actors, no persistence), and raw Akka sharding (<see cref="RawShardingBaseline"/>:
+/// the same parse and rule code in plain sharded actors told each record, no reply, no
+/// persistence; after the pipeline, from a collected heap). All three must raise the same alerts.
 /// </summary>
+/// <remarks>
+/// Per record, the dispatch work of the pipeline and of raw sharding: actor messages (every
+/// mailbox of their systems counts, <see cref="CountingMailbox"/>) and thread-pool work items
+/// completed in the process meanwhile.
+/// </remarks>
 public sealed class EngineScenario(int transactions, int users, TimeSpan checkpointEvery) : IBenchScenario
 {
     private const int Partitions = 3;
@@ -44,17 +51,26 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
         var warmUp = Records(Topic(), seed: 6, Math.Min(transactions / 4, 100_000), Math.Min(users, 20_000));
         Baseline(warmUp);
         await PipelineAsync(context, warmUp[0].Topic, warmUp, checkpointEvery, stop).ConfigureAwait(false);
+        await RawShardingAsync(context, warmUp, stop).ConfigureAwait(false);
 
         var topic = Topic();
         var records = Records(topic, seed: 5, transactions, users);
         context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every {checkpointEvery.TotalSeconds:0} s on {context.Store} (after a warm-up round of {warmUp.Count})"));
         var (baselineSeconds, baselineAlerts) = Baseline(records);
-        var (seconds, cpuSeconds, gc, alerts, checkpoints, dip) = await PipelineAsync(context, topic, records, checkpointEvery, stop).ConfigureAwait(false);
+        var (seconds, cpuSeconds, gc, alerts, checkpoints, dip, counts) = await PipelineAsync(context, topic, records, checkpointEvery, stop).ConfigureAwait(false);
+        var raw = await RawShardingAsync(context, records, stop).ConfigureAwait(false);
         var rate = records.Count / seconds;
         var baselineRate = records.Count / baselineSeconds;
+        var rawRate = records.Count / raw.Seconds;
         context.Figure(Name, "tx_per_s", rate);
         context.Figure(Name, "baseline_tx_per_s", baselineRate);
         context.Figure(Name, "ratio", rate / baselineRate);
+        context.Figure(Name, "raw_sharding_tx_per_s", rawRate);
+        context.Figure(Name, "ratio_to_raw", rate / rawRate);
+        context.Figure(Name, "actor_msgs_per_tx", counts.ActorMessagesPer(records.Count));
+        context.Figure(Name, "threadpool_items_per_tx", counts.ThreadPoolItemsPer(records.Count));
+        context.Figure(Name, "raw_actor_msgs_per_tx", raw.Counts.ActorMessagesPer(records.Count));
+        context.Figure(Name, "raw_threadpool_items_per_tx", raw.Counts.ThreadPoolItemsPer(records.Count));
         context.Figure(Name, "checkpoints", checkpoints.Count);
         if (checkpoints.Count > 0)
         {
@@ -77,6 +93,8 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             ("tx_per_s", Math.Round(rate)),
             ("baseline_tx_per_s", Math.Round(baselineRate)),
             ("ratio", rate / baselineRate),
+            ("raw_sharding_tx_per_s", Math.Round(rawRate)),
+            ("ratio_to_raw", rate / rawRate),
             ("checkpoints", checkpoints.Count),
             ("checkpoint_max_ms", checkpoints.Count > 0 ? Math.Round(checkpoints.Max(c => c.Milliseconds)) : 0),
             ("checkpoint_max_users", checkpoints.Count > 0 ? checkpoints.Max(c => c.Users) : 0),
@@ -85,10 +103,19 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             ("alloc_bytes_per_tx", Math.Round(gc.AllocatedPerRecord)),
             ("gc", $"{gc.Gen0}/{gc.Gen1}/{gc.Gen2}"),
             ("gc_pause_share", Math.Round(gc.PauseShare, 3)),
+            ("actor_msgs_per_tx", Math.Round(counts.ActorMessagesPer(records.Count), 2)),
+            ("threadpool_items_per_tx", Math.Round(counts.ThreadPoolItemsPer(records.Count), 2)),
+            ("raw_actor_msgs_per_tx", Math.Round(raw.Counts.ActorMessagesPer(records.Count), 2)),
+            ("raw_threadpool_items_per_tx", Math.Round(raw.Counts.ThreadPoolItemsPer(records.Count), 2)),
             ("alerts", alerts));
         if (alerts != baselineAlerts)
         {
             context.Say($"engine: the pipeline raised {alerts} alerts, the baseline {baselineAlerts}: the figures compare different work");
+        }
+
+        if (raw.Alerts != baselineAlerts)
+        {
+            context.Say($"engine: raw sharding raised {raw.Alerts} alerts, the baseline {baselineAlerts}: the figures compare different work");
         }
     }
 
@@ -125,12 +152,22 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
         return (clock.Elapsed.TotalSeconds, alerts);
     }
 
+    /// <summary>
+    /// Raw sharding on <paramref name="records"/>, from a collected heap: the pipeline's system,
+    /// terminated just before with its users, is not the raw run's garbage to collect.
+    /// </summary>
+    private static Task<RawShardingRun> RawShardingAsync(BenchContext context, List<KafkaRecord> records, CancellationToken stop)
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return RawShardingBaseline.RunAsync(context, records, Partitions, EngineSettings(), Timeout, stop);
+    }
+
     private static string Topic() => "engine-" + Guid.NewGuid().ToString("N")[..8];
 
-    /// <summary>The pipeline's wall-clock seconds and the process's CPU seconds meanwhile (both cores: the actors', the stream's, the GC's and the database client's).</summary>
-    private static async Task<(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, List<CheckpointFigures> Checkpoints, double? Dip)> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, TimeSpan checkpointEvery, CancellationToken stop)
+    /// <summary>Runs <paramref name="records"/> through the service's pipeline on a fresh one-node cluster, timed from the first record to the stream's completion.</summary>
+    private static async Task<PipelineFigures> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, TimeSpan checkpointEvery, CancellationToken stop)
     {
-        var system = BenchData.StartClusterSystem(context, "bench-engine");
+        var system = BenchData.StartClusterSystem(context, "bench-engine", config: CountingMailbox.Hocon);
         using var broker = Cli.BrokerCommand.Start(new TopicNames(topic, "alerts", "transactions.dlq"), Partitions);
         using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
         try
@@ -168,12 +205,14 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             var allocated = GC.GetTotalAllocatedBytes();
             var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             var paused = GC.GetTotalPauseDuration();
+            var counts = DispatchCounts.Now();
             var clock = Stopwatch.StartNew();
             using var sampling = new CancellationTokenSource();
             var throughput = SampleAsync(metrics, clock, sampling.Token);
             var run = pipeline.Run(source, new NoConsumerGroup(), topic, system.Materializer(), generation: 1);
             await run.Completion.WaitAsync(Timeout, stop).ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
+            var dispatched = DispatchCounts.Now().Since(counts);
             await sampling.CancelAsync().ConfigureAwait(false);
             var samples = await throughput.ConfigureAwait(false);
             var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
@@ -184,7 +223,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
                 GC.CollectionCount(2) - collections.Item3,
                 (GC.GetTotalPauseDuration() - paused).TotalSeconds / seconds);
             var checkpoints = history.Snapshot().GroupBy(c => c.Epoch).Select(e => new CheckpointFigures(e.Max(c => c.Duration.TotalMilliseconds), e.Sum(c => c.UsersPersisted))).ToList();
-            return (seconds, cpuSeconds, gc, metrics.Alerts, checkpoints, Dip(samples));
+            return new PipelineFigures(seconds, cpuSeconds, gc, metrics.Alerts, checkpoints, Dip(samples), dispatched);
         }
         finally
         {
@@ -233,6 +272,9 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
 
         return inSeconds > 0 && outRecords > 0 ? 1 - (inRecords / inSeconds / (outRecords / outSeconds)) : null;
     }
+
+    /// <summary>A pipeline run: its wall-clock seconds, the process's CPU seconds meanwhile (every core: the actors', the stream's, the GC's and the database client's), and what it did.</summary>
+    private sealed record PipelineFigures(double Seconds, double CpuSeconds, GcFigures Gc, long Alerts, List<CheckpointFigures> Checkpoints, double? Dip, DispatchCounts Counts);
 
     /// <summary>One checkpoint: its longest partition's duration, and the users it persisted.</summary>
     private sealed record CheckpointFigures(double Milliseconds, int Users);

@@ -33,7 +33,11 @@ public sealed class BenchCommandTests
         }
 
         var engine = figures.RootElement.GetProperty("engine");
-        foreach (var figure in new[] { "tx_per_s", "baseline_tx_per_s", "ratio", "cpu_us_per_tx", "alloc_bytes_per_tx" })
+        foreach (var figure in new[]
+        {
+            "tx_per_s", "baseline_tx_per_s", "ratio", "cpu_us_per_tx", "alloc_bytes_per_tx",
+            "raw_sharding_tx_per_s", "ratio_to_raw", "actor_msgs_per_tx", "threadpool_items_per_tx", "raw_actor_msgs_per_tx", "raw_threadpool_items_per_tx",
+        })
         {
             Assert.True(engine.GetProperty(figure).GetDouble() > 0, $"engine.{figure}");
         }
