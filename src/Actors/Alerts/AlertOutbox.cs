@@ -6,7 +6,7 @@ using FraudActors.Messages.Alerts;
 namespace FraudActors.Actors.Alerts;
 
 /// <summary>
-/// Publishes the alerts table to the alerts topic, each alert once (DESIGN.md section 4, step 6),
+/// Publishes the alerts table to the alerts topic, each alert once (docs/design.md, section 4, step 6),
 /// through an <see cref="OutboxPublisher"/>: rows go out in insertion order with an idempotent
 /// producer and are marked published after their delivery; on start the topic's tail is read and
 /// what is found there is marked before more is published. Every node inserts (the pipeline's

@@ -15,7 +15,7 @@ public sealed record CutOutcome(IReadOnlyList<UserSnapshot> States, string? Brok
 }
 
 /// <summary>
-/// Barrier bookkeeping (DESIGN.md section 4, steps 2 and 3), pure: which users are dirty per
+/// Barrier bookkeeping (docs/design.md, section 4, steps 2 and 3), pure: which users are dirty per
 /// partition, where a barrier cuts, and whether the replies prove that every record sent before
 /// it was applied. Sharding delivers at most once, so a user whose last applied offset is not
 /// the last offset sent to it lost a record in transit, and the checkpoint must not commit.

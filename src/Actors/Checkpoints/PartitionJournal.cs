@@ -16,7 +16,7 @@ namespace FraudActors.Actors.Checkpoints;
 public sealed record PartitionJournalSettings(int MaxChunkBytes = 256 * 1024, int SnapshotEvery = 10);
 
 /// <summary>
-/// The partition journal of DESIGN.md section 4: one persistent actor per Kafka partition
+/// The partition journal of docs/design.md, section 4: one persistent actor per Kafka partition
 /// (<c>partition-&lt;topic&gt;-&lt;p&gt;</c>) whose events are checkpoints — chunks of changed
 /// users' states, then a commit event with the partition offset. Only the commit makes a
 /// checkpoint real, so the offsets and the state they reflect are durable together. Every

@@ -7,7 +7,7 @@ using FraudActors.Actors.Storage;
 namespace FraudActors.Actors.Outbox;
 
 /// <summary>
-/// Publishes an outbox table to Kafka, each row once (DESIGN.md section 4, step 6). Rows are
+/// Publishes an outbox table to Kafka, each row once (docs/design.md, section 4, step 6). Rows are
 /// published in insertion order with an idempotent producer, each with its id in
 /// <c>idHeader</c>, and marked published after their delivery. A crash between delivery and the
 /// mark leaves at most one batch delivered but unmarked, so before publishing the publisher reads

@@ -12,7 +12,7 @@ public sealed record VelocitySettings(int Threshold = 5, TimeSpan? Window = null
 }
 
 /// <summary>
-/// The lab's FraudDetector (rule <c>sliding-velocity</c>, DESIGN.md section 3) in event time: on a
+/// The lab's FraudDetector (rule <c>sliding-velocity</c>, docs/design.md, section 3) in event time: on a
 /// transaction at t, count the user's transactions with t - window &lt;= t' &lt;= t, the current one
 /// included; more than the threshold alerts. The state is the timestamps (Flink's ListState),
 /// pruned against the newest time seen so it stays bounded.

@@ -4,7 +4,7 @@ using FraudActors.Actors.Time;
 namespace FraudActors.Actors.Rules;
 
 /// <summary>
-/// The lecture's VelocityAlert (rule <c>timer-velocity</c>, DESIGN.md section 3): the first
+/// The lecture's VelocityAlert (rule <c>timer-velocity</c>, docs/design.md, section 3): the first
 /// transaction of a window registers one timer a window later and counts start; every
 /// transaction counts; more than the threshold alerts; the timer resets the count. Unlike
 /// <see cref="SlidingVelocityRule"/> its windows are fixed from their first transaction. Pure.

@@ -12,7 +12,7 @@ public sealed record WatermarkSettings(TimeSpan? OutOfOrderness = null, TimeSpan
 }
 
 /// <summary>
-/// The event-time clock of one Kafka partition (DESIGN.md section 3): the highest <c>ts</c> seen
+/// The event-time clock of one Kafka partition (docs/design.md, section 3): the highest <c>ts</c> seen
 /// minus the allowed out-of-orderness, never going back. A partition that receives nothing for
 /// the idle timeout must not hold windows and timers open forever, so from then on its watermark
 /// advances with processing time from where it stood. Immutable: each observation returns the

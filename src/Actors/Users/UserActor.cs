@@ -430,7 +430,7 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
         _phase = Phase.Active;
     }
 
-    /// <summary>Never stop with state the partition journal does not hold (DESIGN.md section 4, step 5).</summary>
+    /// <summary>Never stop with state the partition journal does not hold (docs/design.md, section 4, step 5).</summary>
     private void Stop()
     {
         if (_journals is null || !_changed)

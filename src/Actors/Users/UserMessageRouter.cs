@@ -7,7 +7,7 @@ namespace FraudActors.Actors.Users;
 /// <summary>
 /// Routes user messages to shards. The shard id is the Kafka partition the user's records come
 /// from, not a hash of the user id: a partition's users then form exactly one shard, which is the
-/// unit that a checkpoint cuts, a rewind reloads and a rebalance moves (DESIGN.md section 4), and
+/// unit that a checkpoint cuts, a rewind reloads and a rebalance moves (docs/design.md, section 4), and
 /// which can run on the node that reads the partition. With <paramref name="hashShards"/> &gt; 0
 /// the shard is a hash of the user id instead (plain sharding, kept to measure the difference).
 /// </summary>

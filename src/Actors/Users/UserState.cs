@@ -25,7 +25,7 @@ public sealed record UserOutcome(UserState State, IReadOnlyList<Alert> Alerts, I
 /// Everything one user's actor knows, as an immutable value so it can be handed to a checkpoint
 /// as is: each rule's keyed state, the user's timers, its open windows and its profile.
 /// <see cref="LastAppliedOffset"/> makes replays harmless: a record at or below it was already
-/// applied and is skipped (DESIGN.md section 4, step 4).
+/// applied and is skipped (docs/design.md, section 4, step 4).
 /// </summary>
 public sealed record UserState(string UserId, long LastAppliedOffset)
 {

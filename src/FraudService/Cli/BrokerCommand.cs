@@ -5,7 +5,7 @@ using FraudActors.FraudService.Configuration;
 namespace FraudActors.FraudService.Cli;
 
 /// <summary>
-/// <c>fraud broker</c>: the dev broker (DESIGN.md section 5), librdkafka's mock cluster on
+/// <c>fraud broker</c>: the dev broker (docs/design.md, section 5), librdkafka's mock cluster on
 /// loopback with the service's topics created. For development and tests only.
 /// </summary>
 public static class BrokerCommand

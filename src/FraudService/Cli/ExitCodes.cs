@@ -1,6 +1,6 @@
 namespace FraudActors.FraudService.Cli;
 
-/// <summary>DESIGN.md section 6: 0 success or clean stop, 1 failure at run time, 2 bad arguments or configuration.</summary>
+/// <summary>docs/design.md, section 6: 0 success or clean stop, 1 failure at run time, 2 bad arguments or configuration.</summary>
 public static class ExitCodes
 {
     public const int Success = 0;

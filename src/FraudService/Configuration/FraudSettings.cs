@@ -11,7 +11,7 @@ using FraudActors.Messages.Transactions;
 
 namespace FraudActors.FraudService.Configuration;
 
-/// <summary>The topics of DESIGN.md section 2; window results and the late side output have their own.</summary>
+/// <summary>The topics of docs/design.md, section 2; window results and the late side output have their own.</summary>
 public sealed record TopicNames(
     string Transactions,
     string Alerts,

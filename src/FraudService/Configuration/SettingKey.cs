@@ -14,7 +14,7 @@ public enum SettingKind
 
 /// <summary>
 /// One setting readable three ways: a command-line option, a <c>FRAUD_*</c> environment variable
-/// and a HOCON key. The names here are the public contract of DESIGN.md section 6.
+/// and a HOCON key. The names here are the public contract of docs/design.md, section 6.
 /// </summary>
 public sealed record SettingKey(string Option, string Path, SettingKind Kind, string Description, params string[] Choices)
 {

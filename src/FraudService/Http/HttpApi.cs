@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace FraudActors.FraudService.Http;
 
 /// <summary>
-/// The node's HTTP API and dashboard (DESIGN.md section 6), ASP.NET Core minimal APIs: the job,
+/// The node's HTTP API and dashboard (docs/design.md, section 6), ASP.NET Core minimal APIs: the job,
 /// its checkpoints, partition offsets, users' live state, recent alerts, stop and cancel,
 /// Prometheus metrics and health. Errors are problem details; admin calls need the bearer token.
 /// </summary>

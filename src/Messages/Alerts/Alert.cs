@@ -3,7 +3,7 @@ using System.Globalization;
 namespace FraudActors.Messages.Alerts;
 
 /// <summary>
-/// A fraud alert as published on the <c>alerts</c> topic (DESIGN.md section 2).
+/// A fraud alert as published on the <c>alerts</c> topic (docs/design.md, section 2).
 /// <see cref="AlertId"/> is <c>rule:partition:offset</c> of the triggering record, so a replay
 /// of the same record produces the same id and a consumer can drop the copy.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace FraudActors.Messages.Transactions;
 
 /// <summary>
-/// One card transaction as it travels on the <c>transactions</c> topic (DESIGN.md section 2).
+/// One card transaction as it travels on the <c>transactions</c> topic (docs/design.md, section 2).
 /// <see cref="Timestamp"/> is the event time (the JSON field <c>ts</c>).
 /// </summary>
 public sealed record Transaction(

@@ -71,7 +71,7 @@ public sealed class TransactionParser(
         : throw new ArgumentOutOfRangeException(nameof(maxAbsAmount), maxAbsAmount, $"must be above 0 and at most {MaxAbsAmountLimit}");
 
     /// <summary>Without a record timestamp (processing time, or a record read back for reference): only the earliest bound applies to <c>ts</c>.</summary>
-    /// <param name="key">The Kafka key; producers key by <c>user_id</c> (DESIGN.md section 4, step 1).</param>
+    /// <param name="key">The Kafka key; producers key by <c>user_id</c> (docs/design.md, section 4, step 1).</param>
     /// <param name="value">The record's value, UTF-8 JSON.</param>
     public ParseOutcome Parse(ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value) => Parse(key, hasKey, value, recordTimestampMs: null);
 

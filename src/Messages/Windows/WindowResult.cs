@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FraudActors.Messages.Windows;
 
-/// <summary>The window kinds of DESIGN.md section 1, as they appear in a result's <c>kind</c> field.</summary>
+/// <summary>The window kinds of docs/design.md, section 1, as they appear in a result's <c>kind</c> field.</summary>
 public static class WindowKinds
 {
     public const string Tumbling = "tumbling";

@@ -6,7 +6,7 @@ using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Actors.Tests.Rules;
 
-/// <summary>The lab's rule, DESIGN.md section 3, through the user's pure state: no actors involved.</summary>
+/// <summary>The lab's rule, docs/design.md, section 3, through the user's pure state: no actors involved.</summary>
 public sealed class SlidingVelocityRuleTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);

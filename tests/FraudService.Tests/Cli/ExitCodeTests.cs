@@ -2,7 +2,7 @@ using FraudActors.Testing;
 
 namespace FraudActors.FraudService.Tests.Cli;
 
-/// <summary>Bad arguments exit with 2 and a message naming what is wrong (DESIGN.md section 6).</summary>
+/// <summary>Bad arguments exit with 2 and a message naming what is wrong (docs/design.md, section 6).</summary>
 public sealed class ExitCodeTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -6,7 +6,7 @@ using FraudActors.Messages.Windows;
 namespace FraudActors.Actors.Windows.Output;
 
 /// <summary>
-/// Publishes window results once, like alerts (DESIGN.md sections 2 and 4): the pipeline's result
+/// Publishes window results once, like alerts (docs/design.md, sections 2 and 4): the pipeline's result
 /// goes into the <c>window_results</c> table (a replay inserts nothing) and an
 /// <see cref="OutboxPublisher"/> puts each row on its topic — sessions on the sessions topic, every
 /// other kind on the counts topic — keyed by user, reconciling with both topics' tails on start.
