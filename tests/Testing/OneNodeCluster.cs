@@ -13,7 +13,8 @@ namespace FraudActors.Testing;
 public static class OneNodeCluster
 {
     /// <summary>A new instance each time, so no test system shares configuration with another.</summary>
-    public static Config Config => ConfigurationFactory.ParseString("""
+    public static Config Config => ConfigurationFactory.ParseString($"""
+        {FraudActors.Actors.Dispatch.CompactMailbox.Hocon}
         akka.actor.provider = cluster
         akka.remote.dot-netty.tcp.hostname = 127.0.0.1
         akka.remote.dot-netty.tcp.port = 0

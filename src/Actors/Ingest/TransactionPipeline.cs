@@ -123,7 +123,7 @@ public sealed class TransactionPipeline
             .SelectAsync(_settings.GroupsInFlight, events => _dispatch.Handle(events, run, replies))
             .SelectAsync(1, commits.Enqueue)
             .RunWith(Sink.Ignore<NotUsed>(), materializer);
-        var completion = commits.AfterAsync(streamed);
+        var completion = FinishAsync(commits.AfterAsync(streamed), run.Outputs);
         completion.ContinueWith(
             _ =>
             {
@@ -133,6 +133,17 @@ public sealed class TransactionPipeline
             },
             TaskScheduler.Default);
         return new PipelineRun(control, () => OfferUntilTakenAsync(ticks, CheckpointTick.Final), completion);
+    }
+
+    /// <summary>
+    /// The run's end: its commits', then, when the stream ended well, its last outputs' (a
+    /// stream whose source completed has no barrier after its last records to wait for them).
+    /// A failed run leaves them: the rewind raises them again.
+    /// </summary>
+    private static async Task FinishAsync(Task committed, OutputWriter outputs)
+    {
+        await committed.ConfigureAwait(false);
+        await outputs.FlushAsync().ConfigureAwait(false);
     }
 
     /// <summary>The stop's checkpoint and a revocation must not be lost to a full tick queue: they are offered until taken.</summary>

@@ -36,7 +36,8 @@ public static class BenchData
             .WithFallback(JournalStore.Config(context.Store, context.Connection)));
 
     /// <summary>
-    /// A one-node cluster with sharding, as a node runs its users (loopback, any free port), on the
+    /// A one-node cluster with sharding, as a node runs its users (loopback, any free port, the
+    /// node's compact mailbox for actors that stash), on the
     /// context's store; <paramref name="passivateIdleAfter"/> as HOCON ("off", "2000ms"), sharding's
     /// default when null; <paramref name="config"/>, HOCON set over all of it (a scenario's own
     /// mailboxes, say). <see cref="JoinSelfAsync"/> makes it a cluster.
@@ -49,6 +50,7 @@ public static class BenchData
             akka.actor.provider = cluster
             akka.remote.dot-netty.tcp.hostname = 127.0.0.1
             akka.remote.dot-netty.tcp.port = 0
+            {Actors.Dispatch.CompactMailbox.Hocon}
             {(passivateIdleAfter is null ? string.Empty : "akka.cluster.sharding.passivate-idle-entity-after = " + passivateIdleAfter)}
             {config}
             """).WithFallback(JournalStore.Config(context.Store, context.Connection)).WithFallback(ClusterSharding.DefaultConfig()));

@@ -58,8 +58,28 @@ public sealed class CountingMessageQueue : IMessageQueue, IUnboundedMessageQueue
     public void CleanUp(IActorRef owner, IMessageQueue deadletters) => _queue.CleanUp(owner, deadletters);
 }
 
-/// <summary>Akka's unbounded deque over a counting queue: what is enqueued counts, what a stash puts back in front does not.</summary>
-public sealed class CountingDequeMessageQueue() : DequeWrapperMessageQueue(new CountingMessageQueue()), IUnboundedDequeBasedMessageQueueSemantics;
+/// <summary>The node's compact queue, counting: what is enqueued counts, what a stash puts back in front does not.</summary>
+public sealed class CountingDequeMessageQueue : IMessageQueue, IUnboundedDequeBasedMessageQueueSemantics
+{
+    private readonly Actors.Dispatch.CompactMessageQueue _queue = new();
+
+    public bool HasMessages => _queue.HasMessages;
+
+    public int Count => _queue.Count;
+
+    public void Enqueue(IActorRef receiver, Envelope envelope)
+    {
+        ActorMessageCount.Increment();
+        _queue.Enqueue(receiver, envelope);
+    }
+
+    /// <summary>A stashed message put back: not a message sent, so not counted.</summary>
+    public void EnqueueFirst(Envelope envelope) => _queue.EnqueueFirst(envelope);
+
+    public bool TryDequeue(out Envelope envelope) => _queue.TryDequeue(out envelope);
+
+    public void CleanUp(IActorRef owner, IMessageQueue deadletters) => _queue.CleanUp(owner, deadletters);
+}
 
 /// <summary>
 /// Messages enqueued into counting mailboxes since the process started, in every system that
