@@ -38,6 +38,13 @@ public sealed class CheckpointTracker
         }
     }
 
+    /// <summary>
+    /// The offset of the last record of <paramref name="partition"/> sent to <paramref name="userId"/>
+    /// since the partition's last cut; null when none was (or the user was only woken by its clock).
+    /// </summary>
+    public long? LastSentTo(int partition, string userId) =>
+        _dirty.TryGetValue(partition, out var users) && users.TryGetValue(userId, out var last) && last != AnyOffset ? last : null;
+
     /// <summary>A record of <paramref name="partition"/> at <paramref name="offset"/> was sent to <paramref name="userId"/>.</summary>
     public void Sent(int partition, string userId, long offset)
     {

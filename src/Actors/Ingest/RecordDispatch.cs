@@ -123,7 +123,11 @@ internal sealed class RecordDispatch(
         var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var watermark = clock.Watermark;
         var sequence = replies.Expect(group, group.Sent.Count);
-        var command = RecordClock.Stamp(new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation) { Sequence = sequence }, ref watermark, nowMs, time.Settings);
+        var command = RecordClock.Stamp(
+            new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation) { Sequence = sequence, PreviousOffset = tracker.LastSentTo(record.Partition, tx.UserId) },
+            ref watermark,
+            nowMs,
+            time.Settings);
         clock.Watermark = watermark;
         clock.Advance(command.WatermarkMs);
         tracker.Sent(record.Partition, command.UserId, record.Offset);
@@ -194,6 +198,12 @@ internal sealed class RecordDispatch(
             }
 
             var (record, command, clock) = group.Sent[i];
+            if (applied.Lost is { } lost)
+            {
+                // A record sent before this one never reached its user: the partition rewinds.
+                throw new CheckpointFailedException($"user {applied.UserId}, partition {applied.Partition}: {lost}");
+            }
+
             clock!.Schedule(applied.UserId, applied.NextTimerMs);
             if (applied.ProcessingError is { } error)
             {

@@ -45,6 +45,9 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
     private int _loadFailures;
     private long? _askedAgainFor;
 
+    /// <summary>The run (generation) in which this user missed a record: it applies nothing more of it.</summary>
+    private long? _missedIn;
+
     /// <summary>True when the state changed since it was last given to a barrier or the journal.</summary>
     private bool _changed;
 
@@ -249,6 +252,12 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
             return;
         }
 
+        if (Missed(command) is { } lost)
+        {
+            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, [], Duplicate: false) { Sequence = command.Sequence, Lost = lost });
+            return;
+        }
+
         UserOutcome outcome;
         long? timerBefore;
         _applying = (command, Sender);
@@ -296,6 +305,30 @@ public sealed class UserActor : UntypedActor, IWithUnboundedStash
         }
 
         _applying = null;
+    }
+
+    /// <summary>
+    /// Why this record must not be applied: a record sent before it in this run never reached
+    /// this user (or reached an incarnation whose state this one does not have), so this state is
+    /// behind the stream. From then on the user applies nothing of the run; the pipeline fails the
+    /// run on the answer, and the next run reloads the user from its partition journal.
+    /// </summary>
+    private string? Missed(ApplyTransaction command)
+    {
+        if (_missedIn == command.Generation)
+        {
+            return "an earlier record of this run was missed";
+        }
+
+        if (command.PreviousOffset is not { } previous || previous == _state.LastAppliedOffset)
+        {
+            return null;
+        }
+
+        _missedIn = command.Generation;
+        var why = $"offset {previous} was sent before offset {command.Offset}, but the last offset applied is {_state.LastAppliedOffset}: a record was lost in transit";
+        Log.Warning("User {0}, partition {1}: {2}", _userId, command.Partition, why);
+        return why;
     }
 
     /// <summary>

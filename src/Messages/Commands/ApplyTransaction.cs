@@ -36,4 +36,13 @@ public sealed record ApplyTransaction(int Partition, long Offset, Transaction Tr
 
     /// <summary>The pipeline's number for this send, echoed in <see cref="Events.TransactionApplied.Sequence"/> so one reply target serves every record in flight.</summary>
     public long Sequence { get; init; }
+
+    /// <summary>
+    /// The offset of the record of this partition sent to the same user just before this one,
+    /// within the same run and checkpoint interval; null when none was (or only its clock woke
+    /// it). A user whose last applied offset is not this one missed a record in transit — or
+    /// restarted without its state — and applies nothing more of the run (docs/design.md,
+    /// section 4, step 3).
+    /// </summary>
+    public long? PreviousOffset { get; init; }
 }

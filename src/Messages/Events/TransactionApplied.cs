@@ -28,6 +28,13 @@ public sealed record TransactionApplied(string UserId, int Partition, long Offse
     /// exception's type and message). Null when the record was applied.
     /// </summary>
     public string? ProcessingError { get; init; }
+
+    /// <summary>
+    /// The user missed a record sent before this one (its last applied offset is not the
+    /// command's <see cref="Commands.ApplyTransaction.PreviousOffset"/>): nothing was applied, and
+    /// the run must fail and rewind its partition to the last commit. Null otherwise.
+    /// </summary>
+    public string? Lost { get; init; }
 }
 
 /// <summary>The user actor's reply to <see cref="Commands.AdvanceTime"/>: what fired, and when it next needs waking.</summary>

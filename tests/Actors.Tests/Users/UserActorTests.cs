@@ -9,6 +9,7 @@ using FraudActors.Actors.Users;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
+using FraudActors.Messages.Queries;
 using FraudActors.Messages.Transactions;
 
 using FraudActors.Testing;
@@ -124,6 +125,25 @@ public sealed class UserActorTests : TestKit
         Assert.True(ExpectMsg<TransactionApplied>().Duplicate);
         region.Tell(Apply("u7", 0, 2, T0.AddSeconds(2)), TestActor);
         Assert.False(ExpectMsg<TransactionApplied>().Duplicate);
+    }
+
+    [Fact]
+    public void A_user_that_missed_a_record_applies_nothing_more_of_the_run_and_says_so()
+    {
+        var user = Sys.ActorOf(UserActor.PropsFor("u5", RuleSettings.Default, TimeProvider.System));
+        user.Tell(Apply("u5", 0, 3, T0) with { Generation = 1 }, TestActor);
+        Assert.Null(ExpectMsg<TransactionApplied>().Lost);
+        user.Tell(Apply("u5", 0, 5, T0.AddSeconds(1)) with { Generation = 1, PreviousOffset = 3 }, TestActor);
+        Assert.Null(ExpectMsg<TransactionApplied>().Lost);
+
+        // Offset 8 was sent before 9 but never arrived: 9 is not applied, nor anything after it in the run.
+        user.Tell(Apply("u5", 0, 9, T0.AddSeconds(2)) with { Generation = 1, PreviousOffset = 8 }, TestActor);
+        Assert.Contains("offset 8 was sent before offset 9", ExpectMsg<TransactionApplied>().Lost);
+        user.Tell(Apply("u5", 0, 10, T0.AddSeconds(3)) with { Generation = 1, PreviousOffset = 9 }, TestActor);
+        Assert.NotNull(ExpectMsg<TransactionApplied>().Lost);
+        user.Tell(new GetUserState(0, "u5"), TestActor);
+        var state = UserStateCodec.Decode(ExpectMsg<CurrentUserState>().State);
+        Assert.Equal((5L, 2L), (state.LastAppliedOffset, state.TransactionCount));
     }
 
     private static ApplyTransaction Apply(string user, int partition, long offset, DateTimeOffset ts) =>
