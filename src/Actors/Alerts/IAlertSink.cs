@@ -2,12 +2,12 @@ using FraudActors.Messages.Alerts;
 
 namespace FraudActors.Actors.Alerts;
 
-/// <summary>Where alerts go. A record counts as handled only after its alerts' publish completed.</summary>
+/// <summary>Where alerts go (the run's OutputWriter calls it behind the stream): a checkpoint commits past a record only after its alerts' publish completed.</summary>
 public interface IAlertSink
 {
     Task PublishAsync(Alert alert, CancellationToken cancellationToken);
 
-    /// <summary>The alerts of a group of records, in record order: one call (and, for the outbox, one insert) for all.</summary>
+    /// <summary>The alerts of many records, in record order: one call (and, for the outbox, one insert) for all.</summary>
     async Task PublishAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
     {
         foreach (var alert in alerts)

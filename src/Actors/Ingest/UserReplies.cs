@@ -7,9 +7,12 @@ namespace FraudActors.Actors.Ingest;
 
 /// <summary>
 /// The one reply target of a pipeline run: every record is told to its user with this as the
-/// sender, and each <see cref="TransactionApplied"/> is matched to its record by the
-/// <see cref="ApplyTransaction.Sequence"/> it echoes. What <c>Ask</c> does per record (a promise
-/// actor, its path, a timer, a task and a continuation each) is done once per group of records.
+/// sender. A user on this node that has nothing to report counts its record here
+/// (<see cref="Applied"/>, no message); any other answer is a <see cref="TransactionApplied"/>.
+/// Both find the record's slot from the <see cref="ApplyTransaction.Sequence"/> alone: the
+/// group's number and the record's place in it (docs/design.md, "Records one way"). What
+/// <c>Ask</c> did per record (a promise actor, its path, a timer, a task and a continuation each)
+/// is done once per group of records.
 /// </summary>
 internal sealed class UserReplies(IActorRefProvider provider) : ReplyTarget(provider), IDisposable, Users.IAppliedCounter
 {
