@@ -39,23 +39,24 @@ public sealed class CheckpointTracker
     }
 
     /// <summary>
-    /// The offset of the last record of <paramref name="partition"/> sent to <paramref name="userId"/>
-    /// since the partition's last cut; null when none was (or the user was only woken by its clock).
+    /// A record of <paramref name="partition"/> at <paramref name="offset"/> is sent to
+    /// <paramref name="userId"/>. Returns the offset of the record of the partition sent to the
+    /// user before it since the partition's last cut (the record's <c>PreviousOffset</c>); null
+    /// when none was, or the user was only woken by its clock. One lookup of the user per record.
     /// </summary>
-    public long? LastSentTo(int partition, string userId) =>
-        _dirty.TryGetValue(partition, out var users) && users.TryGetValue(userId, out var last) && last != AnyOffset ? last : null;
-
-    /// <summary>A record of <paramref name="partition"/> at <paramref name="offset"/> was sent to <paramref name="userId"/>.</summary>
-    public void Sent(int partition, string userId, long offset)
+    public long? Sent(int partition, string userId, long offset)
     {
         if (!_dirty.TryGetValue(partition, out var users))
         {
             _dirty[partition] = users = new Dictionary<string, long>(StringComparer.Ordinal);
         }
 
-        users[userId] = offset;
+        ref var last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(users, userId, out var known);
+        long? previous = known && last != AnyOffset ? last : null;
+        last = offset;
         _lastSent[partition] = offset;
         _moved.Add(partition);
+        return previous;
     }
 
     /// <summary>

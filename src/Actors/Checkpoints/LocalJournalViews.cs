@@ -18,23 +18,23 @@ public sealed class JournalView(IReadOnlyDictionary<string, byte[]> committed, I
 }
 
 /// <summary>
-/// The views of the partition journals running on this node, by persistence id: registered when
-/// a journal has recovered, withdrawn when it stops or restarts. Written by the journals, read by
-/// user actors on any thread.
+/// The views of the partition journals running on this node, by topic and partition: registered
+/// when a journal has recovered, withdrawn when it stops or restarts. Written by the journals,
+/// read by user actors on any thread (a lookup per user start, so no key string is built).
 /// </summary>
 public sealed class LocalJournalViews : IExtension
 {
-    private readonly ConcurrentDictionary<string, JournalView> _views = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Topic, int Partition), JournalView> _views = new();
 
     public static LocalJournalViews For(ActorSystem system) => system.WithExtension<LocalJournalViews, LocalJournalViewsProvider>();
 
-    /// <summary>The view of partition journal <paramref name="persistenceId"/>, when it runs recovered on this node.</summary>
-    public JournalView? Find(string persistenceId) => _views.GetValueOrDefault(persistenceId);
+    /// <summary>The view of the journal of <paramref name="topic"/>'s <paramref name="partition"/>, when it runs recovered on this node.</summary>
+    public JournalView? Find(string topic, int partition) => _views.GetValueOrDefault((topic, partition));
 
-    internal void Register(string persistenceId, JournalView view) => _views[persistenceId] = view;
+    internal void Register(string topic, int partition, JournalView view) => _views[(topic, partition)] = view;
 
-    internal void Withdraw(string persistenceId, JournalView view) =>
-        _views.TryRemove(new KeyValuePair<string, JournalView>(persistenceId, view));
+    internal void Withdraw(string topic, int partition, JournalView view) =>
+        _views.TryRemove(new KeyValuePair<(string, int), JournalView>((topic, partition), view));
 
     private sealed class LocalJournalViewsProvider : ExtensionIdProvider<LocalJournalViews>
     {

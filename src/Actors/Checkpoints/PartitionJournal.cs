@@ -37,6 +37,8 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 
     /// <summary>What this node's users read at start instead of asking (registered once recovered).</summary>
     private readonly JournalView _view;
+    private readonly string _topic;
+    private readonly int _partition;
     private int _commitsSinceSnapshot;
 
     /// <summary>Events up to here are covered by a compaction and may go; 0 when none are waiting.</summary>
@@ -48,6 +50,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     public PartitionJournal(string topic, int partition, PartitionJournalSettings settings)
     {
         PersistenceId = PersistenceIdFor(topic, partition);
+        (_topic, _partition) = (topic, partition);
         _settings = settings;
         _view = new JournalView(_state.Users, _handedOver);
 
@@ -77,7 +80,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             }
 
             _state.DropUncommitted();
-            LocalJournalViews.For(Context.System).Register(PersistenceId, _view);
+            LocalJournalViews.For(Context.System).Register(_topic, _partition, _view);
             _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users.Count);
         });
 
@@ -135,19 +138,19 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     public static Props PropsFor(string topic, int partition, PartitionJournalSettings settings) =>
         Props.Create(() => new PartitionJournal(topic, partition, settings));
 
+    /// <summary>Stopped or restarting: this node's users ask the journal (or its successor) again.</summary>
+    protected override void PostStop()
+    {
+        LocalJournalViews.For(Context.System).Withdraw(_topic, _partition, _view);
+        base.PostStop();
+    }
+
     /// <summary>
     /// The database failed a write: the actor stops (Akka.Persistence's rule) and its back-off
     /// supervisor starts it again (<see cref="PartitionJournals.MinBackoff"/> doubling to
     /// <see cref="PartitionJournals.MaxBackoff"/>) until it recovers. The checkpoints under
     /// way fail now, with the reason, rather than at their timeout; the stream rewinds and retries.
     /// </summary>
-    /// <summary>Stopped or restarting: this node's users ask the journal (or its successor) again.</summary>
-    protected override void PostStop()
-    {
-        LocalJournalViews.For(Context.System).Withdraw(PersistenceId, _view);
-        base.PostStop();
-    }
-
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         var why = DatabaseError.Describe(cause);

@@ -38,12 +38,11 @@ public interface IPartitionJournals
 public sealed class PartitionJournals(ActorSystem system, string topic, PartitionJournalSettings settings) : IPartitionJournals
 {
     private readonly ConcurrentDictionary<int, Lazy<IActorRef>> _journals = new();
-    private readonly ConcurrentDictionary<int, string> _ids = new();
     private readonly LocalJournalViews _views = LocalJournalViews.For(system);
 
     public IReadOnlyCollection<IActorRef> Started => [.. _journals.Values.Where(j => j.IsValueCreated).Select(j => j.Value)];
 
-    public JournalView? LocalView(int partition) => _views.Find(_ids.GetOrAdd(partition, p => PartitionJournal.PersistenceIdFor(topic, p)));
+    public JournalView? LocalView(int partition) => _views.Find(topic, partition);
 
     public IActorRef For(int partition) =>
         _journals.GetOrAdd(

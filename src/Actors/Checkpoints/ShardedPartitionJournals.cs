@@ -26,7 +26,6 @@ public sealed class ShardedPartitionJournals : IPartitionJournals
     private readonly PartitionPlacement _placement;
     private readonly ConcurrentDictionary<int, Lazy<IActorRef>> _proxies = new();
     private readonly ConcurrentDictionary<int, bool> _claimed = new();
-    private readonly ConcurrentDictionary<int, string> _ids = new();
     private readonly string _topic;
     private readonly LocalJournalViews _views;
 
@@ -61,7 +60,7 @@ public sealed class ShardedPartitionJournals : IPartitionJournals
 
     /// <summary>An actor of this node that forwards to the partition's journal, the sender kept, so asks and replies work as with a local journal.</summary>
     /// <summary>Found when the partition's journal entity runs on this node, as placement puts it with the partition's reader.</summary>
-    public JournalView? LocalView(int partition) => _views.Find(_ids.GetOrAdd(partition, p => PartitionJournal.PersistenceIdFor(_topic, p)));
+    public JournalView? LocalView(int partition) => _views.Find(_topic, partition);
 
     public IActorRef For(int partition) =>
         _proxies.GetOrAdd(

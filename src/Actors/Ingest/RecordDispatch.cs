@@ -123,14 +123,14 @@ internal sealed class RecordDispatch(
         var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var watermark = clock.Watermark;
         var sequence = replies.Expect(group, group.Sent.Count);
+        var previous = tracker.Sent(record.Partition, tx.UserId, record.Offset);
         var command = RecordClock.Stamp(
-            new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation) { Sequence = sequence, PreviousOffset = tracker.LastSentTo(record.Partition, tx.UserId) },
+            new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation) { Sequence = sequence, PreviousOffset = previous },
             ref watermark,
             nowMs,
             time.Settings);
         clock.Watermark = watermark;
         clock.Advance(command.WatermarkMs);
-        tracker.Sent(record.Partition, command.UserId, record.Offset);
         metrics.Partitions.Read(record.Partition, command.UserId, record.Offset, clock.Given);
         group.Sent.Add(new RecordSent(record, command, clock));
         users.Tell(command, replies);

@@ -114,18 +114,18 @@ public sealed class CheckpointTrackerTests
     public void A_record_names_the_one_sent_to_its_user_before_it_within_the_interval()
     {
         var tracker = new CheckpointTracker();
-        Assert.Null(tracker.LastSentTo(0, "u1"));
-        tracker.Sent(0, "u1", 4);
-        tracker.Sent(0, "u2", 5);
-        tracker.Sent(1, "u1", 6);
-        Assert.Equal(4, tracker.LastSentTo(0, "u1"));
-        Assert.Equal(6, tracker.LastSentTo(1, "u1"));
+        Assert.Null(tracker.Sent(0, "u1", 4));
+        Assert.Null(tracker.Sent(0, "u2", 5));
+        Assert.Null(tracker.Sent(1, "u1", 6));
+        Assert.Equal(4, tracker.Sent(0, "u1", 7));
+        Assert.Equal(6, tracker.Sent(1, "u1", 8));
 
         // After the cut the barrier has checked it; woken by its clock only, nothing was sent.
         tracker.Cut(1, 0);
-        Assert.Null(tracker.LastSentTo(0, "u1"));
+        Assert.Null(tracker.Sent(0, "u1", 9));
         Assert.True(tracker.Touched(0, "u2"));
-        Assert.Null(tracker.LastSentTo(0, "u2"));
+        Assert.Null(tracker.Sent(0, "u2", 10));
+        Assert.Equal(10, tracker.Sent(0, "u2", 11));
     }
 
     private static UserCheckpointState Reply(string user, long epoch, int partition, long applied, byte state) =>
