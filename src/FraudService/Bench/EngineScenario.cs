@@ -171,7 +171,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     private static Task<RawShardingRun> RawShardingAsync(BenchContext context, List<KafkaRecord> records, CancellationToken stop)
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        return RawShardingBaseline.RunAsync(context, records, Partitions, EngineSettings(), Timeout, stop);
+        return RawShardingBaseline.RunAsync(context, records, EngineSettings(), Timeout, stop);
     }
 
     private static string Topic() => "engine-" + Guid.NewGuid().ToString("N")[..8];

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using FraudActors.Actors.Kafka;
@@ -13,7 +12,7 @@ namespace FraudActors.FraudService.Bench;
 /// The engine scenario's second baseline, raw Akka sharding: a fresh one-node cluster, a shard
 /// region ("raw-user") of plain actors each holding one user's <see cref="UserState"/> and
 /// applying the same rule code as the one-thread baseline, sharded by the record's partition
-/// (a shard per partition, as the service's router does). The driver parses each record and
+/// (the service's own router, <see cref="UserMessageRouter"/>: a shard per partition). The driver parses each record and
 /// tells the region; no reply per record, no persistence, no stream, no checkpoint. What the
 /// pipeline costs over this is the pipeline's own, not sharding's.
 /// </summary>
@@ -31,7 +30,7 @@ internal static class RawShardingBaseline
     private const int Window = 20_000;
 
     /// <summary>Runs <paramref name="records"/> through the raw region, timed from the first record told to the last applied.</summary>
-    public static async Task<RawShardingRun> RunAsync(BenchContext context, IReadOnlyList<KafkaRecord> records, int partitions, UserSettings settings, TimeSpan timeout, CancellationToken stop)
+    public static async Task<RawShardingRun> RunAsync(BenchContext context, IReadOnlyList<KafkaRecord> records, UserSettings settings, TimeSpan timeout, CancellationToken stop)
     {
         var system = BenchData.StartClusterSystem(context, "bench-raw", config: CountingMailbox.Hocon);
         try
@@ -44,7 +43,7 @@ internal static class RawShardingBaseline
                 "raw-user",
                 id => Props.CreateBy(new UserProducer(id, settings, now, progress)),
                 ClusterShardingSettings.Create(system),
-                new ByPartition(partitions)).ConfigureAwait(false);
+                new UserMessageRouter()).ConfigureAwait(false);
             var parser = new TransactionParser();
             var counts = DispatchCounts.Now();
             var clock = Stopwatch.StartNew();
@@ -139,22 +138,6 @@ internal static class RawShardingBaseline
         public void Release(ActorBase actor)
         {
         }
-    }
-
-    /// <summary>The entity is the user, the shard the record's partition: a partition's users form one shard.</summary>
-    private sealed class ByPartition(int partitions) : IMessageExtractor
-    {
-        private readonly string[] _shards = [.. Enumerable.Range(0, partitions).Select(p => p.ToString(CultureInfo.InvariantCulture))];
-
-        public string? EntityId(object message) => (message as ApplyTransaction)?.UserId;
-
-        public object? EntityMessage(object message) => message;
-
-        public string? ShardId(object message) => message is ApplyTransaction apply ? _shards[apply.Partition] : null;
-
-        public string ShardId(string entityId, object? messageHint = null) => messageHint is ApplyTransaction apply
-            ? _shards[apply.Partition]
-            : throw new InvalidOperationException($"user {entityId}: the shard is the record's partition, which only a record carries");
     }
 }
 
