@@ -36,6 +36,27 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     }
 
     [Fact]
+    public async Task A_recovered_journal_lets_its_nodes_users_read_their_state_until_it_stops()
+    {
+        var views = LocalJournalViews.For(Sys);
+        Assert.Null(views.Find(Topic, 0));
+        var journal = Start(snapshotEvery: 100);
+        await WriteAsync(journal, 1, 10, ("u1", 1), ("u2", 2));
+        await journal.Ask<UserHandedOver>(new HandOverUser("u2", [22]), Timeout);
+
+        // What LoadUser answers: handed over since the commit, else the commit, else nothing.
+        var view = views.Find(Topic, 0);
+        Assert.NotNull(view);
+        Assert.Equal([1], view.Read("u1"));
+        Assert.Equal([22], view.Read("u2"));
+        Assert.Null(view.Read("nobody"));
+        Assert.Null(views.Find(Topic, 1));
+
+        await StopAsync(journal);
+        Assert.Null(views.Find(Topic, 0));
+    }
+
+    [Fact]
     public async Task A_journal_that_never_committed_has_no_offset()
     {
         var checkpoint = await Start(snapshotEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
