@@ -26,20 +26,6 @@ public static class OneNodeCluster
     {
         var cluster = Cluster.Get(system);
         await cluster.JoinAsync(cluster.SelfAddress);
-        // The extension first: it adds sharding's defaults to the system's configuration.
-        var sharding = ClusterSharding.Get(system);
-        var settings = ClusterShardingSettings.Create(system);
-        if (passivateIdleAfter is { } idle)
-        {
-            settings = settings.WithPassivateIdleAfter(idle);
-        }
-
-        return await sharding.StartAsync(
-            typeName,
-            id => UserActor.PropsFor(id, users ?? RuleSettings.Default, TimeProvider.System, journals),
-            settings,
-            new UserMessageRouter(),
-            sharding.DefaultShardAllocationStrategy(settings),
-            StopUser.Instance);
+        return await UserRegion.StartAsync(system, typeName, users ?? RuleSettings.Default, journals, passivateIdleAfter ?? TimeSpan.Zero);
     }
 }

@@ -13,7 +13,7 @@ namespace FraudActors.Actors.Ingest;
 /// Epochs rise across the runs of one pipeline.
 /// </summary>
 internal sealed class CheckpointCoordinator(
-    IActorRef users,
+    UserDelivery users,
     IPartitionJournals journals,
     CheckpointSettings checkpoints,
     CheckpointHistory history,
@@ -62,10 +62,11 @@ internal sealed class CheckpointCoordinator(
     public PartitionCut CutPartition(RunState run, long epoch, int partition)
     {
         var cut = run.Tracker.Cut(epoch, partition);
-        var replies = new BarrierReplies(((IInternalActorRef)users).Provider, cut.Expected.Count, checkpoints.Timeout);
+        var replies = new BarrierReplies(((IInternalActorRef)users.Region).Provider, cut.Expected.Count, checkpoints.Timeout);
+        var to = users.For(run, partition);
         foreach (var user in cut.Expected.Keys)
         {
-            users.Tell(new CheckpointBarrier(epoch, partition, user), replies);
+            to.Tell(new CheckpointBarrier(epoch, partition, user), replies);
         }
 
         var watermark = run.Clocks.TryGetValue(partition, out var clock) && clock.Given != long.MinValue ? clock.Given : (long?)null;

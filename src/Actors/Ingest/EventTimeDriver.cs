@@ -10,7 +10,7 @@ namespace FraudActors.Actors.Ingest;
 /// Event time and timers: the partitions' clocks move at the stream's turn, and users whose
 /// timers the clock has passed are woken and their window results handed to the run's outputs.
 /// </summary>
-internal sealed class EventTimeDriver(IActorRef users, PipelineSettings settings, PipelineMetrics metrics, PipelineTime time)
+internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings settings, PipelineMetrics metrics, PipelineTime time)
 {
     /// <summary>
     /// The clock tick: an idle partition's watermark follows the slowest partition still receiving
@@ -63,7 +63,7 @@ internal sealed class EventTimeDriver(IActorRef users, PipelineSettings settings
             }
 
             run.Tracker.Touched(partition, user);
-            replies.Add(users.Ask<TimeAdvanced>(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), settings.AskTimeout));
+            replies.Add(users.For(run, partition).Ask<TimeAdvanced>(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), settings.AskTimeout));
         }
 
         var fired = new List<WindowResult>();

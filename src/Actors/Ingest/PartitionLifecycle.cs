@@ -16,6 +16,7 @@ namespace FraudActors.Actors.Ingest;
 /// </summary>
 internal sealed class PartitionLifecycle(
     IPartitionJournals journals,
+    UserDelivery users,
     CheckpointSettings checkpoints,
     PipelineMetrics metrics,
     ILoggingAdapter log,
@@ -35,6 +36,7 @@ internal sealed class PartitionLifecycle(
             .Ask<PartitionCheckpoint>(RewindPartition.Instance, checkpoints.Timeout)
             .ConfigureAwait(false);
         coordinator.Recovered(checkpoint.Epoch);
+        await users.WakeAsync(partition.Partition.Value, checkpoints.Timeout).ConfigureAwait(false);
         log.Info(
             "Partition {0}: last checkpoint epoch {1}, resuming at offset {2}, {3} user(s) checkpointed, watermark {4}, {5} user(s) with timers",
             partition,
@@ -69,6 +71,7 @@ internal sealed class PartitionLifecycle(
             }
 
             run.Clocks[partition] = clock;
+            UserDelivery.Forget(run, partition);
             run.Tracker.Started(partition, checkpoint?.NextOffset);
             metrics.Partitions.Assign(partition, checkpoint?.NextOffset);
             metrics.Partitions.Clock(partition, clock.Given);
@@ -133,6 +136,7 @@ internal sealed class PartitionLifecycle(
         {
             run.Tracker.Forget(partition.Partition.Value);
             run.Clocks.Remove(partition.Partition.Value);
+            UserDelivery.Forget(run, partition.Partition.Value);
             metrics.Partitions.Revoked(partition.Partition.Value);
             journals.Release(partition.Partition.Value);
         }

@@ -15,7 +15,7 @@ namespace FraudActors.Actors.Ingest;
 /// partition events to the pieces that own them.
 /// </summary>
 internal sealed class RecordDispatch(
-    IActorRef users,
+    UserDelivery users,
     TransactionParser parser,
     DeadLetterPublisher deadLetters,
     PipelineSettings settings,
@@ -133,7 +133,7 @@ internal sealed class RecordDispatch(
         clock.Advance(command.WatermarkMs);
         metrics.Partitions.Read(record.Partition, command.UserId, record.Offset, clock.Given);
         group.Sent.Add(new RecordSent(record, command, clock));
-        users.Tell(command, replies);
+        users.For(run, record.Partition).Tell(command, replies);
         if (clocks.WakeAsync(run, record.Partition, clock, nowMs, except: command.UserId) is { IsCompletedSuccessfully: false } woken)
         {
             group.Started.Add(woken);

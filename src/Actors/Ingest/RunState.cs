@@ -26,6 +26,9 @@ internal sealed class RunState(long generation)
 
     public ConcurrentDictionary<int, PartitionCheckpoint> Recovered { get; } = new();
 
+    /// <summary>Where each partition's user messages go in this run (<see cref="UserDelivery"/>); touched only at the stream's turn.</summary>
+    public Dictionary<int, Akka.Actor.IActorRef> Routes { get; } = [];
+
     /// <summary>Revocations waiting for their records; touched only at the stream's turn.</summary>
     public List<Revocation> Revocations { get; } = [];
 

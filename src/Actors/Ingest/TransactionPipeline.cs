@@ -49,11 +49,12 @@ public sealed class TransactionPipeline
         _checkpoints = checkpoints;
         _metrics = metrics;
         _time = time ?? PipelineTime.Default;
-        _coordinator = new CheckpointCoordinator(users, journals, checkpoints, history, metrics, log);
-        var clocks = new EventTimeDriver(users, settings, metrics, _time);
-        _partitions = new PartitionLifecycle(journals, checkpoints, metrics, log, _time, clocks, _coordinator);
+        var delivery = new UserDelivery(users);
+        _coordinator = new CheckpointCoordinator(delivery, journals, checkpoints, history, metrics, log);
+        var clocks = new EventTimeDriver(delivery, settings, metrics, _time);
+        _partitions = new PartitionLifecycle(journals, delivery, checkpoints, metrics, log, _time, clocks, _coordinator);
         _alerts = alerts;
-        _dispatch = new RecordDispatch(users, parser, deadLetters, settings, metrics, log, _time, clocks, _partitions, _coordinator);
+        _dispatch = new RecordDispatch(delivery, parser, deadLetters, settings, metrics, log, _time, clocks, _partitions, _coordinator);
     }
 
     public PipelineMetrics Metrics => _metrics;

@@ -10,12 +10,17 @@ namespace FraudActors.Actors.Users;
 /// unit that a checkpoint cuts, a rewind reloads and a rebalance moves (docs/design.md, section 4), and
 /// which can run on the node that reads the partition. With <paramref name="hashShards"/> &gt; 0
 /// the shard is a hash of the user id instead (plain sharding, kept to measure the difference).
+/// With <paramref name="hostPerShard"/> a shard's one entity is the <see cref="UserHost"/> of its
+/// users (entity id = shard id), which delivers to each user's actor; without it every user is an
+/// entity of its own (plain sharding, the bench's baseline).
 /// </summary>
-public sealed class UserMessageRouter(int hashShards = 0) : IMessageExtractor
+public sealed class UserMessageRouter(int hashShards = 0, bool hostPerShard = false) : IMessageExtractor
 {
     public string? EntityId(object message) => message switch
     {
+        IUserMessage when hostPerShard => ShardId(message),
         IUserMessage m => m.UserId,
+        WakeUserHost wake when hostPerShard && hashShards == 0 => ShardFor(wake.Partition),
         _ => null,
     };
 
@@ -25,11 +30,13 @@ public sealed class UserMessageRouter(int hashShards = 0) : IMessageExtractor
     {
         IUserMessage m when hashShards > 0 => HashShard(m.UserId),
         IUserMessage m => ShardFor(m.Partition),
+        WakeUserHost wake when hostPerShard && hashShards == 0 => ShardFor(wake.Partition),
         _ => null,
     };
 
     public string ShardId(string entityId, object? messageHint = null) => messageHint switch
     {
+        _ when hostPerShard => entityId,
         _ when hashShards > 0 => HashShard(entityId),
         IUserMessage m => ShardFor(m.Partition),
         _ => throw new InvalidOperationException($"user {entityId}: the shard is the user's Kafka partition, which only a user message carries"),

@@ -186,16 +186,8 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
         {
             await BenchData.JoinSelfAsync(system, stop).ConfigureAwait(false);
             var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
-            var sharding = ClusterSharding.Get(system);
-            var shardingSettings = ClusterShardingSettings.Create(system);
-            var settings = EngineSettings();
-            var region = await sharding.StartAsync(
-                "user",
-                id => UserActor.PropsFor(id, settings, TimeProvider.System, journals),
-                shardingSettings,
-                new UserMessageRouter(),
-                sharding.DefaultShardAllocationStrategy(shardingSettings),
-                StopUser.Instance).ConfigureAwait(false);
+            var region = await UserRegion.StartAsync(system, "user", EngineSettings(), journals, passivateAfter: TimeSpan.Zero).ConfigureAwait(false);
+            await UserRegion.WakeHostsAsync(region, Enumerable.Range(0, Partitions), stop).ConfigureAwait(false);
             var alerts = AlertStore(context);
             await alerts.InitializeAsync(stop).ConfigureAwait(false);
             var history = new CheckpointHistory(100);

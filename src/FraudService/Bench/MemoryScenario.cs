@@ -325,22 +325,16 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
         return GC.GetTotalMemory(forceFullCollection: false);
     }
 
-    private static async Task<int> ResidentUsersAsync(IActorRef region) =>
-        (await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, Timeout).ConfigureAwait(false)).Stats.Values.Sum();
+    private static async Task<int> ResidentUsersAsync(IActorRef region)
+    {
+        // The region answers for its hosts; each host counts its users.
+        await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, Timeout).ConfigureAwait(false);
+        return UserHostRegistry.Users(region);
+    }
 
     /// <summary>The users' shard region as <c>FraudNode</c> starts it: StopUser on passivation, so users hand their state over.</summary>
-    private static Task<IActorRef> StartRegionAsync(ActorSystem system, IPartitionJournals journals, bool passivate)
-    {
-        var sharding = ClusterSharding.Get(system);
-        var settings = ClusterShardingSettings.Create(system);
-        return sharding.StartAsync(
-            passivate ? "user" : "user-resident",
-            id => UserActor.PropsFor(id, Settings, TimeProvider.System, journals),
-            settings,
-            new UserMessageRouter(),
-            sharding.DefaultShardAllocationStrategy(settings),
-            StopUser.Instance);
-    }
+    private static Task<IActorRef> StartRegionAsync(ActorSystem system, IPartitionJournals journals, bool passivate) =>
+        UserRegion.StartAsync(system, passivate ? "user" : "user-resident", Settings, journals, passivate ? PassivateAfter : TimeSpan.Zero);
 
     /// <summary>The smallest actor: answers Identify (as every actor does) and nothing else.</summary>
     private sealed class BareActor : ReceiveActor

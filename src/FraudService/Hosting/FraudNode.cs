@@ -262,18 +262,18 @@ public sealed class FraudNode : IAsyncDisposable
         var hashed = settings.Node.ShardAllocation == ShardPlacement.Hash;
         var placement = new PartitionPlacement(system, hashed ? [ShardedPartitionJournals.TypeName] : [ShardedPartitionJournals.TypeName, UserType], log);
         var journals = await ShardedPartitionJournals.StartAsync(system, settings.Topics.Transactions, new PartitionJournalSettings(), placement).ConfigureAwait(false);
-        var sharding = ClusterSharding.Get(system);
-        var shardingSettings = ClusterShardingSettings.Create(system);
 
-        // StopUser is what sharding sends a user it passivates or hands off: the user hands
-        // its state to its partition journal before it stops.
-        var users = await sharding.StartAsync(
+        // A host per shard whose children are the users (docs/design.md, "Direct delivery"): it
+        // passivates idle users and, on hand-off, has each hand its state to its partition
+        // journal before it stops.
+        var users = await UserRegion.StartAsync(
+            system,
             UserType,
-            userId => UserActor.PropsFor(userId, settings.UserSettings, TimeProvider.System, journals),
-            shardingSettings,
-            new UserMessageRouter(hashed ? HashShards : 0),
-            hashed ? sharding.DefaultShardAllocationStrategy(shardingSettings) : placement.StrategyFor(UserType),
-            StopUser.Instance).ConfigureAwait(false);
+            settings.UserSettings,
+            journals,
+            settings.PassivateAfter,
+            hashed ? null : placement.StrategyFor(UserType),
+            hashed ? HashShards : 0).ConfigureAwait(false);
         if (!hashed)
         {
             placement.Follow(UserType, users);
@@ -401,8 +401,9 @@ public sealed class FraudNode : IAsyncDisposable
     {
         try
         {
-            var stats = await _users.Ask<ShardRegionStats>(GetShardRegionStats.Instance, QueryTimeout).ConfigureAwait(false);
-            return stats.Stats.Values.Sum();
+            // The region answers for its hosts; each host counts its users.
+            await _users.Ask<ShardRegionStats>(GetShardRegionStats.Instance, QueryTimeout).ConfigureAwait(false);
+            return UserHostRegistry.Users(_users);
         }
         catch (AskTimeoutException)
         {
@@ -504,7 +505,6 @@ public sealed class FraudNode : IAsyncDisposable
         var derived = ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $"""
             akka.remote.dot-netty.tcp.hostname = "{settings.Node.Hostname}"
             akka.remote.dot-netty.tcp.port = {settings.Node.Port}
-            akka.cluster.sharding.passivate-idle-entity-after = {(long)settings.PassivateAfter.TotalMilliseconds}ms
             akka.cluster.roles = ["{JobRole(settings)}"]
             """));
         return derived

@@ -64,7 +64,7 @@ public sealed class FraudMetrics
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 15) });
         _lag = factory.CreateGauge("fraud_partition_lag_records", "End offset minus the last checkpoint's offset, per assigned partition.", new GaugeConfiguration { LabelNames = ["topic", "partition"] });
         _committed = factory.CreateGauge("fraud_partition_committed_offset", "The last checkpoint's next offset, per assigned partition.", new GaugeConfiguration { LabelNames = ["topic", "partition"] });
-        _activeUsers = factory.CreateGauge("fraud_active_users", "User actors alive on this node (sharded entities).");
+        _activeUsers = factory.CreateGauge("fraud_active_users", "User actors alive on this node (children of its user hosts).");
         _assigned = factory.CreateGauge("fraud_assigned_partitions", "Kafka partitions assigned to this node.");
 
         // The process's memory and GC, which a soak follows over time (fraud drill --soak).

@@ -1,0 +1,42 @@
+using Akka.Actor;
+using FraudActors.Actors.Users;
+using FraudActors.Messages.Sharding;
+
+namespace FraudActors.Actors.Ingest;
+
+/// <summary>
+/// Where a run's messages for a partition's users go (docs/design.md, "Direct delivery"): to the
+/// partition's <see cref="UserHost"/> itself when it runs on this node, else through the shard
+/// region. The choice is made once per partition and run, at its first message, and kept: a
+/// user's records, wakes and barriers then all take one path, so they arrive in the order sent.
+/// </summary>
+internal sealed class UserDelivery(IActorRef users)
+{
+    private readonly bool _direct = UserHostRegistry.HostsPartitions(users);
+
+    public IActorRef Region => users;
+
+    /// <summary>Starts the partition's host before its first record, so the run can deliver to it directly.</summary>
+    public Task WakeAsync(int partition, TimeSpan timeout) =>
+        _direct ? users.Ask<UserHostAwake>(new WakeUserHost(partition), timeout) : Task.CompletedTask;
+
+    /// <summary>Where the run sends <paramref name="partition"/>'s user messages; at the stream's turn only.</summary>
+    public IActorRef For(RunState run, int partition)
+    {
+        if (!_direct)
+        {
+            return users;
+        }
+
+        if (!run.Routes.TryGetValue(partition, out var to))
+        {
+            to = UserHostRegistry.Find(users, UserMessageRouter.ShardFor(partition)) ?? users;
+            run.Routes[partition] = to;
+        }
+
+        return to;
+    }
+
+    /// <summary>The partition (re)enters or leaves the run: its path is chosen again at its next message.</summary>
+    public static void Forget(RunState run, int partition) => run.Routes.Remove(partition);
+}
