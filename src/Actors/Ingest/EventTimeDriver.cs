@@ -44,7 +44,8 @@ internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings setti
     /// <summary>
     /// Sends <see cref="AdvanceTime"/> to every user of the partition due at its clock — now, at
     /// the stream's turn, so it reaches each user in order with its records — then hands what
-    /// fired to the run's outputs and indexes when each user next needs waking.
+    /// fired to the run's outputs and indexes when each user next needs waking. The answers come
+    /// back to one counting reply target, not an ask per user.
     /// </summary>
     public async Task WakeAsync(RunState run, int partition, PartitionClock clock, long nowMs, string? except)
     {
@@ -54,20 +55,23 @@ internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings setti
             return;
         }
 
-        var replies = new List<Task<TimeAdvanced>>(due.Count);
-        foreach (var user in due)
+        // The excepted user's record carries the clock; its reply schedules it again.
+        List<string> woken = except is null ? due : [.. due.Where(u => u != except)];
+        if (woken.Count == 0)
         {
-            if (user == except)
-            {
-                continue; // its record carries the clock; the reply schedules it again
-            }
+            return;
+        }
 
+        var to = users.For(run, partition);
+        var replies = new CountedReplies<TimeAdvanced>(((IInternalActorRef)users.Region).Provider, woken.Count, settings.AskTimeout, "AdvanceTime");
+        foreach (var user in woken)
+        {
             run.Tracker.Touched(partition, user);
-            replies.Add(users.For(run, partition).Ask<TimeAdvanced>(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), settings.AskTimeout));
+            to.Tell(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), replies);
         }
 
         var fired = new List<WindowResult>();
-        foreach (var reply in await Task.WhenAll(replies).ConfigureAwait(false))
+        foreach (var reply in await replies.All.ConfigureAwait(false))
         {
             clock.Schedule(reply.UserId, reply.NextTimerMs);
             fired.AddRange(reply.Windows);

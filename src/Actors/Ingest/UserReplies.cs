@@ -130,47 +130,62 @@ internal readonly record struct RecordSent(Kafka.KafkaRecord Record, ApplyTransa
 /// as the sender, and the states come back here, counted, instead of one ask per user (a
 /// checkpoint of 100,000 changed users made 100,000 promise actors, timers and tasks).
 /// </summary>
-public sealed class BarrierReplies : ReplyTarget
+public sealed class BarrierReplies(IActorRefProvider provider, int users, TimeSpan timeout)
+    : CountedReplies<UserCheckpointState>(provider, users, timeout, "the barrier")
 {
-    private readonly TaskCompletionSource<UserCheckpointState[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly UserCheckpointState[] _states;
+    /// <summary>Every user's state, or an <see cref="AskTimeoutException"/> when one did not answer in time.</summary>
+    public Task<UserCheckpointState[]> States => All;
+}
+
+/// <summary>
+/// The one reply target of many users told at once (a barrier's states, the answers to a clock's
+/// wakes): the replies come back here, counted, instead of one ask — a promise actor, a timer
+/// and a task — per user.
+/// </summary>
+public class CountedReplies<T> : ReplyTarget
+    where T : class
+{
+    private readonly TaskCompletionSource<T[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly T[] _replies;
+    private readonly string _what;
     private int _received;
     private int _stored;
 
-    public BarrierReplies(IActorRefProvider provider, int users, TimeSpan timeout)
+    public CountedReplies(IActorRefProvider provider, int expected, TimeSpan timeout, string what)
         : base(provider)
     {
-        _states = new UserCheckpointState[users];
-        States = Complete(timeout);
-        if (users == 0)
+        _replies = new T[expected];
+        _what = what;
+        All = Complete(timeout);
+        if (expected == 0)
         {
             _done.TrySetResult([]);
         }
     }
 
-    /// <summary>Every user's state, or an <see cref="AskTimeoutException"/> when one did not answer in time.</summary>
-    public Task<UserCheckpointState[]> States { get; }
+    /// <summary>Every reply, or an <see cref="AskTimeoutException"/> when one did not come in time.</summary>
+    public Task<T[]> All { get; }
 
     protected override void TellInternal(object message, IActorRef sender)
     {
-        if (message is UserCheckpointState state)
+        if (message is T reply)
         {
-            // Replies come on the users' threads: a slot each, and the group is complete when
+            // Replies come on the users' threads: a slot each, and the whole is complete when
             // the last one is stored (not when the last slot is handed out: an earlier slot's
-            // writer may not have stored its state yet).
+            // writer may not have stored its reply yet).
             var index = Interlocked.Increment(ref _received) - 1;
-            if (index < _states.Length)
+            if (index < _replies.Length)
             {
-                _states[index] = state;
-                if (Interlocked.Increment(ref _stored) == _states.Length)
+                _replies[index] = reply;
+                if (Interlocked.Increment(ref _stored) == _replies.Length)
                 {
-                    _done.TrySetResult(_states);
+                    _done.TrySetResult(_replies);
                 }
             }
         }
     }
 
-    private async Task<UserCheckpointState[]> Complete(TimeSpan timeout)
+    private async Task<T[]> Complete(TimeSpan timeout)
     {
         try
         {
@@ -178,7 +193,7 @@ public sealed class BarrierReplies : ReplyTarget
         }
         catch (TimeoutException)
         {
-            throw new AskTimeoutException($"{_states.Length - Volatile.Read(ref _stored)} of {_states.Length} user(s) did not answer the barrier within {timeout}");
+            throw new AskTimeoutException($"{_replies.Length - Volatile.Read(ref _stored)} of {_replies.Length} user(s) did not answer {_what} within {timeout}");
         }
         finally
         {

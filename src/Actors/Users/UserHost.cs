@@ -55,7 +55,7 @@ public sealed class UserHost : UntypedActor
     protected override void PreStart()
     {
         // The region's path and the shard: /…/sharding/{type}/{shard}/{entity}.
-        UserHostRegistry.Register(Self.Path.Parent.Parent, Self.Path.Parent.Name, _entry);
+        UserHostRegistry.For(Context.System).Register(Self.Path.Parent.Parent, Self.Path.Parent.Name, _entry);
         if (_idleSweeps > 0)
         {
             _sweeps = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(SweepEvery, SweepEvery, Self, Sweep.Instance, Self);
@@ -65,7 +65,7 @@ public sealed class UserHost : UntypedActor
     protected override void PostStop()
     {
         _sweeps?.Cancel();
-        UserHostRegistry.Withdraw(Self.Path.Parent.Parent, Self.Path.Parent.Name, _entry);
+        UserHostRegistry.For(Context.System).Withdraw(Self.Path.Parent.Parent, Self.Path.Parent.Name, _entry);
     }
 
     protected override void OnReceive(object message)
