@@ -16,7 +16,12 @@ internal sealed class UserDelivery(IActorRef users)
 
     public IActorRef Region => users;
 
-    /// <summary>Starts the partition's host before its first record, so the run can deliver to it directly.</summary>
+    /// <summary>
+    /// Starts the partition's host before the run's first record, so the run can deliver to it
+    /// directly. The answer comes through the region behind whatever an earlier run left in
+    /// that path, so once it is in, no older record can overtake this run's direct ones
+    /// (docs/design.md, "Direct delivery"). Every run calls it for each partition before its first message.
+    /// </summary>
     public Task WakeAsync(int partition, TimeSpan timeout) =>
         _direct ? users.Ask<UserHostAwake>(new WakeUserHost(partition), timeout) : Task.CompletedTask;
 

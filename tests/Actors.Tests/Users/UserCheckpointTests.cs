@@ -9,6 +9,7 @@ using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Transactions;
+using FraudActors.Testing;
 
 namespace FraudActors.Actors.Tests.Users;
 
@@ -156,7 +157,7 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
         // The journal is a probe: the first request is "lost" (its answer held back), as when a
         // journal restarts or its shard moves; the stream times out and restarts (generation 2).
         var journal = CreateTestProbe();
-        var user = Sys.ActorOf(UserActor.PropsFor("u9", RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal)));
+        var user = Sys.ActorOf(UserActor.PropsFor("u9", RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal.Ref)));
         user.Tell(Apply("u9", 3, T0, generation: 1), TestActor);
         var first = journal.ExpectMsg<LoadUser>();
         ExpectNoMsg(TimeSpan.FromMilliseconds(200));
@@ -187,12 +188,4 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
 
     private static ApplyTransaction Apply(string user, long offset, DateTimeOffset ts, long generation = 0) =>
         new(0, offset, new Transaction(user, 10m, "shop", ts), generation);
-
-    /// <summary>Every partition's journal is one probe.</summary>
-    private sealed class ProbeJournals(Akka.TestKit.TestProbe probe) : IPartitionJournals
-    {
-        public IReadOnlyCollection<IActorRef> Started => [probe.Ref];
-
-        public IActorRef For(int partition) => probe.Ref;
-    }
 }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Rules;
 using FraudActors.Actors.Users;
@@ -46,7 +45,7 @@ public sealed class UserHostTests() : TestKit(OneNodeCluster.Config)
     public void An_idle_user_hands_its_state_over_and_what_comes_for_it_meanwhile_goes_in_order_to_its_next_incarnation()
     {
         var journal = CreateTestProbe();
-        var host = Sys.ActorOf(UserHost.PropsFor(id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal)), TimeSpan.FromMilliseconds(200)));
+        var host = Sys.ActorOf(UserHost.PropsFor(id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal.Ref)), TimeSpan.FromMilliseconds(200)));
         host.Tell(Apply("u7", 0, T0), TestActor);
         var load = journal.ExpectMsg<LoadUser>();
         journal.Reply(new UserLoaded("u7", null, load.Load));
@@ -77,7 +76,7 @@ public sealed class UserHostTests() : TestKit(OneNodeCluster.Config)
     public void On_hand_off_every_user_hands_its_state_over_before_the_host_stops()
     {
         var journal = CreateTestProbe();
-        var host = Sys.ActorOf(UserHost.PropsFor(id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal)), TimeSpan.Zero));
+        var host = Sys.ActorOf(UserHost.PropsFor(id => UserActor.PropsFor(id, RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal.Ref)), TimeSpan.Zero));
         Watch(host);
         foreach (var user in new[] { "u1", "u2" })
         {
@@ -129,11 +128,4 @@ public sealed class UserHostTests() : TestKit(OneNodeCluster.Config)
 
     private static ApplyTransaction Apply(string user, long offset, DateTimeOffset ts) =>
         new(0, offset, new Transaction(user, 10m, "shop", ts));
-
-    private sealed class ProbeJournals(Akka.TestKit.TestProbe probe) : IPartitionJournals
-    {
-        public IReadOnlyCollection<IActorRef> Started => [probe.Ref];
-
-        public IActorRef For(int partition) => probe.Ref;
-    }
 }
