@@ -58,10 +58,10 @@ public sealed class ShardedPartitionJournals : IPartitionJournals
         return new ShardedPartitionJournals(system, topic, region, placement);
     }
 
-    /// <summary>An actor of this node that forwards to the partition's journal, the sender kept, so asks and replies work as with a local journal.</summary>
     /// <summary>Found when the partition's journal entity runs on this node, as placement puts it with the partition's reader.</summary>
     public JournalView? LocalView(int partition) => _views.Find(_topic, partition);
 
+    /// <summary>An actor of this node that forwards to the partition's journal, the sender kept, so asks and replies work as with a local journal.</summary>
     public IActorRef For(int partition) =>
         _proxies.GetOrAdd(
             partition,

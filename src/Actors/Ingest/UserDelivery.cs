@@ -1,6 +1,5 @@
 using Akka.Actor;
 using FraudActors.Actors.Users;
-using FraudActors.Messages.Sharding;
 
 namespace FraudActors.Actors.Ingest;
 
@@ -23,7 +22,7 @@ internal sealed class UserDelivery(IActorRef users)
     /// (docs/design.md, "Direct delivery"). Every run calls it for each partition before its first message.
     /// </summary>
     public Task WakeAsync(int partition, TimeSpan timeout) =>
-        _direct ? users.Ask<UserHostAwake>(new WakeUserHost(partition), timeout) : Task.CompletedTask;
+        _direct ? UserRegion.WakeHostAsync(users, partition, timeout) : Task.CompletedTask;
 
     /// <summary>Where the run sends <paramref name="partition"/>'s user messages; at the stream's turn only.</summary>
     public IActorRef For(RunState run, int partition)

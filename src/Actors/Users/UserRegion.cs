@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.Messages.Checkpoints;
+using FraudActors.Messages.Sharding;
 
 namespace FraudActors.Actors.Users;
 
@@ -38,7 +39,15 @@ public static class UserRegion
         return region;
     }
 
-    /// <summary>Starts the hosts of <paramref name="partitions"/> (a region of hosts by partition) and waits until each runs.</summary>
+    /// <summary>
+    /// Starts the host of <paramref name="partition"/> (a region of hosts by partition) if it is
+    /// not running and waits for its answer, which comes through the region behind whatever the
+    /// region held for that shard.
+    /// </summary>
+    public static Task WakeHostAsync(IActorRef region, int partition, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        region.Ask<UserHostAwake>(new WakeUserHost(partition), timeout, cancellationToken);
+
+    /// <summary>Starts the hosts of <paramref name="partitions"/> and waits until each runs.</summary>
     public static Task WakeHostsAsync(IActorRef region, IEnumerable<int> partitions, CancellationToken cancellationToken) =>
-        Task.WhenAll(partitions.Select(p => region.Ask<FraudActors.Messages.Sharding.UserHostAwake>(new FraudActors.Messages.Sharding.WakeUserHost(p), TimeSpan.FromSeconds(30), cancellationToken)));
+        Task.WhenAll(partitions.Select(p => WakeHostAsync(region, p, TimeSpan.FromSeconds(30), cancellationToken)));
 }

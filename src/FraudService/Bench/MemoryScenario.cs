@@ -82,7 +82,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
                 var id = BenchData.UserId(i);
                 return region.Ask<TransactionApplied>(Apply(id, i), Timeout);
             }, stop).ConfigureAwait(false);
-            var resident = await ResidentUsersAsync(region).ConfigureAwait(false);
+            var resident = ResidentUsers(region);
             if (resident != WarmUp + residentUsers)
             {
                 context.Say($"memory: {resident} users resident in the shard region, {WarmUp + residentUsers} started: the figure is per started user");
@@ -191,7 +191,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             {
                 await tick.WaitForNextTickAsync(stop).ConfigureAwait(false);
                 Fail(run, clock);
-                var resident = await ResidentUsersAsync(region).ConfigureAwait(false);
+                var resident = ResidentUsers(region);
                 peakResident = Math.Max(peakResident, resident);
                 peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(false));
                 var applied = metrics.Applied;
@@ -209,7 +209,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             // Then until every partition's last record is committed and every user has passivated
             // again: what stays is what the node keeps of users it no longer runs.
             var ends = Enumerable.Range(0, streamUsers).GroupBy(i => (int)(UserMessageRouter.StableHash(BenchData.UserId(i)) % Partitions)).ToDictionary(g => g.Key, g => (long)g.Count());
-            while (!(ends.All(e => history.Snapshot().Any(c => c.Partition == e.Key && c.NextOffset == e.Value && c.Status == CheckpointStatus.Completed)) && await ResidentUsersAsync(region).ConfigureAwait(false) == 0))
+            while (!(ends.All(e => history.Snapshot().Any(c => c.Partition == e.Key && c.NextOffset == e.Value && c.Status == CheckpointStatus.Completed)) && ResidentUsers(region) == 0))
             {
                 await tick.WaitForNextTickAsync(stop).ConfigureAwait(false);
                 Fail(run, clock);
@@ -325,12 +325,8 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
         return GC.GetTotalMemory(forceFullCollection: false);
     }
 
-    private static async Task<int> ResidentUsersAsync(IActorRef region)
-    {
-        // The region answers for its hosts; each host counts its users.
-        await region.Ask<ShardRegionStats>(GetShardRegionStats.Instance, Timeout).ConfigureAwait(false);
-        return UserHostRegistry.Users(region);
-    }
+    /// <summary>The users resident in the region's hosts on this node, as the hosts count them.</summary>
+    private static int ResidentUsers(IActorRef region) => UserHostRegistry.Users(region);
 
     /// <summary>The users' shard region as <c>FraudNode</c> starts it: StopUser on passivation, so users hand their state over.</summary>
     private static Task<IActorRef> StartRegionAsync(ActorSystem system, IPartitionJournals journals, bool passivate) =>
