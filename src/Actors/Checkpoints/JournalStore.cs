@@ -53,6 +53,10 @@ public static class JournalStore
                 # 10 s); a breaker left open for its default reset-timeout (60 s for snapshots)
                 # failed every recovery for up to a minute after the database was back.
                 circuit-breaker.reset-timeout = 1s
+                # A checkpoint's chunks go as binary parameters, not as hex literals built into the
+                # SQL text (twice the bytes, rendered by the client and parsed by the server):
+                # measured 1.5-2x faster writes of 10,000 users' chunks (docs/benchmarks.md).
+                prefer-parameters-on-multirow-insert = true
               }
             }
             """;

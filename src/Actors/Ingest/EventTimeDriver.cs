@@ -34,7 +34,7 @@ internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings setti
 
             clock.Advance(eventTime ? clock.Watermark.Current(nowMs, watermarks) : nowMs);
             metrics.Partitions.Clock(partition, clock.Given);
-            wakes.Add(WakeAsync(run, partition, clock, nowMs, except: null));
+            wakes.Add(WakeAsync(run, partition, clock, nowMs));
         }
 
         await Task.WhenAll(wakes).ConfigureAwait(false);
@@ -47,16 +47,12 @@ internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings setti
     /// fired to the run's outputs and indexes when each user next needs waking. The answers come
     /// back to one counting reply target, not an ask per user.
     /// </summary>
-    public async Task WakeAsync(RunState run, int partition, PartitionClock clock, long nowMs, string? except)
+    public async Task WakeAsync(RunState run, int partition, PartitionClock clock, long nowMs)
     {
-        var due = clock.TakeDue(clock.Given);
-        if (due.Count == 0)
-        {
-            return;
-        }
-
-        // The excepted user's record carries the clock; its reply schedules it again.
-        List<string> woken = except is null ? due : [.. due.Where(u => u != except)];
+        // Every user taken is woken, also the one whose record moved the clock (its wake follows
+        // the record): it may report its next timer only when it moves earlier, so the index
+        // must never lose an entry without the user's answer to put it back.
+        var woken = clock.TakeDue(clock.Given);
         if (woken.Count == 0)
         {
             return;
@@ -73,7 +69,7 @@ internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings setti
         var fired = new List<WindowResult>();
         foreach (var reply in await replies.All.ConfigureAwait(false))
         {
-            clock.Schedule(reply.UserId, reply.NextTimerMs);
+            clock.WakeBy(reply.UserId, reply.NextTimerMs);
             fired.AddRange(reply.Windows);
         }
 

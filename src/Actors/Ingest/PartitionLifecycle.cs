@@ -67,7 +67,7 @@ internal sealed class PartitionLifecycle(
                 checkpoint?.WatermarkMs ?? long.MinValue);
             foreach (var timer in checkpoint?.Timers ?? [])
             {
-                clock.Schedule(timer.UserId, timer.DueMs);
+                clock.WakeBy(timer.UserId, timer.DueMs);
             }
 
             run.Clocks[partition] = clock;
@@ -75,7 +75,7 @@ internal sealed class PartitionLifecycle(
             run.Tracker.Started(partition, checkpoint?.NextOffset);
             metrics.Partitions.Assign(partition, checkpoint?.NextOffset);
             metrics.Partitions.Clock(partition, clock.Given);
-            wakes.Add(clocks.WakeAsync(run, partition, clock, nowMs, except: null));
+            wakes.Add(clocks.WakeAsync(run, partition, clock, nowMs));
         }
 
         await Task.WhenAll(wakes).ConfigureAwait(false);

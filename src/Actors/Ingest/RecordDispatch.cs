@@ -134,7 +134,7 @@ internal sealed class RecordDispatch(
         metrics.Partitions.Read(record.Partition, command.UserId, record.Offset, clock.Given);
         group.Sent.Add(new RecordSent(record, command, clock));
         users.For(run, record.Partition).Tell(command, replies);
-        if (clocks.WakeAsync(run, record.Partition, clock, nowMs, except: command.UserId) is { IsCompletedSuccessfully: false } woken)
+        if (clocks.WakeAsync(run, record.Partition, clock, nowMs) is { IsCompletedSuccessfully: false } woken)
         {
             group.Started.Add(woken);
         }
@@ -204,7 +204,7 @@ internal sealed class RecordDispatch(
                 throw new CheckpointFailedException($"user {applied.UserId}, partition {applied.Partition}: {lost}");
             }
 
-            clock!.Schedule(applied.UserId, applied.NextTimerMs);
+            clock!.WakeBy(applied.UserId, applied.NextTimerMs);
             if (applied.ProcessingError is { } error)
             {
                 // One record's failure is that record's: it goes to the dead letters, the stream goes on.

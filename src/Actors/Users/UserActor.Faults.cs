@@ -50,7 +50,7 @@ public sealed partial class UserActor
         Log.Warning("User {0}: offset {1} of partition {2} not applied ({3}: {4}); it goes to the dead-letter topic", _userId, command.Offset, command.Partition, e.GetType().Name, e.Message);
         replyTo.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, [], Duplicate: false)
         {
-            NextTimerMs = NextTimerOrNone(),
+            NextTimerMs = Reported(NextTimerOrNone()),
             Sequence = command.Sequence,
             ProcessingError = $"{e.GetType().FullName}: {e.Message}",
         });

@@ -51,6 +51,14 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
     /// <summary>True when the state changed since it was last given to a barrier or the journal.</summary>
     private bool _changed;
 
+    /// <summary>
+    /// The partition's clock is sure to wake this user by this time (long.MaxValue: not sure of
+    /// any): its index holds an entry no later than the earliest next timer this user reported
+    /// since its last wake. A record that leaves the next timer at or after it needs no reply
+    /// (docs/design.md, "Timers without a reply per record").
+    /// </summary>
+    private long _wokenBy = long.MaxValue;
+
     /// <summary>The record being applied and who waits for its answer, until it is answered.</summary>
     private (ApplyTransaction Command, IActorRef ReplyTo)? _applying;
 
@@ -225,7 +233,7 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
             }
 
             var again = _recentAlerts?.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
-            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = _state.NextTimerMs(_settings), Sequence = command.Sequence });
+            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = Reported(_state.NextTimerMs(_settings)), Sequence = command.Sequence });
             return;
         }
 
@@ -236,11 +244,9 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         }
 
         UserOutcome outcome;
-        long? timerBefore;
         _applying = (command, Sender);
         try
         {
-            timerBefore = _state.NextTimerMs(_settings);
             outcome = _state.Apply(command, _settings, _clock.GetUtcNow());
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -265,9 +271,9 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         }
 
         var timerAfter = _state.NextTimerMs(_settings);
-        if (Sender is IAppliedCounter counter && alerts.Count == 0 && outcome.Windows.Count == 0 && !outcome.DuplicateTxId && timerBefore is null && timerAfter is null)
+        if (Sender is IAppliedCounter counter && alerts.Count == 0 && outcome.Windows.Count == 0 && !outcome.DuplicateTxId && (timerAfter ?? long.MaxValue) >= _wokenBy)
         {
-            // Nothing to report, and no timer for the partition's clock to index before or after.
+            // Nothing to report, and the clock already wakes this user by its next timer (or earlier: a wake finds nothing due and re-indexes it).
             counter.Applied(command.Sequence);
         }
         else
@@ -275,7 +281,7 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
             Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false)
             {
                 Windows = outcome.Windows,
-                NextTimerMs = timerAfter,
+                NextTimerMs = Reported(timerAfter),
                 Sequence = command.Sequence,
                 DuplicateTxId = outcome.DuplicateTxId,
             });
@@ -301,6 +307,7 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         {
             // Not woken by the clock again (that would throw at every tick): its next record fires what is due.
             Log.Error(e, "User {0}: timers or windows due at watermark {1} not fired", _userId, command.WatermarkMs);
+            _wokenBy = long.MaxValue;
             Sender.Tell(new TimeAdvanced(_userId, command.Partition, [], null));
             return;
         }
@@ -312,7 +319,21 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         }
 
         _partition = command.Partition;
-        Sender.Tell(new TimeAdvanced(_userId, command.Partition, outcome.Windows, _state.NextTimerMs(_settings)));
+
+        // The wake took this user's entry out of the index: the reply puts it back.
+        _wokenBy = long.MaxValue;
+        Sender.Tell(new TimeAdvanced(_userId, command.Partition, outcome.Windows, Reported(_state.NextTimerMs(_settings))));
+    }
+
+    /// <summary>A next timer about to be told to the partition's clock, which indexes the earliest it is told.</summary>
+    private long? Reported(long? nextTimerMs)
+    {
+        if (nextTimerMs is { } due && due < _wokenBy)
+        {
+            _wokenBy = due;
+        }
+
+        return nextTimerMs;
     }
 
     /// <summary>
@@ -322,12 +343,19 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
     /// </summary>
     private bool Rewound(long generation, int partition)
     {
-        if (_journals is null || generation == _generation)
+        if (generation == _generation)
         {
             return false;
         }
 
         _generation = generation;
+        if (_journals is null)
+        {
+            // Nothing to reload from; the new run's clock is rebuilt without this user's timers.
+            _wokenBy = long.MaxValue;
+            return false;
+        }
+
         _partition = partition;
         if (LoadedLocally())
         {
@@ -361,6 +389,9 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         _state = state is null ? UserState.Empty(_userId) : UserStateCodec.Decode(state, _settings);
         _recentAlerts?.Clear();
         _changed = false;
+
+        // Another run's clock, rebuilt from the checkpoint: nothing reported to it yet.
+        _wokenBy = long.MaxValue;
         _phase = Phase.Active;
     }
 
