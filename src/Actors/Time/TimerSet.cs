@@ -30,6 +30,28 @@ public readonly record struct TimerSet(ImmutableSortedSet<UserTimer>? Timers)
 
     public IEnumerable<UserTimer> All => Timers ?? [];
 
+    /// <summary>Whether a timer of <paramref name="owner"/> is registered (asked per record: no allocation).</summary>
+    public bool Has(string owner)
+    {
+        if (Timers is null)
+        {
+            return false;
+        }
+
+        foreach (var timer in Timers)
+        {
+            if (string.Equals(timer.Owner, owner, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>When the earliest timer of any domain fires, or null when there is none.</summary>
+    public long? EarliestMs => Timers is { Count: > 0 } timers ? timers.Min.AtMs : null;
+
     /// <summary>The earliest timer of a domain: what a partition indexes to know when to wake this user.</summary>
     public long? Next(TimeDomain domain) => All.Where(t => t.Domain == domain).Select(t => (long?)t.AtMs).FirstOrDefault();
 
@@ -40,6 +62,12 @@ public readonly record struct TimerSet(ImmutableSortedSet<UserTimer>? Timers)
     /// <summary>The timers of <paramref name="domain"/> at or before <paramref name="nowMs"/>, in time order, and the set without them.</summary>
     public (IReadOnlyList<UserTimer> Fired, TimerSet Remaining) Due(TimeDomain domain, long nowMs)
     {
+        if (Timers is not { Count: > 0 } timers || timers.Min.AtMs > nowMs)
+        {
+            // Asked twice per record: nothing due, nothing allocated.
+            return ([], this);
+        }
+
         var fired = All.Where(t => t.Domain == domain && t.AtMs <= nowMs).ToList();
         return fired.Count == 0 ? ([], this) : (fired, new TimerSet(Timers!.Except(fired)));
     }

@@ -68,8 +68,9 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
     public UserOutcome Apply(ApplyTransaction command, UserSettings settings, DateTimeOffset now)
     {
         var tx = command.Transaction;
-        var windows = new List<WindowResult>();
-        var state = FireDue(command.WatermarkBeforeMs, command.NowMs, settings, now, windows);
+        // Lists are made only when something goes in them: most records raise nothing.
+        List<WindowResult>? windows = null;
+        var state = FireDue(command.WatermarkBeforeMs, command.NowMs, settings, now, ref windows);
         var seen = state.SeenTransactions;
         if (settings.DedupWindow is { } dedup && tx.TxId is { } txId)
         {
@@ -78,12 +79,12 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             {
                 // Time still moves (the record's clock), nothing else does: no rule, window or profile sees it twice.
                 state = state with { LastAppliedOffset = command.Offset, SeenTransactions = seen };
-                state = state.FireDue(command.WatermarkMs, command.NowMs, settings, now, windows);
-                return new UserOutcome(state, [], windows) { DuplicateTxId = true };
+                state = state.FireDue(command.WatermarkMs, command.NowMs, settings, now, ref windows);
+                return new UserOutcome(state, [], windows ?? (IReadOnlyList<WindowResult>)[]) { DuplicateTxId = true };
             }
         }
 
-        var alerts = new List<Alert>(1);
+        List<Alert>? alerts = null;
         var timers = state.Timers;
         var ruleStates = state.RuleStates;
         var input = new RuleInput(tx, command.TimeMs);
@@ -93,7 +94,7 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             ruleStates = next is null ? ruleStates.Remove(rule.Name) : ruleStates.SetItem(rule.Name, next);
             if (verdict.Fired)
             {
-                alerts.Add(new Alert(
+                (alerts ??= new List<Alert>(1)).Add(new Alert(
                     Alert.IdFor(rule.Name, command.Partition, command.Offset),
                     rule.Name,
                     tx.UserId,
@@ -114,12 +115,12 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             (windowState, var full) = windowState.Add(tx.UserId, command.TimeMs, tx.Amount, command.Late, windowSettings, now);
             if (full is not null)
             {
-                windows.Add(full);
+                (windows ??= []).Add(full);
             }
         }
 
         var profile = state.Profile.Add(tx, command.TimeMs, settings.Ttl);
-        if (settings.Ttl is { } ttl && !timers.All.Any(t => t.Owner == TtlTimerOwner))
+        if (settings.Ttl is { } ttl && !timers.Has(TtlTimerOwner))
         {
             timers = timers.Register(new UserTimer(command.TimeMs + (long)ttl.TimeToLive.TotalMilliseconds, TimeDomain.EventTime, TtlTimerOwner));
         }
@@ -134,8 +135,8 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             Profile = profile,
             SeenTransactions = seen,
         };
-        state = state.FireDue(command.WatermarkMs, command.NowMs, settings, now, windows);
-        return new UserOutcome(state, alerts, windows);
+        state = state.FireDue(command.WatermarkMs, command.NowMs, settings, now, ref windows);
+        return new UserOutcome(state, alerts ?? (IReadOnlyList<Alert>)[], windows ?? (IReadOnlyList<WindowResult>)[]);
     }
 
     /// <summary>
@@ -144,36 +145,41 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
     /// </summary>
     private static ImmutableArray<SeenTransaction> Remember(ImmutableArray<SeenTransaction> seen, long timeMs, string txId, long windowMs, out bool duplicate)
     {
-        var newest = seen.IsEmpty ? timeMs : Math.Max(timeMs, seen.Max(s => s.TimeMs));
-        var keep = 0;
-        while (keep < seen.Length && seen[keep].TimeMs < newest - windowMs)
-        {
-            keep++;
-        }
-
-        if (keep > 0)
-        {
-            seen = seen.RemoveRange(0, keep);
-        }
-
+        var newest = timeMs;
         foreach (var s in seen)
         {
-            if (string.Equals(s.TxId, txId, StringComparison.Ordinal))
+            newest = Math.Max(newest, s.TimeMs);
+        }
+
+        var forgotten = 0;
+        while (forgotten < seen.Length && seen[forgotten].TimeMs < newest - windowMs)
+        {
+            forgotten++;
+        }
+
+        for (var i = forgotten; i < seen.Length; i++)
+        {
+            if (string.Equals(seen[i].TxId, txId, StringComparison.Ordinal))
             {
                 duplicate = true;
-                return seen;
+                return forgotten > 0 ? seen.RemoveRange(0, forgotten) : seen;
             }
         }
 
+        // The ids kept and the new one, in one copy.
         duplicate = false;
-        return seen.Add(new SeenTransaction(timeMs, txId));
+        var next = new SeenTransaction[seen.Length - forgotten + 1];
+        seen.AsSpan()[forgotten..].CopyTo(next);
+        next[^1] = new SeenTransaction(timeMs, txId);
+        return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(next);
     }
 
     /// <summary>The partition's clock moved: fire the timers and windows now due.</summary>
     public UserOutcome Advance(long watermarkMs, long nowMs, UserSettings settings, DateTimeOffset now)
     {
-        var windows = new List<WindowResult>();
-        return new UserOutcome(FireDue(watermarkMs, nowMs, settings, now, windows), [], windows);
+        List<WindowResult>? windows = null;
+        var state = FireDue(watermarkMs, nowMs, settings, now, ref windows);
+        return new UserOutcome(state, [], windows ?? (IReadOnlyList<WindowResult>)[]);
     }
 
     /// <summary>
@@ -182,7 +188,7 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
     /// </summary>
     public long? NextTimerMs(UserSettings settings)
     {
-        long? next = Timers.Count > 0 ? Timers.All.First().AtMs : null;
+        var next = Timers.EarliestMs;
         if (settings.Windows is not null && Windows.NextDueMs(settings.Windows) is { } window)
         {
             next = next is { } t ? Math.Min(t, window) : window;
@@ -191,7 +197,7 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
         return next;
     }
 
-    private UserState FireDue(long watermarkMs, long nowMs, UserSettings settings, DateTimeOffset now, List<WindowResult> results)
+    private UserState FireDue(long watermarkMs, long nowMs, UserSettings settings, DateTimeOffset now, ref List<WindowResult>? results)
     {
         var state = this;
         if (Timers.Count > 0)
@@ -214,7 +220,7 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
             if (fired.Count > 0)
             {
                 state = state with { Windows = windows };
-                results.AddRange(fired);
+                (results ??= []).AddRange(fired);
             }
         }
 

@@ -15,6 +15,9 @@ namespace FraudActors.Actors.Users;
 /// </summary>
 public static class UserStateCodec
 {
+    [ThreadStatic]
+    private static Scratch? _scratch;
+
     public const byte Version1 = 1;
     public const byte Version2 = 2;
     public const byte Version3 = 3;
@@ -34,27 +37,35 @@ public static class UserStateCodec
     /// <summary>Encodes with <paramref name="settings"/>: the rules' codecs and which windows make the next timer.</summary>
     public static byte[] Encode(UserState state, UserSettings settings)
     {
-        using var stream = new MemoryStream(64 + (8 * state.VelocityTimestamps.Length));
-        using (var w = new BinaryWriter(stream))
+        // Every changed user is encoded at every checkpoint: one writer per thread, reused, and
+        // one allocation per state (its bytes).
+        var scratch = _scratch ??= new Scratch();
+        scratch.Whole.SetLength(0);
+        var w = scratch.Writer;
+        w.Write(Version4);
+        w.Write(state.NextTimerMs(settings) ?? long.MaxValue);
+        w.Write(state.UserId);
+        w.Write(state.LastAppliedOffset);
+        w.Write(state.TransactionCount);
+        WriteRules(w, state, settings.Rules);
+        WriteTimers(w, state.Timers);
+        WriteWindows(w, state.Windows);
+        WriteProfile(w, state.Profile);
+        w.Write(state.SeenTransactions.Length);
+        foreach (var seen in state.SeenTransactions)
         {
-            w.Write(Version4);
-            w.Write(state.NextTimerMs(settings) ?? long.MaxValue);
-            w.Write(state.UserId);
-            w.Write(state.LastAppliedOffset);
-            w.Write(state.TransactionCount);
-            WriteRules(w, state, settings.Rules);
-            WriteTimers(w, state.Timers);
-            WriteWindows(w, state.Windows);
-            WriteProfile(w, state.Profile);
-            w.Write(state.SeenTransactions.Length);
-            foreach (var seen in state.SeenTransactions)
-            {
-                w.Write(seen.TimeMs);
-                w.Write(seen.TxId);
-            }
+            w.Write(seen.TimeMs);
+            w.Write(seen.TxId);
         }
 
-        return stream.ToArray();
+        w.Flush();
+        var bytes = scratch.Whole.ToArray();
+        if (scratch.Whole.Capacity > Scratch.KeptBytes || scratch.Part.Capacity > Scratch.KeptBytes)
+        {
+            _scratch = null; // one huge state does not keep its buffer on the thread
+        }
+
+        return bytes;
     }
 
     public static UserState Decode(byte[] bytes) => Decode(bytes, UserSettings.Default);
@@ -90,19 +101,27 @@ public static class UserStateCodec
 
     private static void WriteRules(BinaryWriter w, UserState state, RuleSettings rules)
     {
-        var known = state.RuleStates.Where(s => rules.Find(s.Key) is not null).ToList();
-        w.Write(known.Count);
-        foreach (var (name, ruleState) in known)
+        var known = 0;
+        foreach (var (name, _) in state.RuleStates)
         {
-            w.Write(name);
-            using var part = new MemoryStream();
-            using (var pw = new BinaryWriter(part, System.Text.Encoding.UTF8, leaveOpen: true))
+            known += rules.Find(name) is null ? 0 : 1;
+        }
+
+        w.Write(known);
+        var scratch = _scratch!;
+        foreach (var (name, ruleState) in state.RuleStates)
+        {
+            if (rules.Find(name) is not { } rule)
             {
-                rules.Find(name)!.Write(pw, ruleState);
+                continue;
             }
 
-            w.Write((int)part.Length);
-            w.Write(part.GetBuffer(), 0, (int)part.Length);
+            w.Write(name);
+            scratch.Part.SetLength(0);
+            rule.Write(scratch.PartWriter, ruleState);
+            scratch.PartWriter.Flush();
+            w.Write((int)scratch.Part.Length);
+            w.Write(scratch.Part.GetBuffer(), 0, (int)scratch.Part.Length);
         }
     }
 
@@ -229,4 +248,25 @@ public static class UserStateCodec
 
     private static UserProfile ReadProfile(BinaryReader r) =>
         new(StateCodec.ReadMap(r, StateCodec.ReadString, StateCodec.ReadInt64), StateCodec.ReadReducing(r, StateCodec.ReadStats), StateCodec.ReadValue(r, StateCodec.ReadInt64));
+
+    /// <summary>A thread's writers for <see cref="Encode(UserState, UserSettings)"/>: the whole state, and one rule's part of it.</summary>
+    private sealed class Scratch
+    {
+        /// <summary>Buffers grown past this by one state are not kept.</summary>
+        public const int KeptBytes = 64 * 1024;
+
+        public Scratch()
+        {
+            Writer = new BinaryWriter(Whole, System.Text.Encoding.UTF8, leaveOpen: true);
+            PartWriter = new BinaryWriter(Part, System.Text.Encoding.UTF8, leaveOpen: true);
+        }
+
+        public MemoryStream Whole { get; } = new(256);
+
+        public BinaryWriter Writer { get; }
+
+        public MemoryStream Part { get; } = new(64);
+
+        public BinaryWriter PartWriter { get; }
+    }
 }

@@ -163,7 +163,11 @@ public sealed record WindowState(
 
         if (settings.SessionGap is { } gap && !Sessions.IsEmpty)
         {
-            next = Min(next, Sessions.Min(s => s.EndMs((long)gap.TotalMilliseconds) - 1));
+            var gapMs = (long)gap.TotalMilliseconds;
+            foreach (var session in Sessions)
+            {
+                next = Min(next, session.EndMs(gapMs) - 1);
+            }
         }
 
         return next is { } due ? due + settings.LatenessMs : null;

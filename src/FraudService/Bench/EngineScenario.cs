@@ -11,13 +11,17 @@ using FraudActors.Actors.Checkpoints;
 using FraudActors.Actors.Ingest;
 using FraudActors.Actors.Kafka;
 using FraudActors.Actors.Rules;
+using FraudActors.Actors.Time;
 using FraudActors.Actors.Users;
+using FraudActors.Actors.Windows;
+using FraudActors.Actors.Windows.Output;
 using FraudActors.FraudService.Configuration;
 using FraudActors.FraudService.Producing;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Transactions;
+using FraudActors.Messages.Windows;
 
 namespace FraudActors.FraudService.Bench;
 
@@ -36,8 +40,14 @@ namespace FraudActors.FraudService.Bench;
 /// mailbox of their systems counts, <see cref="CountingMailbox"/>) and thread-pool work items
 /// completed in the process meanwhile.
 /// </remarks>
-public sealed class EngineScenario(int transactions, int users, TimeSpan checkpointEvery) : IBenchScenario
+public sealed class EngineScenario(int transactions, int users, TimeSpan checkpointEvery, string rules = EngineScenario.LabRules) : IBenchScenario
 {
+    /// <summary>The lab's rule alone (sliding velocity): windows and the state TTL are other scenarios' cost.</summary>
+    public const string LabRules = "lab";
+
+    /// <summary>The node's default rule set as <c>fraud run</c> configures it: sliding velocity, tumbling and session windows, the state TTL, <c>tx_id</c> deduplication.</summary>
+    public const string NodeRules = "node";
+
     private const int Partitions = 3;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
@@ -67,7 +77,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
 
         var topic = Topic();
         var records = Records(topic, seed: 5, transactions, users);
-        context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, sliding-velocity only, checkpoints every {checkpointEvery.TotalSeconds:0} s on {context.Store} (after warm-up rounds of {warmUp.Count})"));
+        context.Say(string.Create(CultureInfo.InvariantCulture, $"engine: {records.Count} transactions of {users} users on {Partitions} partitions, {(rules == NodeRules ? "the node's default rules (sliding velocity, tumbling and session windows, state TTL, tx_id dedup)" : "sliding-velocity only")}, checkpoints every {checkpointEvery.TotalSeconds:0} s on {context.Store} (after warm-up rounds of {warmUp.Count})"));
         var (baselineSeconds, baselineAlerts) = Baseline(records);
         var (seconds, cpuSeconds, gc, alerts, checkpoints, dip, counts) = await PipelineAsync(context, topic, records, checkpointEvery, stop).ConfigureAwait(false);
         var raw = await RawShardingAsync(context, records, stop).ConfigureAwait(false);
@@ -102,6 +112,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             Name,
             ("transactions", records.Count),
             ("users", users),
+            ("rules", rules),
             ("tx_per_s", Math.Round(rate)),
             ("baseline_tx_per_s", Math.Round(baselineRate)),
             ("ratio", rate / baselineRate),
@@ -144,7 +155,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     }
 
     /// <summary>One thread, a dictionary, the same parser and rule code: what the actors' work costs without them.</summary>
-    private static (double Seconds, long Alerts) Baseline(List<KafkaRecord> records)
+    private (double Seconds, long Alerts) Baseline(List<KafkaRecord> records)
     {
         var parser = new TransactionParser();
         var settings = EngineSettings();
@@ -168,7 +179,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     /// Raw sharding on <paramref name="records"/>, from a collected heap: the pipeline's system,
     /// terminated just before with its users, is not the raw run's garbage to collect.
     /// </summary>
-    private static Task<RawShardingRun> RawShardingAsync(BenchContext context, List<KafkaRecord> records, CancellationToken stop)
+    private Task<RawShardingRun> RawShardingAsync(BenchContext context, List<KafkaRecord> records, CancellationToken stop)
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         return RawShardingBaseline.RunAsync(context, records, EngineSettings(), Timeout, stop);
@@ -177,7 +188,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     private static string Topic() => "engine-" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>Runs <paramref name="records"/> through the service's pipeline on a fresh one-node cluster, timed from the first record to the stream's completion.</summary>
-    private static async Task<PipelineFigures> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, TimeSpan checkpointEvery, CancellationToken stop)
+    private async Task<PipelineFigures> PipelineAsync(BenchContext context, string topic, List<KafkaRecord> records, TimeSpan checkpointEvery, CancellationToken stop)
     {
         var system = BenchData.StartClusterSystem(context, "bench-engine", config: CountingMailbox.Hocon);
         using var broker = Cli.BrokerCommand.Start(new TopicNames(topic, "alerts", "transactions.dlq"), Partitions);
@@ -190,6 +201,8 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             await UserRegion.WakeHostsAsync(region, Enumerable.Range(0, Partitions), stop).ConfigureAwait(false);
             var alerts = AlertStore(context);
             await alerts.InitializeAsync(stop).ConfigureAwait(false);
+            var windowStore = WindowStore(context);
+            await windowStore.InitializeAsync(stop).ConfigureAwait(false);
             var history = new CheckpointHistory(100);
             var metrics = new PipelineMetrics();
             var pipeline = new TransactionPipeline(
@@ -202,7 +215,8 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
                 CheckpointSettings.Default with { Interval = checkpointEvery },
                 history,
                 metrics,
-                system.Log);
+                system.Log,
+                new PipelineTime(TimeSettings.Default, new WindowsTableOnly(windowStore)));
             var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, new Partition(p))).ToList();
             var source = Source.Single<SourceEvent>(new PartitionsAssigned(partitions)).Concat(Source.From<SourceEvent>(records));
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -286,12 +300,27 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     /// <summary>What the garbage collector did meanwhile: bytes allocated per record, collections of each generation, the share of the time paused.</summary>
     private sealed record GcFigures(double AllocatedPerRecord, int Gen0, int Gen1, int Gen2, double PauseShare);
 
-    /// <summary>The lab's rule alone: windows and the state TTL are other scenarios' cost.</summary>
-    private static UserSettings EngineSettings() => new(RuleSettings.Default);
+    /// <summary>The users' settings of <see cref="LabRules"/> or <see cref="NodeRules"/>.</summary>
+    private UserSettings EngineSettings() => rules == NodeRules
+        ? FraudSettings.From(SettingsLoader.Load(new Dictionary<SettingKey, string>(), [], configFile: null, environmentName: null, _ => null)).UserSettings
+        : new(RuleSettings.Default);
 
     private static IAlertStore AlertStore(BenchContext context) => context.Store == JournalStore.Postgres
         ? SqlAlertStore.PostgreSql(context.Connection)
         : SqlAlertStore.Sqlite(context.Connection);
+
+    private static IWindowResultStore WindowStore(BenchContext context) => context.Store == JournalStore.Postgres
+        ? SqlWindowResultStore.PostgreSql(context.Connection)
+        : SqlWindowResultStore.Sqlite(context.Connection);
+
+    /// <summary>Window results go into their table as on a node (with the node's rules); publishing them is the outbox's work.</summary>
+    private sealed class WindowsTableOnly(IWindowResultStore store) : IWindowResultSink
+    {
+        public Task PublishAsync(WindowResult result, CancellationToken cancellationToken) => store.AddAsync(result, "user-window-counts", cancellationToken);
+
+        public Task PublishAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken) =>
+            store.AddRangeAsync([.. results.Select(r => (r, "user-window-counts"))], cancellationToken);
+    }
 
     /// <summary>Alerts go into the alerts table as on a node; publishing them is the outbox's work, measured with Kafka.</summary>
     private sealed class TableOnly(IAlertStore store) : IAlertSink

@@ -29,11 +29,13 @@ public static class BenchCommand
         var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, memory (bytes per resident user; passivation over a stream of distinct users), placement (three nodes, PostgreSQL only), kafka (dev broker → node → alerts topic, against a bare consumer), latency (alert latency p50/p99/p99.9 at 50% and 80% of the node's maximum rate), restart (from a failed checkpoint to the next record processed, against the restart back-off) or all", DefaultValueFactory = _ => All };
         var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 10000 with --quick)" };
         var engineUsers = new Option<int>("--engine-users") { Description = "distinct users of the engine scenario's transactions (default 100000; fewer users means more records per resident user)", DefaultValueFactory = _ => 100_000 };
+        var engineRules = new Option<string>("--engine-rules") { Description = "rules of the engine scenario's users: lab (the sliding-velocity rule alone) or node (the node's default set: sliding velocity, tumbling and session windows, state TTL, tx_id dedup)", DefaultValueFactory = _ => EngineScenario.LabRules };
         var users = new Option<int>("--users") { Description = "users' state in the journals for the recovery scenario", DefaultValueFactory = _ => 1_000_000 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names a database) or sqlite (a temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };
         var connection = new Option<string?>("--connection") { Description = "a PostgreSQL database to measure instead of a server of the bench's own" };
         var json = new Option<FileInfo?>("--json") { Description = "also write the figures as JSON: {\"scenario\": {\"figure\": value}}" };
         var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered with a backlog of 1,000 records; 20,000 resident users and a stream of 50,000; 20,000 Kafka records; 4 s per latency load; one failed checkpoint for restart), a few minutes at most" };
+        engineRules.AcceptOnlyFromAmong(EngineScenario.LabRules, EngineScenario.NodeRules);
         scenario.AcceptOnlyFromAmong(Engine, Checkpoint, Recovery, Memory, Placement, Kafka, Latency, Restart, All);
         transactions.Validators.Add(r =>
         {
@@ -57,7 +59,7 @@ public static class BenchCommand
                 r.AddError("--engine-users must be between 100 and 10000000");
             }
         });
-        foreach (var option in new Option[] { scenario, users, engineUsers, store, connection, json, quick, transactions })
+        foreach (var option in new Option[] { scenario, users, engineUsers, engineRules, store, connection, json, quick, transactions })
         {
             command.Options.Add(option);
         }
@@ -71,7 +73,7 @@ public static class BenchCommand
             if (chosen is Engine or All)
             {
                 // Runs last seconds (1-3 s quick, 5-10 s full): checkpoints every 1 s (2 s) so that several fall inside and the dip shows.
-                scenarios.Add(new EngineScenario(isQuick ? 200_000 : 1_000_000, users: parse.GetValue(engineUsers), TimeSpan.FromSeconds(isQuick ? 1 : 2)));
+                scenarios.Add(new EngineScenario(isQuick ? 200_000 : 1_000_000, users: parse.GetValue(engineUsers), TimeSpan.FromSeconds(isQuick ? 1 : 2), parse.GetValue(engineRules)!));
             }
 
             if (chosen is Checkpoint or All)
