@@ -41,7 +41,9 @@ public static partial class KafkaClientConfigs
         ClientId = "fraud-node",
         EnableIdempotence = true,
         Acks = Acks.All,
-        LingerMs = 5,
+        // The outboxes produce a whole batch of rows at once and wait for it: a linger would only
+        // add its length to every alert's latency (docs/benchmarks.md, "Alert latency").
+        LingerMs = 0,
     };
 
     /// <summary>
