@@ -35,16 +35,25 @@ public static partial class KafkaClientConfigs
     };
 
     /// <summary>A node's producer: alerts, window results, dead letters and late records.</summary>
-    public static ProducerConfig NodeProducer(FraudSettings settings) => new(ProducerProperties(settings))
+    public static ProducerConfig NodeProducer(FraudSettings settings)
     {
-        BootstrapServers = settings.Bootstrap,
-        ClientId = "fraud-node",
-        EnableIdempotence = true,
-        Acks = Acks.All,
-        // The outboxes produce a whole batch of rows at once and wait for it: a linger would only
-        // add its length to every alert's latency (docs/benchmarks.md, "Alert latency").
-        LingerMs = 0,
-    };
+        var properties = ProducerProperties(settings);
+        var config = new ProducerConfig(properties)
+        {
+            BootstrapServers = settings.Bootstrap,
+            ClientId = "fraud-node",
+            EnableIdempotence = true,
+            Acks = Acks.All,
+        };
+        if (!properties.ContainsKey("linger.ms") && !properties.ContainsKey("queue.buffering.max.ms"))
+        {
+            // The outboxes produce a whole batch of rows at once and wait for it: a linger would
+            // only add its length to every alert's latency (docs/benchmarks.md, "Alert latency").
+            config.LingerMs = 0;
+        }
+
+        return config;
+    }
 
     /// <summary>
     /// Creates each kind of client once, unconnected (no bootstrap servers), so that a property

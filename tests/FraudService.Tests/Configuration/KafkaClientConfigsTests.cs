@@ -49,6 +49,10 @@ public sealed class KafkaClientConfigsTests
         Assert.True(producer.EnableIdempotence);
         Assert.Equal(Acks.All, producer.Acks);
         Assert.Null(producer.Get("session.timeout.ms"));
+
+        // A linger the operator chose is kept; without one the node's producer sends at once.
+        Assert.Equal(20, producer.LingerMs);
+        Assert.Equal(0, KafkaClientConfigs.NodeProducer(Load(string.Empty)).LingerMs);
     }
 
     [Fact]
