@@ -62,7 +62,7 @@ public readonly record struct TimerSet(ImmutableSortedSet<UserTimer>? Timers)
     /// <summary>The timers of <paramref name="domain"/> at or before <paramref name="nowMs"/>, in time order, and the set without them.</summary>
     public (IReadOnlyList<UserTimer> Fired, TimerSet Remaining) Due(TimeDomain domain, long nowMs)
     {
-        if (Timers is not { Count: > 0 } timers || timers.Min.AtMs > nowMs)
+        if (EarliestMs is not { } earliest || earliest > nowMs)
         {
             // Asked twice per record: nothing due, nothing allocated.
             return ([], this);

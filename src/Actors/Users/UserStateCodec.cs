@@ -47,7 +47,7 @@ public static class UserStateCodec
         w.Write(state.UserId);
         w.Write(state.LastAppliedOffset);
         w.Write(state.TransactionCount);
-        WriteRules(w, state, settings.Rules);
+        WriteRules(w, scratch, state, settings.Rules);
         WriteTimers(w, state.Timers);
         WriteWindows(w, state.Windows);
         WriteProfile(w, state.Profile);
@@ -99,7 +99,7 @@ public static class UserStateCodec
         return version >= Version4 ? state with { SeenTransactions = ReadSeen(r) } : state;
     }
 
-    private static void WriteRules(BinaryWriter w, UserState state, RuleSettings rules)
+    private static void WriteRules(BinaryWriter w, Scratch scratch, UserState state, RuleSettings rules)
     {
         var known = 0;
         foreach (var (name, _) in state.RuleStates)
@@ -108,7 +108,6 @@ public static class UserStateCodec
         }
 
         w.Write(known);
-        var scratch = _scratch!;
         foreach (var (name, ruleState) in state.RuleStates)
         {
             if (rules.Find(name) is not { } rule)

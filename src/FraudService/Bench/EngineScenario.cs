@@ -51,6 +51,11 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     private const int Partitions = 3;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>The users' settings of <see cref="LabRules"/> or <see cref="NodeRules"/>, read once.</summary>
+    private readonly UserSettings _settings = rules == NodeRules
+        ? FraudSettings.From(SettingsLoader.Load(new Dictionary<SettingKey, string>(), [], configFile: null, environmentName: null, _ => null)).UserSettings
+        : new(RuleSettings.Default);
+
     public string Name => "engine";
 
     public async Task RunAsync(BenchContext context, CancellationToken stop)
@@ -158,7 +163,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     private (double Seconds, long Alerts) Baseline(List<KafkaRecord> records)
     {
         var parser = new TransactionParser();
-        var settings = EngineSettings();
+        var settings = _settings;
         var states = new Dictionary<string, UserState>(StringComparer.Ordinal);
         var alerts = 0L;
         var clock = Stopwatch.StartNew();
@@ -182,7 +187,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     private Task<RawShardingRun> RawShardingAsync(BenchContext context, List<KafkaRecord> records, CancellationToken stop)
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        return RawShardingBaseline.RunAsync(context, records, EngineSettings(), Timeout, stop);
+        return RawShardingBaseline.RunAsync(context, records, _settings, Timeout, stop);
     }
 
     private static string Topic() => "engine-" + Guid.NewGuid().ToString("N")[..8];
@@ -197,7 +202,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
         {
             await BenchData.JoinSelfAsync(system, stop).ConfigureAwait(false);
             var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
-            var region = await UserRegion.StartAsync(system, "user", EngineSettings(), journals, passivateAfter: TimeSpan.Zero).ConfigureAwait(false);
+            var region = await UserRegion.StartAsync(system, "user", _settings, journals, passivateAfter: TimeSpan.Zero).ConfigureAwait(false);
             await UserRegion.WakeHostsAsync(region, Enumerable.Range(0, Partitions), stop).ConfigureAwait(false);
             var alerts = AlertStore(context);
             await alerts.InitializeAsync(stop).ConfigureAwait(false);
@@ -299,11 +304,6 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
 
     /// <summary>What the garbage collector did meanwhile: bytes allocated per record, collections of each generation, the share of the time paused.</summary>
     private sealed record GcFigures(double AllocatedPerRecord, int Gen0, int Gen1, int Gen2, double PauseShare);
-
-    /// <summary>The users' settings of <see cref="LabRules"/> or <see cref="NodeRules"/>.</summary>
-    private UserSettings EngineSettings() => rules == NodeRules
-        ? FraudSettings.From(SettingsLoader.Load(new Dictionary<SettingKey, string>(), [], configFile: null, environmentName: null, _ => null)).UserSettings
-        : new(RuleSettings.Default);
 
     private static IAlertStore AlertStore(BenchContext context) => context.Store == JournalStore.Postgres
         ? SqlAlertStore.PostgreSql(context.Connection)
