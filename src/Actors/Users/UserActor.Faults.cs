@@ -73,6 +73,10 @@ public sealed partial class UserActor
             _producer?.Keep(new Survivor(_state, _generation, _partition, _changed));
         }
 
+        // What waited goes on waiting, ahead of the mailbox, in the next instance (a stash's messages are put back the same way).
+        _producer?.KeepWaiting(StillWaiting());
+        _waiting = null;
+        _taking = null;
         base.PreRestart(reason, message);
     }
 
@@ -92,6 +96,7 @@ public sealed partial class UserActor
     private sealed class Producer(string userId, UserSettings settings, TimeProvider clock, IPartitionJournals? journals) : IIndirectActorProducer
     {
         private Survivor? _survivor;
+        private List<(object Message, IActorRef Sender)>? _waiting;
 
         public Type ActorType => typeof(UserActor);
 
@@ -104,6 +109,15 @@ public sealed partial class UserActor
             var survivor = _survivor;
             _survivor = null;
             return survivor;
+        }
+
+        public void KeepWaiting(List<(object Message, IActorRef Sender)>? waiting) => _waiting = waiting;
+
+        public List<(object Message, IActorRef Sender)>? TakeWaiting()
+        {
+            var waiting = _waiting;
+            _waiting = null;
+            return waiting;
         }
 
         public void Release(ActorBase actor)

@@ -18,7 +18,7 @@ namespace FraudActors.Actors.Users;
 /// The logic lives in <see cref="UserState.Apply"/>; this class only receives, replies and keeps
 /// the state.
 /// </summary>
-public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
+public sealed partial class UserActor : UntypedActor
 {
     /// <summary>
     /// Alerts of the last few applied records are kept so that a record read again after a
@@ -82,6 +82,8 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
             (_state, _generation, _partition, _changed) = survivor;
             _phase = Phase.Active;
         }
+
+        _waiting = producer?.TakeWaiting();
     }
 
     /// <summary>Unloaded until its first message asks the journal; Loading until the state comes; Stopping while it hands its state over.</summary>
@@ -92,8 +94,6 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         Active,
         Stopping,
     }
-
-    public IStash Stash { get; set; } = null!;
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
@@ -106,32 +106,31 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         Props.CreateBy(new Producer(userId, settings, clock, journals));
 
     /// <summary>One switch per phase instead of <c>Become</c>'s handler tables: a user actor is started once per user, and cheaply.</summary>
-    protected override void OnReceive(object message)
+    private void Receive(object message, IActorRef sender)
     {
         switch (_phase)
         {
             case Phase.Active:
-                Active(message);
+                Active(message, sender);
                 break;
             case Phase.Stopping:
-                Stopping(message);
+                Stopping(message, sender);
                 break;
             default:
-                Loading(message);
+                Loading(message, sender);
                 break;
         }
     }
 
-    /// <summary>Waits for the user's last checkpointed state; everything else waits in the stash.</summary>
-    private void Loading(object message)
+    /// <summary>Waits for the user's last checkpointed state; everything else waits (<see cref="Wait"/>).</summary>
+    private void Loading(object message, IActorRef sender)
     {
         switch (message)
         {
             case UserLoaded loaded when _phase == Phase.Loading && loaded.Load == _loads:
                 _askedAgainFor = null;
                 _loadFailures = 0;
-                Loaded(loaded.State);
-                Stash.UnstashAll();
+                Loaded(loaded.State); // what waited is applied next (OnReceive)
                 break;
             case UserLoaded:
                 break; // the answer to a request asked again since
@@ -155,12 +154,12 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
                 _generation = GenerationOf(first) ?? _generation;
                 if (LoadedLocally())
                 {
-                    Active(message);
+                    Active(message, sender);
                     break;
                 }
 
                 RequestState();
-                Stash.Stash();
+                Wait(message, sender);
                 break;
             case IUserMessage next when GenerationOf(next) is { } g && g != _generation && g != _askedAgainFor:
                 // A message of another run while waiting: the stream restarted, perhaps because
@@ -168,33 +167,33 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
                 // per run; the generation changes when the message itself is applied.
                 _askedAgainFor = g;
                 RequestState();
-                Stash.Stash();
+                Wait(message, sender);
                 break;
             default:
-                Stash.Stash();
+                Wait(message, sender);
                 break;
         }
     }
 
-    private void Active(object message)
+    private void Active(object message, IActorRef sender)
     {
         switch (message)
         {
             case ApplyTransaction apply:
-                Apply(apply);
+                Apply(apply, sender);
                 break;
             case AdvanceTime advance:
-                Advance(advance);
+                Advance(advance, sender);
                 break;
             case CheckpointBarrier barrier:
-                Sender.Tell(new UserCheckpointState(_userId, barrier.Partition, barrier.Epoch, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
+                sender.Tell(new UserCheckpointState(_userId, barrier.Partition, barrier.Epoch, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
                 _changed = false;
                 break;
             case StopUser:
                 Stop();
                 break;
             case GetUserState:
-                Sender.Tell(new CurrentUserState(_userId, _partition, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
+                sender.Tell(new CurrentUserState(_userId, _partition, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
                 break;
             default:
                 Unhandled(message);
@@ -202,7 +201,7 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         }
     }
 
-    private void Stopping(object message)
+    private void Stopping(object message, IActorRef sender)
     {
         switch (message)
         {
@@ -212,15 +211,15 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
             case Status.Failure failure:
                 throw new InvalidOperationException($"user {_userId}: state not handed over", failure.Cause);
             default:
-                Stash.Stash();
+                Wait(message, sender);
                 break;
         }
     }
 
-    private void Apply(ApplyTransaction command)
+    private void Apply(ApplyTransaction command, IActorRef sender)
     {
-        UserTraffic.Received(fromAnotherNode: !Sender.Path.Address.HasLocalScope);
-        if (Rewound(command.Generation, command.Partition))
+        UserTraffic.Received(fromAnotherNode: !sender.Path.Address.HasLocalScope);
+        if (Rewound(command, sender))
         {
             return;
         }
@@ -233,25 +232,25 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
             }
 
             var again = _recentAlerts?.FirstOrDefault(r => r.Offset == command.Offset).Alerts ?? [];
-            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = Reported(_state.NextTimerMs(_settings)), Sequence = command.Sequence });
+            sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, again, Duplicate: true) { NextTimerMs = Reported(_state.NextTimerMs(_settings)), Sequence = command.Sequence });
             return;
         }
 
         if (Missed(command) is { } lost)
         {
-            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, [], Duplicate: false) { Sequence = command.Sequence, Lost = lost });
+            sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, [], Duplicate: false) { Sequence = command.Sequence, Lost = lost });
             return;
         }
 
         UserOutcome outcome;
-        _applying = (command, Sender);
+        _applying = (command, sender);
         try
         {
             outcome = _state.Apply(command, _settings, _clock.GetUtcNow());
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            NotApplied(command, Sender, e);
+            NotApplied(command, sender, e);
             return;
         }
 
@@ -271,14 +270,14 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
         }
 
         var timerAfter = _state.NextTimerMs(_settings);
-        if (Sender is IAppliedCounter counter && alerts.Count == 0 && outcome.Windows.Count == 0 && !outcome.DuplicateTxId && (timerAfter ?? long.MaxValue) >= _wokenBy)
+        if (sender is IAppliedCounter counter && alerts.Count == 0 && outcome.Windows.Count == 0 && !outcome.DuplicateTxId && (timerAfter ?? long.MaxValue) >= _wokenBy)
         {
             // Nothing to report, and the clock already wakes this user by its next timer (or earlier: a wake finds nothing due and re-indexes it).
             counter.Applied(command.Sequence);
         }
         else
         {
-            Sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false)
+            sender.Tell(new TransactionApplied(_userId, command.Partition, command.Offset, alerts, Duplicate: false)
             {
                 Windows = outcome.Windows,
                 NextTimerMs = Reported(timerAfter),
@@ -291,9 +290,9 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
     }
 
     /// <summary>The partition's clock passed this user's next timer or window end.</summary>
-    private void Advance(AdvanceTime command)
+    private void Advance(AdvanceTime command, IActorRef sender)
     {
-        if (Rewound(command.Generation, command.Partition))
+        if (Rewound(command, sender))
         {
             return;
         }
@@ -308,7 +307,7 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
             // Not woken by the clock again (that would throw at every tick): its next record fires what is due.
             Log.Error(e, "User {0}: timers or windows due at watermark {1} not fired", _userId, command.WatermarkMs);
             _wokenBy = long.MaxValue;
-            Sender.Tell(new TimeAdvanced(_userId, command.Partition, [], null));
+            sender.Tell(new TimeAdvanced(_userId, command.Partition, [], null));
             return;
         }
 
@@ -322,7 +321,7 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
 
         // The wake took this user's entry out of the index: the reply puts it back.
         _wokenBy = long.MaxValue;
-        Sender.Tell(new TimeAdvanced(_userId, command.Partition, outcome.Windows, Reported(_state.NextTimerMs(_settings))));
+        sender.Tell(new TimeAdvanced(_userId, command.Partition, outcome.Windows, Reported(_state.NextTimerMs(_settings))));
     }
 
     /// <summary>A next timer about to be told to the partition's clock, which indexes the earliest it is told.</summary>
@@ -341,8 +340,9 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
     /// another node took the partition over), and this state may be ahead of it. Generations
     /// differ across runs and nodes (<see cref="Ingest.TransactionIngest"/>), so any change reloads.
     /// </summary>
-    private bool Rewound(long generation, int partition)
+    private bool Rewound(IUserMessage message, IActorRef sender)
     {
+        var generation = GenerationOf(message) ?? _generation;
         if (generation == _generation)
         {
             return false;
@@ -356,13 +356,13 @@ public sealed partial class UserActor : UntypedActor, IWithUnboundedStash
             return false;
         }
 
-        _partition = partition;
+        _partition = message.Partition;
         if (LoadedLocally())
         {
             return false;
         }
 
-        Stash.Stash();
+        Wait(message, sender);
         RequestState();
         return true;
     }

@@ -56,6 +56,9 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
         ? FraudSettings.From(SettingsLoader.Load(new Dictionary<SettingKey, string>(), [], configFile: null, environmentName: null, _ => null)).UserSettings
         : new(RuleSettings.Default);
 
+    /// <summary>Users started by the start-cost measurement (<see cref="UserStartCost"/>), at most.</summary>
+    private const int StartsMeasured = 50_000;
+
     public string Name => "engine";
 
     public async Task RunAsync(BenchContext context, CancellationToken stop)
@@ -86,6 +89,7 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
         var (baselineSeconds, baselineAlerts) = Baseline(records);
         var (seconds, cpuSeconds, gc, alerts, checkpoints, dip, counts) = await PipelineAsync(context, topic, records, checkpointEvery, stop).ConfigureAwait(false);
         var raw = await RawShardingAsync(context, records, stop).ConfigureAwait(false);
+        var (start, bareStart) = await UserStartCost.MeasureAsync(_settings, Math.Min(users, StartsMeasured), stop).ConfigureAwait(false);
         var rate = records.Count / seconds;
         var baselineRate = records.Count / baselineSeconds;
         var rawRate = records.Count / raw.Seconds;
@@ -136,6 +140,23 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             ("raw_actor_msgs_per_tx", Math.Round(raw.Counts.ActorMessagesPer(records.Count), 2)),
             ("raw_threadpool_items_per_tx", Math.Round(raw.Counts.ThreadPoolItemsPer(records.Count), 2)),
             ("alerts", alerts));
+        context.Figure(Name, "user_start_us", start.CpuMicroseconds);
+        context.Figure(Name, "user_start_bytes", start.Bytes);
+        context.Figure(Name, "bare_actor_start_us", bareStart.CpuMicroseconds);
+        context.Figure(Name, "bare_actor_start_bytes", bareStart.Bytes);
+        context.Figure(Name, "user_start_ratio_to_bare", start.CpuMicroseconds / bareStart.CpuMicroseconds);
+        context.Line(
+            Name + "-starts",
+            ("starts", Math.Min(users, StartsMeasured)),
+            ("user_starts_per_s", Math.Round(start.PerSecond)),
+            ("user_start_us", Math.Round(start.CpuMicroseconds, 1)),
+            ("user_start_bytes", Math.Round(start.Bytes)),
+            ("user_gc_pause_share", Math.Round(start.PauseShare, 3)),
+            ("bare_actor_starts_per_s", Math.Round(bareStart.PerSecond)),
+            ("bare_actor_start_us", Math.Round(bareStart.CpuMicroseconds, 1)),
+            ("bare_actor_start_bytes", Math.Round(bareStart.Bytes)),
+            ("bare_gc_pause_share", Math.Round(bareStart.PauseShare, 3)),
+            ("ratio_to_bare", start.CpuMicroseconds / bareStart.CpuMicroseconds));
         if (alerts != baselineAlerts)
         {
             context.Say($"engine: the pipeline raised {alerts} alerts, the baseline {baselineAlerts}: the figures compare different work");

@@ -183,6 +183,27 @@ public sealed class UserCheckpointTests() : TestKit(JournalStore.Config(JournalS
         journal.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
+    [Fact]
+    public void Records_that_waited_for_a_state_that_could_not_be_read_are_applied_in_order_by_the_restarted_user()
+    {
+        var journal = CreateTestProbe();
+        var user = Sys.ActorOf(UserActor.PropsFor("u10", RuleSettings.Default, TimeProvider.System, new ProbeJournals(journal.Ref)));
+        for (var offset = 5; offset < 8; offset++)
+        {
+            user.Tell(Apply("u10", offset, T0.AddSeconds(offset), generation: 1), TestActor);
+        }
+
+        // The state's bytes are not a state: decoding throws, the actor restarts.
+        var first = journal.ExpectMsg<LoadUser>();
+        journal.Reply(new UserLoaded("u10", [0xFF, 0xFF, 0xFF], first.Load));
+
+        // The restarted user takes the three waiting records again: the first asks for the state.
+        var second = journal.ExpectMsg<LoadUser>();
+        journal.Reply(new UserLoaded("u10", UserStateCodec.Encode(new UserState("u10", 4)), second.Load));
+        var offsets = ReceiveN(3).Cast<TransactionApplied>().Select(a => (a.Offset, a.Duplicate, a.Lost)).ToArray();
+        Assert.Equal([(5L, false, (string?)null), (6L, false, null), (7L, false, null)], offsets);
+    }
+
     private PartitionJournals Journals() =>
         new(Sys, "t" + Guid.NewGuid().ToString("N")[..8], new PartitionJournalSettings());
 

@@ -37,6 +37,7 @@ public sealed class BenchCommandTests
         {
             "tx_per_s", "baseline_tx_per_s", "ratio", "cpu_us_per_tx", "alloc_bytes_per_tx",
             "raw_sharding_tx_per_s", "ratio_to_raw", "actor_msgs_per_tx", "threadpool_items_per_tx", "raw_actor_msgs_per_tx", "raw_threadpool_items_per_tx",
+            "user_start_us", "user_start_bytes", "bare_actor_start_us", "bare_actor_start_bytes", "user_start_ratio_to_bare",
         })
         {
             Assert.True(engine.GetProperty(figure).GetDouble() > 0, $"engine.{figure}");
