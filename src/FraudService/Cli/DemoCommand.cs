@@ -35,7 +35,7 @@ public static class DemoCommand
         {
             var generator = ProduceCommand.GeneratorOptions(seed: null, parse.GetValue(users), parse.GetValue(rate), start: null, count: null);
             var settings = FraudSettings.From(SettingsLoader.Load(
-                new Dictionary<SettingKey, string>(), [SettingKeys.Http, SettingKeys.AdminToken], configFile: null, environmentName: "demo", Environment.GetEnvironmentVariable));
+                new Dictionary<SettingKey, string>(), [SettingKeys.Http, SettingKeys.AdminToken, SettingKeys.ReadToken], configFile: null, environmentName: "demo", Environment.GetEnvironmentVariable));
             HttpAddress.Parse(settings.Http);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
             if (parse.GetValue(duration) is { } text && Durations.TryParse(text, out var d))

@@ -30,6 +30,7 @@ public static class RunCommand
             SettingKeys.StorePath,
             SettingKeys.Http,
             SettingKeys.AdminToken,
+            SettingKeys.ReadToken,
             SettingKeys.CheckpointInterval,
             SettingKeys.Parallelism,
             SettingKeys.NodePort,

@@ -79,6 +79,12 @@ public sealed record AdminToken(string Value)
     public override string ToString() => "(set)";
 }
 
+/// <summary>The HTTP API's read token; its text never appears in logs or in a printed settings record.</summary>
+public sealed record ReadToken(string Value)
+{
+    public override string ToString() => "(set)";
+}
+
 /// <summary>The service's typed settings, read from the merged HOCON (<see cref="SettingsLoader"/>).</summary>
 public sealed record FraudSettings(
     string Bootstrap,
@@ -102,6 +108,9 @@ public sealed record FraudSettings(
 {
     /// <summary>The bearer token of admin calls; null: none configured, admin calls are refused.</summary>
     public AdminToken? AdminToken { get; init; }
+
+    /// <summary>The bearer token every read of the HTTP API needs (the admin token also passes); null: reads are open.</summary>
+    public ReadToken? ReadToken { get; init; }
 
     /// <summary>The SQLite file of the sqlite store when no connection string names one (<c>fraud.store.path</c>), as a full path.</summary>
     public string StorePath { get; init; } = Path.GetFullPath("fraud-state.db");
@@ -169,6 +178,7 @@ public sealed record FraudSettings(
             Hocon: config)
         {
             AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
+            ReadToken = config.GetString(SettingKeys.ReadToken.Path, string.Empty) is { Length: > 0 } read ? new ReadToken(read) : null,
             KafkaCommon = ClientProperties(config, "fraud.kafka.common"),
             StorePath = Path.GetFullPath(reader.Text(SettingKeys.StorePath.Path)),
         };

@@ -50,6 +50,7 @@ public static class SettingKeys
     public static readonly SettingKey Connection = new("--connection", "fraud.connection", SettingKind.Text, "database connection string for --store sqlite|postgres (sqlite without it: the file --store-path)");
     public static readonly SettingKey StorePath = new("--store-path", "fraud.store.path", SettingKind.Text, "SQLite file of --store sqlite when no --connection is given, relative to the working directory (default fraud-state.db)");
     public static readonly SettingKey Http = new("--http", "fraud.http", SettingKind.Text, "host:port of the HTTP API and dashboard (port 0: any free port)");
+    public static readonly SettingKey ReadToken = new("--read-token", "fraud.http-read-token", SettingKind.Text, "bearer token every HTTP route but /healthz and /readyz needs (the admin token also passes; none: reads are open)");
     public static readonly SettingKey AdminToken = new("--admin-token", "fraud.http-admin-token", SettingKind.Text, "bearer token the HTTP API's admin calls need (none: admin calls are refused)");
     public static readonly SettingKey CheckpointInterval = new("--checkpoint-interval", "fraud.checkpoint.interval", SettingKind.Duration, "time between checkpoints (e.g. 10s)");
     public static readonly SettingKey Parallelism = new("--parallelism", "fraud.ingest.parallelism", SettingKind.PositiveInt, "records in flight between Kafka and the user actors");

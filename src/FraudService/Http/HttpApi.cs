@@ -18,7 +18,8 @@ namespace FraudActors.FraudService.Http;
 /// <summary>
 /// The node's HTTP API and dashboard (docs/design.md, section 6), ASP.NET Core minimal APIs: the job,
 /// its checkpoints, partition offsets, users' live state, recent alerts, stop and cancel,
-/// Prometheus metrics and health. Errors are problem details; admin calls need the bearer token.
+/// Prometheus metrics and health. Errors are problem details; admin calls need the admin token,
+/// and with a read token set every route but the probes needs it or the admin token (<see cref="ReadAuthorization"/>).
 /// </summary>
 public sealed class HttpApi : IAsyncDisposable
 {
@@ -45,6 +46,7 @@ public sealed class HttpApi : IAsyncDisposable
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         var app = builder.Build();
         app.UseStatusCodePages(context => Problems.ForEmptyResponse(context.HttpContext));
+        new ReadAuthorization(node.Settings.ReadToken, node.Settings.AdminToken, DashboardFiles()).Use(app);
         MapDashboard(app, log);
         Map(app, node);
         try
@@ -73,9 +75,26 @@ public sealed class HttpApi : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
+    private static string DashboardRoot => Path.Combine(AppContext.BaseDirectory, "wwwroot");
+
+    /// <summary>The request paths of the dashboard's own files (no data in them), and the page's root.</summary>
+    private static HashSet<string> DashboardFiles()
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal) { "/" };
+        if (Directory.Exists(DashboardRoot))
+        {
+            foreach (var file in Directory.EnumerateFiles(DashboardRoot, "*", SearchOption.AllDirectories))
+            {
+                paths.Add("/" + Path.GetRelativePath(DashboardRoot, file).Replace(Path.DirectorySeparatorChar, '/'));
+            }
+        }
+
+        return paths;
+    }
+
     private static void MapDashboard(WebApplication app, ILoggingAdapter log)
     {
-        var root = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        var root = DashboardRoot;
         if (Directory.Exists(root))
         {
             var files = new PhysicalFileProvider(root);

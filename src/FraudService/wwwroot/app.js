@@ -7,6 +7,7 @@ const POLL_MS = 1000;
 const WINDOW_MS = 120_000;        // the charts keep two minutes of points
 const REQUEST_TIMEOUT_MS = 3000;
 const TOKEN_KEY = "fraud-admin-token";
+const READ_TOKEN_KEY = "fraud-read-token";
 const TERMINAL_STATES = new Set(["cancelled", "failed", "finished"]);
 const PALETTE = ["#4e9af1", "#f1a04e", "#5cc98a", "#d86ad8", "#e8d44d", "#ef6b6b", "#6bd3e0", "#a98cf0"];
 
@@ -32,6 +33,13 @@ class HttpError extends Error {
   }
 }
 
+// The read token (or, without one, the admin token) goes with every read: a node started with
+// --read-token answers 401 to reads without it. Admin calls send the admin token themselves.
+function readAuthorization() {
+  const token = (sessionStorage.getItem(READ_TOKEN_KEY) || sessionStorage.getItem(TOKEN_KEY) || "").trim();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 async function request(path, options = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
@@ -39,7 +47,7 @@ async function request(path, options = {}) {
     const response = await fetch(path, {
       cache: "no-store",
       ...options,
-      headers: { Accept: "application/json", ...(options.headers || {}) },
+      headers: { Accept: "application/json", ...readAuthorization(), ...(options.headers || {}) },
       signal: controller.signal,
     });
     const text = await response.text();
@@ -391,6 +399,7 @@ async function poll() {
 
   // Connected while the node answers at all; an error status is still an answer.
   const results = [overview, jobs, partitions, alerts, checkpoints].filter(Boolean);
+  renderReadToken(results.some((r) => r.status === "rejected" && r.reason instanceof HttpError && r.reason.status === 401));
   const answered = results.some((r) => r.status === "fulfilled" || r.reason instanceof HttpError);
   const why = results.find((r) => r.status === "rejected")?.reason?.message;
   renderConnection(answered, why);
@@ -403,6 +412,27 @@ async function loop() {
     renderConnection(false, String(e));
   }
   setTimeout(loop, POLL_MS);
+}
+
+// ---------------------------------------------------------------- read token
+
+// Shown while the node refuses reads without a token (or with a wrong one), and hidden again
+// once it answers them.
+function renderReadToken(refused) {
+  const panel = $("read");
+  if (refused) {
+    const had = Boolean(sessionStorage.getItem(READ_TOKEN_KEY));
+    $("read-message").textContent = had
+      ? "401 Unauthorized: the node refuses this token. Type the read token (or the admin token)."
+      : "The node answers 401 Unauthorized: type its read token (--read-token or FRAUD_READ_TOKEN), or the admin token.";
+    $("read-message").className = "message error";
+    if (panel.hidden) {
+      panel.hidden = false;
+      $("read-token").focus();
+    }
+  } else if (!panel.hidden) {
+    panel.hidden = true;
+  }
 }
 
 // ---------------------------------------------------------------- job control
@@ -495,6 +525,13 @@ function start() {
   token.value = sessionStorage.getItem(TOKEN_KEY) || "";
   token.addEventListener("input", () => sessionStorage.setItem(TOKEN_KEY, token.value));
   $("admin-form").addEventListener("submit", (e) => e.preventDefault());
+  $("read-token").value = sessionStorage.getItem(READ_TOKEN_KEY) || "";
+  $("read-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(READ_TOKEN_KEY, $("read-token").value.trim());
+    $("read-message").textContent = "Trying the token…";
+    $("read-message").className = "message info";
+  });
   $("cancel").addEventListener("click", () => changeJob("cancel"));
   $("stop").addEventListener("click", () => changeJob("stop"));
   $("user-form").addEventListener("submit", (e) => { e.preventDefault(); lookUpUser(); });

@@ -9,11 +9,12 @@ namespace FraudActors.FraudService.Tests.Browser;
 /// The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright against
 /// a real <c>fraud run</c> reading a live <c>fraud produce</c> stream from the dev broker. The
 /// page must show the running job, fill its checkpoints table, show an alert of a bursting
-/// user, and cancel the job with the admin token.
+/// user, and cancel the job with the admin token; the node needs a read token, which the page asks for.
 /// </summary>
 public sealed partial class DashboardBrowserTests
 {
     private const string AdminToken = "browser-test-token";
+    private const string ReadToken = "browser-read-token";
 
     /// <summary>Debian's package; <c>scripts/test.sh</c> installs it. No Playwright browser is downloaded.</summary>
     private static readonly string Chromium = Environment.GetEnvironmentVariable("FRAUD_TEST_CHROMIUM") ?? "/usr/bin/chromium";
@@ -31,7 +32,7 @@ public sealed partial class DashboardBrowserTests
 
         await using var service = FraudProcess.Start(
             new Dictionary<string, string> { ["FRAUD_GROUP"] = "browser-test" },
-            "run", "--bootstrap", bootstrap, "--store", "memory", "--checkpoint-interval", "1s", "--http", "127.0.0.1:0", "--admin-token", AdminToken);
+            "run", "--bootstrap", bootstrap, "--store", "memory", "--checkpoint-interval", "1s", "--http", "127.0.0.1:0", "--admin-token", AdminToken, "--read-token", ReadToken);
 
         // A live stream: event time follows the wall clock at this rate, and u901 bursts 5 s
         // into every 30 s cycle, so the first alert comes a few seconds in. Endless; killed at the end.
@@ -62,6 +63,13 @@ public sealed partial class DashboardBrowserTests
             await page.GotoAsync(url!);
 
             await Expect(page).ToHaveTitleAsync("FraudActors");
+
+            // The node reads only with its read token: the page asks for it, then shows the job.
+            await Expect(page.Locator("#read")).ToBeVisibleAsync();
+            await Expect(page.Locator("#read-message")).ToContainTextAsync("read token");
+            await page.Locator("#read-token").FillAsync(ReadToken);
+            await page.Locator("#read-save").ClickAsync();
+            await Expect(page.Locator("#read")).ToBeHiddenAsync();
             await Expect(page.Locator("#connection")).ToHaveAttributeAsync("data-status", "connected");
             await Expect(page.Locator("#job-state")).ToHaveTextAsync("running");
             await Expect(page.Locator("#job-id")).Not.ToHaveTextAsync("–");

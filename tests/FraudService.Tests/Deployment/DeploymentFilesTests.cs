@@ -55,6 +55,10 @@ public sealed partial class DeploymentFilesTests
             Assert.Equal("fraud-1:4053", Scalar(environment, "FRAUD_SEED_NODES"));
             Assert.Equal("4053", Scalar(environment, "FRAUD_NODE_PORT"));
 
+            // Both HTTP tokens come from the shell, and compose refuses to start without them.
+            Assert.StartsWith("${FRAUD_ADMIN_TOKEN:?", Scalar(environment, "FRAUD_ADMIN_TOKEN"), StringComparison.Ordinal);
+            Assert.StartsWith("${FRAUD_READ_TOKEN:?", Scalar(environment, "FRAUD_READ_TOKEN"), StringComparison.Ordinal);
+
             var dependsOn = Map(node, "depends_on");
             Assert.Equal("service_healthy", Scalar(Map(dependsOn, "postgres"), "condition"));
             Assert.Equal("service_completed_successfully", Scalar(Map(dependsOn, TopicsService), "condition"));
@@ -65,7 +69,9 @@ public sealed partial class DeploymentFilesTests
             httpPorts.Add(port);
         }
 
-        Assert.Equal(["8081:8081", "8082:8081", "8083:8081"], httpPorts);
+        // Published on the host's loopback only, Kafka's host port too.
+        Assert.Equal(["127.0.0.1:8081:8081", "127.0.0.1:8082:8081", "127.0.0.1:8083:8081"], httpPorts);
+        Assert.Equal("127.0.0.1:29092:29092", Assert.Single(((YamlSequenceNode)Map(services, "kafka").Children[new YamlScalarNode("ports")]).Children.Cast<YamlScalarNode>()).Value);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using Npgsql;
 namespace FraudActors.FraudService.Tests.Http;
 
 /// <summary>
-/// Issue 8: the admin token, the database password and Kafka SASL/TLS secrets never appear in
+/// Issue 8 (and 18): the admin and read tokens, the database password and Kafka SASL/TLS secrets never appear in
 /// the node's logs (standard output and error, from start to stop) nor in any route of its HTTP
 /// API. A real <c>fraud run</c> gets all of them, does its work and is stopped with the token.
 /// </summary>
@@ -17,6 +17,7 @@ public sealed partial class SecretsTests(HttpApiTests.SeededBroker broker) : ICl
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     private const string AdminToken = "admin-token-7f3b9c1e";
+    private const string ReadToken = "read-token-0c5e2a9d";
     private const string DatabasePassword = "pg-password-5d2a8e4f";
     private const string SaslPassword = "sasl-password-9c4e1b7a";
     private const string SslKeyPassword = "ssl-key-password-2b8f6d3c";
@@ -38,12 +39,13 @@ public sealed partial class SecretsTests(HttpApiTests.SeededBroker broker) : ICl
             fraud.kafka.consumer { "ssl.key.password" = "{{SslKeyPassword}}" }
             fraud.kafka.producer { "sasl.oauthbearer.client.secret" = "{{ProducerSecret}}" }
             """);
-        string[] secrets = [AdminToken, DatabasePassword, SaslPassword, SslKeyPassword, ProducerSecret];
+        string[] secrets = [AdminToken, ReadToken, DatabasePassword, SaslPassword, SslKeyPassword, ProducerSecret];
 
         await using var service = FraudProcess.Start(
-            new Dictionary<string, string> { ["FRAUD_GROUP"] = "secrets", ["FRAUD_ADMIN_TOKEN"] = AdminToken },
+            new Dictionary<string, string> { ["FRAUD_GROUP"] = "secrets", ["FRAUD_ADMIN_TOKEN"] = AdminToken, ["FRAUD_READ_TOKEN"] = ReadToken },
             "run", "--bootstrap", broker.Bootstrap, "--store", "postgres", "--connection", connection, "--config", config, "--checkpoint-interval", "500ms");
         using var http = new HttpClient { BaseAddress = await AddressAsync(service) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ReadToken);
         await Eventually.ValueAsync(() => http.GetAsync("/readyz"), r => r.StatusCode == HttpStatusCode.OK, Timeout);
         await Eventually.ValueAsync(
             () => http.GetStringAsync("/overview"),
