@@ -45,6 +45,12 @@ public sealed class FraudNode : IAsyncDisposable
     private readonly KafkaEndOffsets _endOffsets;
     private readonly SqlDatabase? _database;
     private HttpApi? _http;
+
+    /// <summary>The SQLite file this node holds (null on other stores), released when it ends.</summary>
+    private SqliteOwnership? _ownership;
+
+    /// <summary>This node's membership in the store (PostgreSQL without seed nodes), given up when it ends.</summary>
+    private StoreDiscovery? _discovery;
     private int _stopped;
 
     private FraudNode(
@@ -120,8 +126,24 @@ public sealed class FraudNode : IAsyncDisposable
         LibRdKafka.EnsureLoaded();
         KafkaClientConfigs.Validate(settings);
 
-        // The database first: a bad connection string or an unreachable database is reported
-        // before anything else starts.
+        // The database first: a bad connection string, an unreachable database or a SQLite file
+        // another node holds is reported before anything else starts.
+        var ownership = settings.Store == JournalStore.Sqlite ? SqliteOwnership.Take(settings.Connection) : null;
+        try
+        {
+            var node = await StartNodeAsync(settings, onAlert, onWindow, cancellationToken).ConfigureAwait(false);
+            node._ownership = ownership;
+            return node;
+        }
+        catch
+        {
+            ownership?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<FraudNode> StartNodeAsync(FraudSettings settings, Action<Alert> onAlert, Action<WindowResult>? onWindow, CancellationToken cancellationToken)
+    {
         var alertStore = AlertStore(settings);
         var windowStore = settings.Windows.Any ? WindowResultStore(settings) : null;
         var checkpointLog = CheckpointLog(settings);
@@ -153,11 +175,19 @@ public sealed class FraudNode : IAsyncDisposable
         }
 
         var system = CreateSystem(settings);
+        StoreDiscovery? discovery = null;
         try
         {
             var log = Logging.GetLogger(system, "fraud");
             var storeFault = settings.Store == JournalStore.Sqlite ? StoreFaultWatch.Start(system, settings.Connection) : new TaskCompletionSource<string>().Task;
-            await JoinAsync(system, settings.Node, cancellationToken).ConfigureAwait(false);
+            discovery = settings.Node.SeedNodes.Count == 0 && settings.Store == JournalStore.Postgres
+                ? await StoreDiscovery.JoinAsync(system, settings.Connection, JobKey(settings), log, cancellationToken).ConfigureAwait(false)
+                : null;
+            if (discovery is null)
+            {
+                await JoinAsync(system, settings.Node, cancellationToken).ConfigureAwait(false);
+            }
+
             var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Cluster.Get(system).RegisterOnMemberRemoved(() => removed.TrySetResult());
             await CheckOneJobAsync(system, settings).ConfigureAwait(false);
@@ -240,6 +270,7 @@ public sealed class FraudNode : IAsyncDisposable
             {
                 RemovedFromCluster = removed.Task,
                 StoreFault = storeFault,
+                _discovery = discovery,
             };
             await node.StartHttpAsync(log, cancellationToken).ConfigureAwait(false);
             return node;
@@ -247,9 +278,17 @@ public sealed class FraudNode : IAsyncDisposable
         catch
         {
             await system.Terminate().ConfigureAwait(false);
+            if (discovery is not null)
+            {
+                await discovery.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
+
+    /// <summary>The job a node serves: its consumer group and input topic (a cluster serves one).</summary>
+    private static string JobKey(FraudSettings settings) => settings.GroupId + "/" + settings.Topics.Transactions;
 
     /// <summary>
     /// The two shard regions: the partition journals (one per partition in the whole cluster)
@@ -446,6 +485,13 @@ public sealed class FraudNode : IAsyncDisposable
         {
             await _http.DisposeAsync().ConfigureAwait(false);
         }
+
+        if (_discovery is not null)
+        {
+            await _discovery.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _ownership?.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

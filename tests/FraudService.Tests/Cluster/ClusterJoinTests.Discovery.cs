@@ -1,0 +1,67 @@
+using FraudActors.FraudService.Cli;
+using FraudActors.FraudService.Drill;
+using FraudActors.FraudService.Producing;
+using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Transactions;
+using FraudActors.Testing;
+
+namespace FraudActors.FraudService.Tests.Cluster;
+
+/// <summary>Issue 18: without seed nodes, the nodes of a job on one PostgreSQL store find each other through it.</summary>
+public sealed partial class ClusterJoinTests
+{
+    [Fact]
+    public async Task Two_nodes_started_together_without_seed_nodes_on_one_PostgreSQL_store_form_one_cluster_and_publish_every_alert_once()
+    {
+        const int partitions = 4;
+        const int count = 3000;
+        const string group = "discovery-test";
+        var database = await TestPostgres.CreateDatabaseAsync("discovery");
+        await using var broker = FraudProcess.Start("broker", "--partitions", $"{partitions}");
+        var bootstrap = (await broker.WaitForOutputAsync(l => l.StartsWith("bootstrap=", StringComparison.Ordinal), Timeout))["bootstrap=".Length..];
+        var environment = new Dictionary<string, string> { ["FRAUD_ENV"] = "dev", ["FRAUD_GROUP"] = group, ["FRAUD_CONNECTION"] = database };
+        string[] run = ["run", "--bootstrap", bootstrap, "--store", "postgres", "--checkpoint-interval", "300ms", "--http", "127.0.0.1:0"];
+
+        // Started at the same moment, neither told of the other.
+        await using var first = FraudProcess.Start(environment, run);
+        await using var second = FraudProcess.Start(environment, run);
+        var apis = new[] { await HttpAddressAsync(first), await HttpAddressAsync(second) };
+        using var http = new HttpClient();
+        var seen = new List<List<string>>();
+        foreach (var api in apis)
+        {
+            seen.Add(await Eventually.ValueAsync(() => MembersAsync(http, api), members => members.Count == 2 || first.HasExited || second.HasExited, Timeout));
+        }
+
+        Assert.False(first.HasExited || second.HasExited, first.StandardErrorTail() + "\n" + second.StandardErrorTail());
+        Assert.Equal(seen[0].Order(), seen[1].Order());
+        Assert.Single(new[] { first, second }, n => n.StandardError.Contains("this node forms the job's cluster", StringComparison.Ordinal));
+
+        var stream = new TransactionGenerator(new GeneratorOptions(Seed: 5, Users: 2000, Rate: 40, ProduceCommand.SeededStart, count))
+            .Generate()
+            .Select(TransactionGenerator.ToRecord)
+            .ToList();
+        await TransactionProducer.RunAsync(bootstrap, "transactions", stream, 1000, maxSpeed: true, progress: null, CancellationToken.None);
+        await Eventually.TrueAsync(
+            () => KafkaTestTopics.CommittedOffsets(bootstrap, group, "transactions", partitions, TimeSpan.FromSeconds(10)).Values.Sum(o => Math.Max(0, o)) == count,
+            Timeout,
+            () => first.StandardErrorTail(15) + "\n---\n" + second.StandardErrorTail(15));
+
+        foreach (var node in new[] { second, first })
+        {
+            node.Interrupt();
+            Assert.Equal(0, await node.WaitForExitAsync(Timeout));
+        }
+
+        // One cluster, one outbox publisher: every alert on the topic once.
+        var parser = new TransactionParser();
+        var records = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout)
+            .Select(r => (r.Partition.Value, r.Offset.Value, parser.Parse(r.Message.Key, true, r.Message.Value).Transaction!))
+            .ToList();
+        var expected = AlertReference.SlidingVelocityIds(records);
+        Assert.NotEmpty(expected);
+        var onTopic = KafkaTestTopics.ReadAll(bootstrap, "alerts", Timeout).Select(r => AlertJson.Deserialize(r.Message.Value).AlertId).ToList();
+        var (duplicates, missing, extra) = AlertReference.Compare(expected, onTopic);
+        Assert.True(duplicates.Count + missing.Count + extra.Count == 0, $"duplicates {duplicates.Count}, missing {missing.Count}, extra {extra.Count}: {string.Join(", ", duplicates.Concat(missing).Concat(extra).Take(10))}");
+    }
+}
