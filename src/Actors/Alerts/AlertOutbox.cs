@@ -35,7 +35,9 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
         ILoggingAdapter log,
         Action<Alert>? raised = null,
         OutboxBell? bell = null,
-        IReadOnlyDictionary<string, string>? kafka = null)
+        IReadOnlyDictionary<string, string>? kafka = null,
+        string? transactionalId = null,
+        OutboxFence? fence = null)
     {
         _bell = bell;
         _store = store;
@@ -49,8 +51,16 @@ public sealed class AlertOutbox : IAlertSink, IOutbox
             AlertIdHeader,
             log,
             bell: bell,
-            kafka: kafka);
+            kafka: kafka,
+            transactionalId: transactionalId,
+            fence: fence);
     }
+
+    /// <summary>Completes when a newer publisher of the same transactional id fenced this one (see <see cref="OutboxPublisher"/>).</summary>
+    public Task Fenced => _publisher.Fenced;
+
+    /// <summary>Completes once the publisher took its transactional id and read the topics' tails.</summary>
+    public Task Reconciled => _publisher.Reconciled;
 
     public long Published => _publisher.Published;
 

@@ -5,7 +5,12 @@ namespace FraudActors.Actors.Kafka;
 /// <summary>Reads a whole topic, or a consumer group's committed offsets: what drills and tests check against.</summary>
 public static class TopicReader
 {
-    /// <summary>Every record of the topic, from the start to the high watermarks as they are now.</summary>
+    /// <summary>
+    /// Every record of the topic, from the start to the high watermarks as they are now. A
+    /// partition is read until its end is reported at or past its high watermark, not until as
+    /// many records as offsets came: transaction markers take offsets too (an outbox with a
+    /// transactional id), and aborted records are not returned.
+    /// </summary>
     public static List<ConsumeResult<byte[]?, byte[]>> ReadAll(string bootstrap, string topic, TimeSpan timeout)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
@@ -17,22 +22,37 @@ public static class TopicReader
             BootstrapServers = bootstrap,
             GroupId = "fraud-reader-" + Guid.NewGuid().ToString("N"),
             EnableAutoCommit = false,
+            EnablePartitionEof = true,
+            IsolationLevel = IsolationLevel.ReadCommitted,
         }).Build();
-        var total = partitions.Sum(p => consumer.QueryWatermarkOffsets(p, timeout).High.Value);
+        var high = partitions.ToDictionary(p => p.Partition.Value, p => consumer.QueryWatermarkOffsets(p, timeout).High.Value);
+        var open = high.Keys.ToHashSet();
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
         var records = new List<ConsumeResult<byte[]?, byte[]>>();
         var deadline = DateTime.UtcNow + timeout;
-        while (records.Count < total)
+        while (open.Count > 0)
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"read {records.Count} of {total} records of {topic}");
+                throw new TimeoutException($"read {records.Count} records of {topic}; partitions {string.Join(", ", open.Order())} not read to their high watermarks ({string.Join(", ", open.Order().Select(p => high[p]))})");
             }
 
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { } result)
             {
-                records.Add(result);
+                continue;
             }
+
+            if (result.IsPartitionEOF)
+            {
+                if (result.Offset.Value >= high[result.Partition.Value])
+                {
+                    open.Remove(result.Partition.Value);
+                }
+
+                continue;
+            }
+
+            records.Add(result);
         }
 
         return records;

@@ -52,7 +52,15 @@ public static class RunCommand
             var mode = StopMode.Stop;
             try
             {
-                var ended = await Task.WhenAny(node.Job.StopRequested, node.RemovedFromCluster, node.StoreFault).WaitAsync(stop).ConfigureAwait(false);
+                var ended = await Task.WhenAny(node.Job.StopRequested, node.RemovedFromCluster, node.StoreFault, node.Fenced).WaitAsync(stop).ConfigureAwait(false);
+                if (ended == node.Fenced)
+                {
+                    // Another publisher of the job took the outbox over: this node's cluster is not the job's any more.
+                    await Console.Error.WriteLineAsync($"fraud: fenced: {await node.Fenced.ConfigureAwait(false)} was replaced by another publisher of this job; stopping without a final checkpoint (the job's cluster goes on)").ConfigureAwait(false);
+                    await node.CancelAsync().ConfigureAwait(false);
+                    return ExitCodes.Failure;
+                }
+
                 if (ended == node.StoreFault)
                 {
                     await StopOnStoreFaultAsync(node).ConfigureAwait(false);

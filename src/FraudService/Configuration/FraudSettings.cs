@@ -109,6 +109,14 @@ public sealed record FraudSettings(
     /// <summary>The bearer token of admin calls; null: none configured, admin calls are refused.</summary>
     public AdminToken? AdminToken { get; init; }
 
+    /// <summary>
+    /// The outboxes publish as Kafka transactions with the job's transactional ids
+    /// (<c>fraud.outbox.transactional</c>): a real broker then fences a zombie publisher's batch in
+    /// flight. Off by default: transaction markers take offsets, which readers that count offsets
+    /// as records miscount, and the dev broker accepts transactions without fencing.
+    /// </summary>
+    public bool TransactionalOutbox { get; init; }
+
     /// <summary>The bearer token every read of the HTTP API needs (the admin token also passes); null: reads are open.</summary>
     public ReadToken? ReadToken { get; init; }
 
@@ -179,6 +187,7 @@ public sealed record FraudSettings(
         {
             AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
             ReadToken = config.GetString(SettingKeys.ReadToken.Path, string.Empty) is { Length: > 0 } read ? new ReadToken(read) : null,
+            TransactionalOutbox = config.GetBoolean("fraud.outbox.transactional", false),
             KafkaCommon = ClientProperties(config, "fraud.kafka.common"),
             StorePath = Path.GetFullPath(reader.Text(SettingKeys.StorePath.Path)),
         };

@@ -118,6 +118,13 @@ public sealed class FraudNode : IAsyncDisposable
     /// </summary>
     public Task<string> StoreFault { get; private init; } = new TaskCompletionSource<string>().Task;
 
+    /// <summary>
+    /// Completes, naming what, when this node's outbox publisher found that another publisher of
+    /// the job took the outbox over (a second cluster of the job, or this node was frozen or
+    /// split off while its cluster moved on): it publishes nothing more, and the node must stop.
+    /// </summary>
+    public Task<string> Fenced { get; private init; } = new TaskCompletionSource<string>().Task;
+
     public IReadOnlyList<string> ClusterMembers() =>
         [.. Cluster.Get(_system).State.Members.Select(m => m.Address.ToString())];
 
@@ -221,11 +228,22 @@ public sealed class FraudNode : IAsyncDisposable
                 alertBell,
                 kafka);
             var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow, windowBell, kafka);
+            // The publisher takes the outbox's epoch in the store (and, when configured, the job's
+            // transactional ids): one of another cluster of the job, or a zombie of this one, is fenced.
+            var fenced = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            IReadOnlyList<IOutbox> Publishers()
+            {
+                var owner = $"{Cluster.Get(system).SelfAddress} (process {Environment.ProcessId})";
+                var alerts = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka, transactionalId: TransactionalId(settings, "alerts"), fence: Fence(settings, "alerts", owner));
+                var results = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell, kafka: kafka, transactionalId: TransactionalId(settings, "windows"), fence: Fence(settings, "windows", owner));
+                alerts.Fenced.ContinueWith(_ => fenced.TrySetResult("the alert outbox's publisher"), TaskScheduler.Default);
+                results?.Fenced.ContinueWith(_ => fenced.TrySetResult("the window outbox's publisher"), TaskScheduler.Default);
+                return results is null ? [alerts] : [alerts, results];
+            }
+
             system.ActorOf(
                 ClusterSingletonManager.Props(
-                    OutboxSingleton.PropsFor(() => windowStore is null
-                        ? [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka)]
-                        : [new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka), new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell, kafka: kafka)]),
+                    OutboxSingleton.PropsFor(Publishers),
                     DrainOutbox.Instance,
                     ClusterSingletonManagerSettings.Create(system)),
                 OutboxManagerName);
@@ -270,6 +288,7 @@ public sealed class FraudNode : IAsyncDisposable
             {
                 RemovedFromCluster = removed.Task,
                 StoreFault = storeFault,
+                Fenced = fenced.Task,
                 _discovery = discovery,
             };
             await node.StartHttpAsync(log, cancellationToken).ConfigureAwait(false);
@@ -680,6 +699,14 @@ public sealed class FraudNode : IAsyncDisposable
     /// <summary>The checkpoint history table, where there is a database to hold it.</summary>
     public static ICheckpointLog? CheckpointLog(FraudSettings settings) =>
         Database(settings) is { } database ? new SqlCheckpointLog(database) : null;
+
+    /// <summary>The fence of one outbox of the job in the store (none for the memory store, which one process holds).</summary>
+    private static OutboxFence? Fence(FraudSettings settings, string outbox, string owner) =>
+        Database(settings) is { } database ? new OutboxFence(database, JobKey(settings), outbox, owner) : null;
+
+    /// <summary>The job's transactional id of one outbox when <c>fraud.outbox.transactional</c> is on; null otherwise.</summary>
+    private static string? TransactionalId(FraudSettings settings, string outbox) =>
+        settings.TransactionalOutbox ? $"fraud-outbox-{settings.GroupId}-{settings.Topics.Transactions}-{outbox}" : null;
 
     /// <summary>The store's database (null for the memory store): the journals, alerts and checkpoint tables live there.</summary>
     private static SqlDatabase? Database(FraudSettings settings) => settings.Store switch

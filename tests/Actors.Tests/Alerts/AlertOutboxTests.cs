@@ -3,6 +3,7 @@ using Akka.Event;
 using Confluent.Kafka;
 using FraudActors.Actors.Alerts;
 using FraudActors.Actors.Kafka;
+using FraudActors.Actors.Outbox;
 using FraudActors.Messages.Alerts;
 using FraudActors.Testing;
 
@@ -72,6 +73,43 @@ public sealed class AlertOutboxTests : IDisposable
         Assert.Equal(10, onTopic.Count);
         Assert.Equal(delivered.Concat(pending).Select(a => a.AlertId).Order(StringComparer.Ordinal), onTopic.Order(StringComparer.Ordinal));
         Assert.Equal(3, outbox.Published);
+    }
+
+    [Fact]
+    public async Task A_publisher_that_takes_the_outbox_over_fences_the_earlier_one_and_every_alert_is_on_the_topic_once()
+    {
+        // The epoch lives in the store (here a SQLite file; the node uses its own store); both
+        // publishers also share a transactional id, which a real broker fences too (the dev
+        // broker's mock cluster accepts transactions but does not fence: the epoch does it here).
+        var file = Path.Combine(Path.GetTempPath(), $"fence-{Guid.NewGuid():N}.db");
+        var database = FraudActors.Actors.Storage.SqlDatabase.Sqlite($"Data Source={file}");
+        var store = new MemoryAlertStore();
+        var first = new AlertOutbox(store, _producer, _broker.BootstrapServers, Topic, NoLogger.Instance, transactionalId: "fraud-outbox-test", fence: new OutboxFence(database, "job", "alerts", "first"));
+        await first.StartAsync(CancellationToken.None);
+        var before = Enumerable.Range(0, 10).Select(i => Alert($"r:2:{i}", "u1")).ToList();
+        await first.PublishAsync(before, CancellationToken.None);
+        await Eventually.TrueAsync(() => first.Published == before.Count, Timeout, () => $"published {first.Published}");
+
+        // A second publisher of the job (another cluster, or a zombie's successor) takes the id over.
+        var second = new AlertOutbox(store, _producer, _broker.BootstrapServers, Topic, NoLogger.Instance, transactionalId: "fraud-outbox-test", fence: new OutboxFence(database, "job", "alerts", "second"));
+        await second.StartAsync(CancellationToken.None);
+        await second.Reconciled.WaitAsync(Timeout);
+        Assert.False(first.Fenced.IsCompleted);
+
+        // The first one's next batch is refused by the broker: it stops publishing; the second publishes.
+        var after = Enumerable.Range(10, 10).Select(i => Alert($"r:2:{i}", "u1")).ToList();
+        await first.PublishAsync(after, CancellationToken.None);
+        await first.Fenced.WaitAsync(Timeout);
+        await Eventually.ValueAsync(() => store.CountAsync(CancellationToken.None), c => c.Published == 20, Timeout);
+        await second.DisposeAsync();
+        await first.DisposeAsync();
+
+        var onTopic = AlertIds(KafkaTestTopics.ReadAll(_broker.BootstrapServers, Topic, Timeout));
+        Assert.Equal(before.Concat(after).Select(a => a.AlertId).Order(StringComparer.Ordinal), onTopic.Order(StringComparer.Ordinal));
+        Assert.Equal(10, second.Published);
+        Assert.Equal(10, first.Published);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(file);
     }
 
     public void Dispose()

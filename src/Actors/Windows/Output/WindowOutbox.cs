@@ -35,7 +35,9 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
         ILoggingAdapter log,
         Action<WindowResult>? raised = null,
         OutboxBell? bell = null,
-        IReadOnlyDictionary<string, string>? kafka = null)
+        IReadOnlyDictionary<string, string>? kafka = null,
+        string? transactionalId = null,
+        OutboxFence? fence = null)
     {
         _bell = bell;
         _store = store;
@@ -51,8 +53,16 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
             ResultIdHeader,
             log,
             bell: bell,
-            kafka: kafka);
+            kafka: kafka,
+            transactionalId: transactionalId,
+            fence: fence);
     }
+
+    /// <summary>Completes when a newer publisher of the same transactional id fenced this one (see <see cref="OutboxPublisher"/>).</summary>
+    public Task Fenced => _publisher.Fenced;
+
+    /// <summary>Completes once the publisher took its transactional id and read the topics' tails.</summary>
+    public Task Reconciled => _publisher.Reconciled;
 
     /// <summary>How many results this outbox put on Kafka (not counting those found there on start).</summary>
     public long Published => _publisher.Published;
