@@ -37,16 +37,7 @@ public sealed partial class ClusterJoinTests
         Assert.Equal(seen[0].Order(), seen[1].Order());
         Assert.Single(new[] { first, second }, n => n.StandardError.Contains("this node forms the job's cluster", StringComparison.Ordinal));
 
-        var stream = new TransactionGenerator(new GeneratorOptions(Seed: 5, Users: 2000, Rate: 40, ProduceCommand.SeededStart, count))
-            .Generate()
-            .Select(TransactionGenerator.ToRecord)
-            .ToList();
-        await TransactionProducer.RunAsync(bootstrap, "transactions", stream, 1000, maxSpeed: true, progress: null, CancellationToken.None);
-        await Eventually.TrueAsync(
-            () => KafkaTestTopics.CommittedOffsets(bootstrap, group, "transactions", partitions, TimeSpan.FromSeconds(10)).Values.Sum(o => Math.Max(0, o)) == count,
-            Timeout,
-            () => first.StandardErrorTail(15) + "\n---\n" + second.StandardErrorTail(15));
-
+        await ProduceAndAwaitCommittedAsync(bootstrap, group, partitions, count, seed: 5, () => first.StandardErrorTail(15) + "\n---\n" + second.StandardErrorTail(15));
         foreach (var node in new[] { second, first })
         {
             node.Interrupt();
@@ -54,6 +45,26 @@ public sealed partial class ClusterJoinTests
         }
 
         // One cluster, one outbox publisher: every alert on the topic once.
+        AssertEveryAlertOnTheTopicOnce(bootstrap);
+    }
+
+    /// <summary>Produces <paramref name="count"/> of the lab's records and waits until the group's committed offsets cover them.</summary>
+    private static async Task ProduceAndAwaitCommittedAsync(string bootstrap, string group, int partitions, int count, int seed, Func<string> explain)
+    {
+        var stream = new TransactionGenerator(new GeneratorOptions(seed, Users: 2000, Rate: 40, ProduceCommand.SeededStart, count))
+            .Generate()
+            .Select(TransactionGenerator.ToRecord)
+            .ToList();
+        await TransactionProducer.RunAsync(bootstrap, "transactions", stream, 1000, maxSpeed: true, progress: null, CancellationToken.None);
+        await Eventually.TrueAsync(
+            () => KafkaTestTopics.CommittedOffsets(bootstrap, group, "transactions", partitions, TimeSpan.FromSeconds(10)).Values.Sum(o => Math.Max(0, o)) == count,
+            Timeout,
+            explain);
+    }
+
+    /// <summary>The alerts topic holds each alert of the reference for the transactions topic once, and nothing else.</summary>
+    private static void AssertEveryAlertOnTheTopicOnce(string bootstrap)
+    {
         var parser = new TransactionParser();
         var records = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout)
             .Select(r => (r.Partition.Value, r.Offset.Value, parser.Parse(r.Message.Key, true, r.Message.Value).Transaction!))

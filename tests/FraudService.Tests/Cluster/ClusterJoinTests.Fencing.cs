@@ -1,8 +1,4 @@
 using FraudActors.FraudService.Cli;
-using FraudActors.FraudService.Drill;
-using FraudActors.FraudService.Producing;
-using FraudActors.Messages.Alerts;
-using FraudActors.Messages.Transactions;
 using FraudActors.Testing;
 
 namespace FraudActors.FraudService.Tests.Cluster;
@@ -46,26 +42,9 @@ public sealed partial class ClusterJoinTests
         Assert.False(second.HasExited, second.StandardErrorTail());
 
         // The job goes on in the second cluster: every record applied, every alert once.
-        var stream = new TransactionGenerator(new GeneratorOptions(Seed: 9, Users: 2000, Rate: 40, ProduceCommand.SeededStart, count))
-            .Generate()
-            .Select(TransactionGenerator.ToRecord)
-            .ToList();
-        await TransactionProducer.RunAsync(bootstrap, "transactions", stream, 1000, maxSpeed: true, progress: null, CancellationToken.None);
-        await Eventually.TrueAsync(
-            () => KafkaTestTopics.CommittedOffsets(bootstrap, group, "transactions", partitions, TimeSpan.FromSeconds(10)).Values.Sum(o => Math.Max(0, o)) == count,
-            Timeout,
-            () => second.StandardErrorTail(15));
+        await ProduceAndAwaitCommittedAsync(bootstrap, group, partitions, count, seed: 9, () => second.StandardErrorTail(15));
         second.Interrupt();
         Assert.Equal(0, await second.WaitForExitAsync(Timeout));
-
-        var parser = new TransactionParser();
-        var records = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout)
-            .Select(r => (r.Partition.Value, r.Offset.Value, parser.Parse(r.Message.Key, true, r.Message.Value).Transaction!))
-            .ToList();
-        var expected = AlertReference.SlidingVelocityIds(records);
-        Assert.NotEmpty(expected);
-        var onTopic = KafkaTestTopics.ReadAll(bootstrap, "alerts", Timeout).Select(r => AlertJson.Deserialize(r.Message.Value).AlertId).ToList();
-        var (duplicates, missing, extra) = AlertReference.Compare(expected, onTopic);
-        Assert.True(duplicates.Count + missing.Count + extra.Count == 0, $"duplicates {duplicates.Count}, missing {missing.Count}, extra {extra.Count}: {string.Join(", ", duplicates.Concat(missing).Concat(extra).Take(10))}");
+        AssertEveryAlertOnTheTopicOnce(bootstrap);
     }
 }
