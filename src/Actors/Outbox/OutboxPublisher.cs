@@ -14,11 +14,12 @@ namespace FraudActors.Actors.Outbox;
 /// the tail of every topic it may write to — the configured ones and those of the oldest
 /// unpublished rows — and marks the ids it finds there. It does the same after a failed batch,
 /// whose records may have reached the topic although their delivery reported an error.
-/// With a <c>transactionalId</c> (the node's publishers have one per job and outbox) each batch
-/// is a Kafka transaction of a producer of its own: a publisher that starts takes the id over,
-/// which makes the broker abort what an earlier publisher of the id left open and refuse it
-/// from then on, so a zombie (frozen, split off, another cluster of the job) publishes nothing
-/// that <c>read_committed</c> consumers see, and logs a line starting <c>fenced:</c>
+/// With a <c>fence</c> (the node's publishers have one per job and outbox) a publisher takes the
+/// outbox's next epoch in the store when it starts and checks it before every batch, and every
+/// second while idle: one that finds a newer epoch was replaced (another cluster of the job, or
+/// it was frozen or split off) and logs a line starting <c>fenced:</c> and publishes nothing more.
+/// With a <c>transactionalId</c> each batch is also a Kafka transaction of a producer of its own,
+/// so that a real broker aborts and refuses the batch a replaced publisher had in flight
 /// (docs/design.md, "One cluster per job").
 /// </summary>
 /// <param name="name">How the log names this outbox, e.g. "Alert outbox".</param>
@@ -54,9 +55,9 @@ public sealed class OutboxPublisher(
 
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
-    private volatile bool _draining;
     private readonly TaskCompletionSource _fenced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _reconciled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _draining;
     private long _published;
     private Task? _loop;
 
@@ -69,10 +70,10 @@ public sealed class OutboxPublisher(
     /// <summary>When the fence was last looked at.</summary>
     private DateTime _fenceChecked;
 
-    /// <summary>Completes when another publisher of the same transactional id fenced this one: it publishes nothing more.</summary>
+    /// <summary>Completes when another publisher took the outbox over (a newer epoch, or the transactional id): this one publishes nothing more.</summary>
     public Task Fenced => _fenced.Task;
 
-    /// <summary>Completes once the publisher has taken its transactional id (if any) and read the topics' tails.</summary>
+    /// <summary>Completes once the publisher has taken its epoch and transactional id (where it has them) and read the topics' tails.</summary>
     public Task Reconciled => _reconciled.Task;
 
     /// <summary>How many rows this publisher put on Kafka (not counting those found there on start).</summary>

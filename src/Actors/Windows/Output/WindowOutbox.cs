@@ -58,10 +58,10 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
             fence: fence);
     }
 
-    /// <summary>Completes when a newer publisher of the same transactional id fenced this one (see <see cref="OutboxPublisher"/>).</summary>
+    /// <summary>Completes when another publisher took the outbox over and this one stopped (see <see cref="OutboxPublisher"/>).</summary>
     public Task Fenced => _publisher.Fenced;
 
-    /// <summary>Completes once the publisher took its transactional id and read the topics' tails.</summary>
+    /// <summary>Completes once the publisher took its epoch (and transactional id) and read the topics' tails.</summary>
     public Task Reconciled => _publisher.Reconciled;
 
     /// <summary>How many results this outbox put on Kafka (not counting those found there on start).</summary>
