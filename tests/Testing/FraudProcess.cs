@@ -178,6 +178,12 @@ public sealed partial class FraudProcess : IAsyncDisposable
     /// <summary>SIGTERM, as a container runtime (<c>docker stop</c>) or an orchestrator stops it.</summary>
     public void Terminate() => Signal(15);
 
+    /// <summary>SIGSTOP: every thread stops where it is, as in a long pause of a VM or a GC; its sockets stay open.</summary>
+    public void Freeze() => Signal(19);
+
+    /// <summary>SIGCONT: a frozen process goes on from where it stopped.</summary>
+    public void Thaw() => Signal(18);
+
     /// <summary><c>kill -9</c>: no handler runs, nothing is flushed.</summary>
     public async Task KillHardAsync()
     {

@@ -17,6 +17,16 @@ public sealed class OutboxFence(SqlDatabase database, string job, string outbox,
     /// <summary>The job and outbox this fence guards, as the log names them.</summary>
     public override string ToString() => $"{job} {outbox}";
 
+    /// <summary>Creates the table of epochs if it is not there.</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                await ExecuteAsync(connection, transaction, CreateTable, cancellationToken).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken);
+
     /// <summary>Takes the next epoch of the outbox for <c>owner</c>; a publisher holding an older one is fenced from its next batch on.</summary>
     public async Task<long> TakeAsync(CancellationToken cancellationToken) =>
         await database.WriteAsync(

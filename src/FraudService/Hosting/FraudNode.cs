@@ -161,6 +161,8 @@ public sealed class FraudNode : IAsyncDisposable
                 await SqliteFaults.CheckWritableAsync(settings.Connection, cancellationToken).ConfigureAwait(false);
             }
 
+            // Nodes starting together on a new PostgreSQL database create the tables one at a time.
+            await using var schema = settings.Store == JournalStore.Postgres ? await SchemaLock.TakeAsync(settings.Connection, cancellationToken).ConfigureAwait(false) : null;
             await alertStore.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (windowStore is not null)
             {
@@ -170,6 +172,16 @@ public sealed class FraudNode : IAsyncDisposable
             if (checkpointLog is not null)
             {
                 await checkpointLog.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (Fence(settings, "alerts", owner: string.Empty) is { } fence)
+            {
+                await fence.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (settings.Store == JournalStore.Postgres)
+            {
+                await StoreDiscovery.CreateTableAsync(settings.Connection, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (settings.Store == JournalStore.Sqlite && SqliteFaults.Describe(settings.Connection, e) is { } fault)

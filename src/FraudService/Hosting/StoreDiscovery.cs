@@ -47,6 +47,14 @@ internal sealed class StoreDiscovery : IAsyncDisposable
         _log = log;
     }
 
+    /// <summary>Creates the members table if it is not there (at start, under the schema lock).</summary>
+    public static async Task CreateTableAsync(string connection, CancellationToken cancellationToken)
+    {
+        await using var store = NpgsqlDataSource.Create(connection);
+        await using var create = store.CreateCommand(CreateTable);
+        await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Joins the cluster of <paramref name="job"/> found in the store (or forms it) and keeps this node's membership there.</summary>
     public static async Task<StoreDiscovery> JoinAsync(ActorSystem system, string connection, string job, ILoggingAdapter log, CancellationToken cancellationToken)
     {
