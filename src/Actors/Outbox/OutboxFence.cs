@@ -17,8 +17,8 @@ public sealed class OutboxFence(SqlDatabase database, string job, string outbox,
     /// <summary>The job and outbox this fence guards, as the log names them.</summary>
     public override string ToString() => $"{job} {outbox}";
 
-    /// <summary>Creates the table of epochs if it is not there.</summary>
-    public Task InitializeAsync(CancellationToken cancellationToken) =>
+    /// <summary>Creates the table of epochs in <paramref name="database"/> if it is not there.</summary>
+    public static Task CreateTableAsync(SqlDatabase database, CancellationToken cancellationToken) =>
         database.WriteAsync(
             async (connection, transaction) =>
             {
@@ -27,12 +27,14 @@ public sealed class OutboxFence(SqlDatabase database, string job, string outbox,
             },
             cancellationToken);
 
+    /// <summary>Creates the table of epochs if it is not there.</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) => CreateTableAsync(database, cancellationToken);
+
     /// <summary>Takes the next epoch of the outbox for <c>owner</c>; a publisher holding an older one is fenced from its next batch on.</summary>
     public async Task<long> TakeAsync(CancellationToken cancellationToken) =>
         await database.WriteAsync(
             async (connection, transaction) =>
             {
-                await ExecuteAsync(connection, transaction, CreateTable, cancellationToken).ConfigureAwait(false);
                 await using var take = Command(connection, transaction, """
                     INSERT INTO fraud_outbox_owners (job, outbox, epoch, owner) VALUES (@job, @outbox, 1, @owner)
                     ON CONFLICT (job, outbox) DO UPDATE SET epoch = fraud_outbox_owners.epoch + 1, owner = @owner

@@ -83,6 +83,11 @@ public sealed class OutboxPublisher(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        if (fence is not null)
+        {
+            await fence.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
         bell?.Listen(Wake);
     }

@@ -174,9 +174,9 @@ public sealed class FraudNode : IAsyncDisposable
                 await checkpointLog.InitializeAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (Fence(settings, "alerts", owner: string.Empty) is { } fence)
+            if (Database(settings) is { } database)
             {
-                await fence.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                await OutboxFence.CreateTableAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
             if (settings.Store == JournalStore.Postgres)

@@ -47,11 +47,12 @@ internal sealed class StoreDiscovery : IAsyncDisposable
         _log = log;
     }
 
-    /// <summary>Creates the members table if it is not there (at start, under the schema lock).</summary>
+    /// <summary>Creates the members table if it is not there: the node does it at start, under the schema lock, before it joins.</summary>
     public static async Task CreateTableAsync(string connection, CancellationToken cancellationToken)
     {
-        await using var store = NpgsqlDataSource.Create(connection);
-        await using var create = store.CreateCommand(CreateTable);
+        await using var database = new NpgsqlConnection(connection);
+        await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var create = new NpgsqlCommand(CreateTable, database);
         await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -79,11 +80,6 @@ internal sealed class StoreDiscovery : IAsyncDisposable
         await ExecuteAsync(connection, "SELECT pg_advisory_lock(hashtext('fraud-members:' || @job))", cancellationToken).ConfigureAwait(false);
         try
         {
-            await using (var create = new NpgsqlCommand(CreateTable, connection))
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
             var members = await LiveMembersAsync(connection, cancellationToken).ConfigureAwait(false);
             var reachable = new List<Address>();
             foreach (var member in members)

@@ -25,12 +25,12 @@ public sealed partial class ClusterJoinTests
         // Started at the same moment, neither told of the other.
         await using var first = FraudProcess.Start(environment, run);
         await using var second = FraudProcess.Start(environment, run);
-        var apis = new[] { await HttpAddressAsync(first), await HttpAddressAsync(second) };
+        var apis = new[] { await ClusterNodes.HttpAddressAsync(first, Timeout), await ClusterNodes.HttpAddressAsync(second, Timeout) };
         using var http = new HttpClient();
         var seen = new List<List<string>>();
         foreach (var api in apis)
         {
-            seen.Add(await Eventually.ValueAsync(() => MembersAsync(http, api), members => members.Count == 2 || first.HasExited || second.HasExited, Timeout));
+            seen.Add(await Eventually.ValueAsync(() => ClusterNodes.MembersAsync(http, api), members => members.Count == 2 || first.HasExited || second.HasExited, Timeout));
         }
 
         Assert.False(first.HasExited || second.HasExited, first.StandardErrorTail() + "\n" + second.StandardErrorTail());
@@ -72,7 +72,7 @@ public sealed partial class ClusterJoinTests
         var expected = AlertReference.SlidingVelocityIds(records);
         Assert.NotEmpty(expected);
         var onTopic = KafkaTestTopics.ReadAll(bootstrap, "alerts", Timeout).Select(r => AlertJson.Deserialize(r.Message.Value).AlertId).ToList();
-        var (duplicates, missing, extra) = AlertReference.Compare(expected, onTopic);
-        Assert.True(duplicates.Count + missing.Count + extra.Count == 0, $"duplicates {duplicates.Count}, missing {missing.Count}, extra {extra.Count}: {string.Join(", ", duplicates.Concat(missing).Concat(extra).Take(10))}");
+        var differences = ClusterNodes.AlertDifferences("alerts topic", expected, onTopic).ToList();
+        Assert.True(differences.Count == 0, $"{differences.Count} differences from the reference; the first ones:\n{string.Join('\n', differences.Take(10))}");
     }
 }

@@ -23,13 +23,13 @@ public sealed partial class ClusterJoinTests
         var environment = new Dictionary<string, string> { ["FRAUD_ENV"] = "dev", ["FRAUD_GROUP"] = group, ["FRAUD_CONNECTION"] = database };
         string[] Run(int port) => ["run", "--bootstrap", bootstrap, "--store", "postgres", "--checkpoint-interval", "300ms", "--http", "127.0.0.1:0", "--node-port", $"{port}", "--seed-nodes", $"127.0.0.1:{port}"];
 
-        var firstPort = FreePort();
+        var firstPort = ClusterNodes.FreePort();
         await using var first = FraudProcess.Start(environment, Run(firstPort));
         await Eventually.TrueAsync(() => first.StandardError.Contains("took epoch 1 of", StringComparison.Ordinal) || first.HasExited, Timeout, () => first.StandardErrorTail());
         Assert.False(first.HasExited, first.StandardErrorTail());
 
         // A second cluster of the same job: its publisher takes the next epoch.
-        var secondPort = FreePort();
+        var secondPort = ClusterNodes.FreePort();
         await using var second = FraudProcess.Start(environment, Run(secondPort));
         await Eventually.TrueAsync(() => second.StandardError.Contains("took epoch 2 of", StringComparison.Ordinal) || second.HasExited, Timeout, () => second.StandardErrorTail());
 

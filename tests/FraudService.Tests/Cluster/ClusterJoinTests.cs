@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using FraudActors.Testing;
 
 namespace FraudActors.FraudService.Tests.Cluster;
@@ -17,25 +15,25 @@ public sealed partial class ClusterJoinTests
     [Fact]
     public async Task A_second_node_joins_the_first_through_its_seed_node_and_both_see_two_members()
     {
-        var port = FreePort();
+        var port = ClusterNodes.FreePort();
         await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--node-port", $"{port}");
-        var firstApi = await HttpAddressAsync(first);
+        var firstApi = await ClusterNodes.HttpAddressAsync(first, Timeout);
         await using var second = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--seed-nodes", $"127.0.0.1:{port}");
-        var secondApi = await HttpAddressAsync(second);
+        var secondApi = await ClusterNodes.HttpAddressAsync(second, Timeout);
 
         using var http = new HttpClient();
         foreach (var api in new[] { firstApi, secondApi })
         {
-            await Eventually.ValueAsync(() => MembersAsync(http, api), members => members.Count == 2, Timeout);
+            await Eventually.ValueAsync(() => ClusterNodes.MembersAsync(http, api), members => members.Count == 2, Timeout);
         }
 
-        Assert.Contains($"akka.tcp://fraud@127.0.0.1:{port}", await MembersAsync(http, secondApi));
+        Assert.Contains($"akka.tcp://fraud@127.0.0.1:{port}", await ClusterNodes.MembersAsync(http, secondApi));
 
         // A graceful leave on SIGTERM (docker stop): coordinated shutdown leaves the cluster, and
         // the first node sees it shrink back to itself.
         second.Terminate();
         Assert.Equal(0, await second.WaitForExitAsync(Timeout));
-        await Eventually.ValueAsync(() => MembersAsync(http, firstApi), members => members.Count == 1, Timeout);
+        await Eventually.ValueAsync(() => ClusterNodes.MembersAsync(http, firstApi), members => members.Count == 1, Timeout);
         first.Interrupt();
         Assert.Equal(0, await first.WaitForExitAsync(Timeout));
     }
@@ -43,9 +41,9 @@ public sealed partial class ClusterJoinTests
     [Fact]
     public async Task A_node_with_another_consumer_group_is_refused_by_the_cluster_it_joins()
     {
-        var port = FreePort();
+        var port = ClusterNodes.FreePort();
         await using var first = FraudProcess.Start("run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--node-port", $"{port}", "--group", "fraud-detector");
-        await HttpAddressAsync(first);
+        await ClusterNodes.HttpAddressAsync(first, Timeout);
         var (code, second) = await FraudProcess.RunAsync(Timeout, "run", "--bootstrap", "127.0.0.1:1", "--store", "memory", "--seed-nodes", $"127.0.0.1:{port}", "--group", "another-job");
         Assert.Equal(2, code);
         Assert.Contains("this node runs group 'another-job' on topic 'transactions', but cluster node", second.StandardError, StringComparison.Ordinal);
@@ -76,31 +74,4 @@ public sealed partial class ClusterJoinTests
         Assert.Equal(2, code);
         Assert.Contains($"--node-port: cannot listen on 127.0.0.1:{port}", process.StandardError, StringComparison.Ordinal);
     }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<string> HttpAddressAsync(FraudProcess node)
-    {
-        string? address = null;
-        await Eventually.TrueAsync(
-            () => (address = AddressLine().Match(node.StandardError) is { Success: true } m ? m.Groups[1].Value : null) is not null || node.HasExited,
-            Timeout,
-            () => node.StandardErrorTail());
-        Assert.False(node.HasExited, node.StandardErrorTail());
-        return address!;
-    }
-
-    private static async Task<List<string>> MembersAsync(HttpClient http, string api)
-    {
-        using var overview = JsonDocument.Parse(await http.GetStringAsync(api + "overview"));
-        return [.. overview.RootElement.GetProperty("cluster_members").EnumerateArray().Select(m => m.GetString()!)];
-    }
-
-    [GeneratedRegex(@"HTTP API and dashboard on (http://\S+/)")]
-    private static partial Regex AddressLine();
 }

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using FraudActors.Actors.Checkpoints;
 using FraudActors.FraudService.Cli;
 using FraudActors.FraudService.Drill;
@@ -19,7 +15,7 @@ namespace FraudActors.FraudService.Tests.Cluster;
 /// write anything more: it exits 1 (downed, or its publisher fenced), and every alert is on the
 /// topic and in the table once, every user's count as the input dictates.
 /// </summary>
-public sealed partial class FrozenNodeTests
+public sealed class FrozenNodeTests
 {
     private const int Partitions = 6;
     private const int Count = 6000;
@@ -33,7 +29,7 @@ public sealed partial class FrozenNodeTests
         await using var broker = FraudProcess.Start("broker", "--partitions", $"{Partitions}");
         var bootstrap = (await broker.WaitForOutputAsync(l => l.StartsWith("bootstrap=", StringComparison.Ordinal), Timeout))["bootstrap=".Length..];
         var environment = new Dictionary<string, string> { ["FRAUD_ENV"] = "dev", ["FRAUD_GROUP"] = Group, ["FRAUD_CONNECTION"] = database };
-        int[] ports = [FreePort(), FreePort(), FreePort()];
+        int[] ports = [ClusterNodes.FreePort(), ClusterNodes.FreePort(), ClusterNodes.FreePort()];
         var seeds = $"127.0.0.1:{ports[0]},127.0.0.1:{ports[1]}";
         FraudProcess Start(int port) => FraudProcess.Start(
             environment,
@@ -47,8 +43,8 @@ public sealed partial class FrozenNodeTests
         using var http = new HttpClient();
         foreach (var node in new[] { zombie, second, third })
         {
-            var api = await HttpAddressAsync(node);
-            await Eventually.ValueAsync(() => MembersAsync(http, api), members => members == 3, Timeout);
+            var api = await ClusterNodes.HttpAddressAsync(node, Timeout);
+            await Eventually.ValueAsync(() => ClusterNodes.MembersAsync(http, api), members => members.Count == 3, Timeout);
         }
 
         var stream = new TransactionGenerator(new GeneratorOptions(Seed: 13, Users: 2000, Rate: 40, ProduceCommand.SeededStart, Count))
@@ -92,47 +88,14 @@ public sealed partial class FrozenNodeTests
         var state = await JournalReader.ReadUsersAsync("postgres", database, "transactions", Partitions, Timeout);
         List<string> differences =
         [
-            .. Differences("alerts topic", expected, onTopic),
-            .. Differences("alerts table", expected, [.. table.Select(r => r.Id)]),
+            .. ClusterNodes.AlertDifferences("alerts topic", expected, onTopic),
+            .. ClusterNodes.AlertDifferences("alerts table", expected, [.. table.Select(r => r.Id)]),
             .. table.Where(r => !r.Published).Select(r => "alerts table: unpublished " + r.Id),
             .. CountReference.Differences(CountReference.Expected(records.Select(r => r.Item3)), state).Select(d => "user state: " + d),
         ];
         Assert.True(differences.Count == 0, $"{differences.Count} differences from the reference; the first ones:\n{string.Join('\n', differences.Take(20))}");
     }
 
-    private static IEnumerable<string> Differences(string what, List<string> expected, List<string> actual)
-    {
-        var (duplicates, missing, extra) = AlertReference.Compare(expected, actual);
-        return duplicates.Select(d => $"{what}: duplicate {d}").Concat(missing.Select(m => $"{what}: missing {m}")).Concat(extra.Select(e => $"{what}: extra {e}"));
-    }
-
     private static long Committed(string bootstrap) =>
         KafkaTestTopics.CommittedOffsets(bootstrap, Group, "transactions", Partitions, TimeSpan.FromSeconds(10)).Values.Sum(o => Math.Max(0, o));
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<string> HttpAddressAsync(FraudProcess node)
-    {
-        string? address = null;
-        await Eventually.TrueAsync(
-            () => (address = AddressLine().Match(node.StandardError) is { Success: true } m ? m.Groups[1].Value : null) is not null || node.HasExited,
-            Timeout,
-            () => node.StandardErrorTail());
-        Assert.False(node.HasExited, node.StandardErrorTail());
-        return address!;
-    }
-
-    private static async Task<int> MembersAsync(HttpClient http, string api)
-    {
-        using var overview = JsonDocument.Parse(await http.GetStringAsync(api + "overview"));
-        return overview.RootElement.GetProperty("cluster_members").GetArrayLength();
-    }
-
-    [GeneratedRegex(@"HTTP API and dashboard on (http://\S+/)")]
-    private static partial Regex AddressLine();
 }

@@ -122,19 +122,13 @@ public sealed class ThreeNodeClusterTests
         var state = await JournalReader.ReadUsersAsync("postgres", database, Topic, Partitions, Timeout);
         List<string> differences =
         [
-            .. Differences("alerts topic", expected, onTopic),
-            .. Differences("alerts table", expected, [.. table.Select(r => r.Id)]),
+            .. ClusterNodes.AlertDifferences("alerts topic", expected, onTopic),
+            .. ClusterNodes.AlertDifferences("alerts table", expected, [.. table.Select(r => r.Id)]),
             .. table.Where(r => !r.Published).Select(r => "alerts table: unpublished " + r.Id),
             .. CountReference.Differences(counts, state).Select(d => "user state: " + d),
         ];
         var where = string.Join(", ", differences.GroupBy(d => d[..d.IndexOf(':', StringComparison.Ordinal)]).Select(g => $"{g.Key} {g.Count()}"));
         Assert.True(differences.Count == 0, $"differences from the reference: {where}; the first ones:\n{string.Join('\n', differences.Take(20))}");
-    }
-
-    private static IEnumerable<string> Differences(string what, List<string> expected, List<string> actual)
-    {
-        var (duplicates, missing, extra) = AlertReference.Compare(expected, actual);
-        return duplicates.Select(d => $"{what}: duplicate {d}").Concat(missing.Select(m => $"{what}: missing {m}")).Concat(extra.Select(e => $"{what}: extra {e}"));
     }
 
     /// <summary>

@@ -61,9 +61,6 @@ public sealed class WindowOutbox : IWindowResultSink, IOutbox
     /// <summary>Completes when another publisher took the outbox over and this one stopped (see <see cref="OutboxPublisher"/>).</summary>
     public Task Fenced => _publisher.Fenced;
 
-    /// <summary>Completes once the publisher took its epoch (and transactional id) and read the topics' tails.</summary>
-    public Task Reconciled => _publisher.Reconciled;
-
     /// <summary>How many results this outbox put on Kafka (not counting those found there on start).</summary>
     public long Published => _publisher.Published;
 
