@@ -10,6 +10,7 @@ var root = new RootCommand("FraudActors: fraud detection on sharded, persistent 
     AlertsCommand.Create(),
     DrillCommand.Create(),
     CheckpointsCommand.Create(),
+    CertsCommand.Create(),
     BenchCommand.Create(),
 };
 

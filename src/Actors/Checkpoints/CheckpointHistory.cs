@@ -25,6 +25,9 @@ public sealed record CheckpointRecord(
 /// <param name="MinPause">Least time from the end of one checkpoint to the start of the next (<c>checkpoint.min-pause</c>).</param>
 public sealed record CheckpointSettings(TimeSpan Interval, TimeSpan Timeout, int Retained, TimeSpan MinPause = default)
 {
+    /// <summary>The store's epochs of partition ownership that every checkpoint checks first; null: unfenced (memory store, tests of one pipeline).</summary>
+    public PartitionFence? Fence { get; init; }
+
     public static CheckpointSettings Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 100);
 }
 

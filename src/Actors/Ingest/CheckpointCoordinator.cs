@@ -103,6 +103,7 @@ internal sealed class CheckpointCoordinator(
                 throw await FailAsync(barrier, cut, "alerts or window results not written: " + Storage.DatabaseError.Describe(e), e).ConfigureAwait(false);
             }
 
+            await CheckOwnershipAsync(barrier, cut).ConfigureAwait(false);
             CheckpointWritten written;
             var writing = System.Diagnostics.Stopwatch.StartNew();
             try
@@ -127,6 +128,34 @@ internal sealed class CheckpointCoordinator(
             metrics.RecordCheckpoint(completed);
             control.StoreOffsets([new TopicPartitionOffset(topic, new Partition(cut.Partition), new Offset(cut.NextOffset))]);
             metrics.Partitions.Committed(cut.Partition, cut.NextOffset);
+        }
+    }
+
+    /// <summary>
+    /// The partition is still this node's in the store (<see cref="PartitionFence"/>): a node that
+    /// lost it while frozen or split off writes no checkpoint of it, and stops (its node exits).
+    /// </summary>
+    private async Task CheckOwnershipAsync(Barrier barrier, BarrierCut cut)
+    {
+        if (checkpoints.Fence is not { } fence)
+        {
+            return;
+        }
+
+        string? lost;
+        try
+        {
+            lost = await fence.TakenOverAsync(cut.Partition, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw await FailAsync(barrier, cut, "partition ownership not checked: " + Storage.DatabaseError.Describe(e), e).ConfigureAwait(false);
+        }
+
+        if (lost is not null)
+        {
+            log.Error("fenced: {0}; this node writes no checkpoint of it and stops reading", lost);
+            throw await FailAsync(barrier, cut, "fenced: " + lost).ConfigureAwait(false);
         }
     }
 

@@ -32,6 +32,12 @@ internal sealed class PartitionLifecycle(
     public async Task<PartitionCheckpoint> RecoverAsync(TopicPartition partition)
     {
         await journals.ClaimAsync(partition.Partition.Value).ConfigureAwait(false);
+        if (checkpoints.Fence is { } fence)
+        {
+            // Its checkpoints are this node's from now on; a node that had it before is fenced.
+            await fence.TakeAsync(partition.Partition.Value, CancellationToken.None).ConfigureAwait(false);
+        }
+
         var checkpoint = await journals.For(partition.Partition.Value)
             .Ask<PartitionCheckpoint>(RewindPartition.Instance, checkpoints.Timeout)
             .ConfigureAwait(false);

@@ -11,6 +11,7 @@ namespace FraudActors.FraudService.Cli;
 public sealed class CommandOptions
 {
     private readonly Dictionary<SettingKey, Option<string>> _options = [];
+    private readonly List<SettingKey> _environmentOnly = [];
     private readonly Option<FileInfo> _config = new("--config")
     {
         Description = "extra HOCON file, over hocon/fraud.conf and under environment variables and options",
@@ -20,6 +21,12 @@ public sealed class CommandOptions
     {
         foreach (var key in keys)
         {
+            if (key.EnvironmentOnly)
+            {
+                _environmentOnly.Add(key);
+                continue;
+            }
+
             var choices = key.Choices.Length > 0 ? $": {string.Join("|", key.Choices)}" : string.Empty;
             var option = new Option<string>(key.Option)
             {
@@ -47,7 +54,7 @@ public sealed class CommandOptions
             }
         }
 
-        return SettingsLoader.Load(given, _options.Keys, parse.GetValue(_config)?.FullName, environmentName, Environment.GetEnvironmentVariable);
+        return SettingsLoader.Load(given, [.. _options.Keys, .. _environmentOnly], parse.GetValue(_config)?.FullName, environmentName, Environment.GetEnvironmentVariable);
     }
 
     public bool WasGiven(ParseResult parse, SettingKey key) =>

@@ -36,7 +36,10 @@ public static class RunCommand
             SettingKeys.NodePort,
             SettingKeys.NodeHostname,
             SettingKeys.SeedNodes,
-            SettingKeys.ShardAllocation);
+            SettingKeys.ShardAllocation,
+            SettingKeys.NodeTlsCertificate,
+            SettingKeys.NodeTlsCa,
+            SettingKeys.NodeTlsPassword);
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var settings = options.Settings(parse);
@@ -55,8 +58,8 @@ public static class RunCommand
                 var ended = await Task.WhenAny(node.Job.StopRequested, node.RemovedFromCluster, node.StoreFault, node.Fenced).WaitAsync(stop).ConfigureAwait(false);
                 if (ended == node.Fenced)
                 {
-                    // Another publisher of the job took the outbox over: this node's cluster is not the job's any more.
-                    await Console.Error.WriteLineAsync($"fraud: fenced: {await node.Fenced.ConfigureAwait(false)} was replaced by another publisher of this job; stopping without a final checkpoint (the job's cluster goes on)").ConfigureAwait(false);
+                    // Another node of the job took the outbox or a partition over: this node's cluster is not the job's any more.
+                    await Console.Error.WriteLineAsync($"fraud: fenced: {await node.Fenced.ConfigureAwait(false)}; stopping without a final checkpoint (the job's cluster goes on)").ConfigureAwait(false);
                     await node.CancelAsync().ConfigureAwait(false);
                     return ExitCodes.Failure;
                 }

@@ -48,6 +48,9 @@ public sealed record NodeSettings(string Hostname, int Port, IReadOnlyList<(stri
     /// <summary>One of <see cref="ShardPlacement"/>.</summary>
     public string ShardAllocation { get; init; } = ShardPlacement.Partition;
 
+    /// <summary>Mutual TLS for remoting (<c>fraud.node.tls.*</c>); null: plain TCP.</summary>
+    public NodeTlsSettings? Tls { get; init; }
+
     public NodeSettings(string hostname, int port)
         : this(hostname, port, [])
     {
@@ -70,6 +73,34 @@ public sealed record NodeSettings(string Hostname, int Port, IReadOnlyList<(stri
         }
 
         return seeds;
+    }
+}
+
+/// <summary>
+/// Remoting's mutual TLS: this node's PKCS#12 certificate with its key, its password, and the PEM
+/// of the CA that every peer's certificate must chain to (docs/design.md, "Security").
+/// </summary>
+public sealed record NodeTlsSettings(string Certificate, string Password, string Ca)
+{
+    public override string ToString() => $"NodeTlsSettings {{ Certificate = {Certificate}, Ca = {Ca} }}";
+
+    /// <summary>Both files or neither: a certificate without the CA to check peers against (or the reverse) is a mistake, not half a setting.</summary>
+    public static NodeTlsSettings? From(Config config)
+    {
+        var certificate = config.GetString(SettingKeys.NodeTlsCertificate.Path, string.Empty) ?? string.Empty;
+        var ca = config.GetString(SettingKeys.NodeTlsCa.Path, string.Empty) ?? string.Empty;
+        if (certificate.Length == 0 && ca.Length == 0)
+        {
+            return null;
+        }
+
+        if (certificate.Length == 0 || ca.Length == 0)
+        {
+            var (missing, given) = certificate.Length == 0 ? (SettingKeys.NodeTlsCertificate, SettingKeys.NodeTlsCa) : (SettingKeys.NodeTlsCa, SettingKeys.NodeTlsCertificate);
+            throw new ConfigurationException($"{missing.Option} ({missing.EnvironmentVariable}, {missing.Path}): needed with {given.Option}: remoting's mutual TLS takes this node's certificate and the CA its peers' certificates chain to");
+        }
+
+        return new NodeTlsSettings(Path.GetFullPath(certificate), config.GetString(SettingKeys.NodeTlsPassword.Path, string.Empty) ?? string.Empty, Path.GetFullPath(ca));
     }
 }
 
@@ -180,6 +211,7 @@ public sealed record FraudSettings(
                 NodeSettings.ParseSeeds(config.GetString(SettingKeys.SeedNodes.Path, string.Empty) ?? string.Empty))
             {
                 ShardAllocation = reader.Choice(SettingKeys.ShardAllocation),
+                Tls = NodeTlsSettings.From(config),
             },
             KafkaConsumer: ClientProperties(config, "fraud.kafka.consumer"),
             KafkaProducer: ClientProperties(config, "fraud.kafka.producer"),

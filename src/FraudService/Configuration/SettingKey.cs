@@ -18,6 +18,9 @@ public enum SettingKind
 /// </summary>
 public sealed record SettingKey(string Option, string Path, SettingKind Kind, string Description, params string[] Choices)
 {
+    /// <summary>Read from its environment variable and HOCON only, never from the command line (a secret would show in the process list).</summary>
+    public bool EnvironmentOnly { get; init; }
+
     public string EnvironmentVariable => "FRAUD_" + Option.TrimStart('-').Replace('-', '_').ToUpperInvariant();
 
     /// <summary>Checks a raw value; returns it as a HOCON value, or throws naming the option and the source.</summary>
@@ -63,5 +66,8 @@ public static class SettingKeys
     public static readonly SettingKey NodeHostname = new("--node-hostname", "fraud.node.hostname", SettingKind.Text, "address other cluster nodes reach this one at");
     public static readonly SettingKey SeedNodes = new("--seed-nodes", "fraud.node.seed-nodes", SettingKind.Text, "cluster nodes to join, HOST:PORT[,HOST:PORT...] (empty: a cluster of one)");
     public static readonly SettingKey ShardAllocation = new("--shard-allocation", "fraud.node.shard-allocation", SettingKind.Choice, "where users run: with the node reading their partition (partition), or spread by a hash of the user id (hash, for comparison)", ShardPlacement.Partition, ShardPlacement.Hash);
+    public static readonly SettingKey NodeTlsCertificate = new("--node-tls-certificate", "fraud.node.tls.certificate", SettingKind.Text, "PKCS#12 file (certificate and key) this node presents to the others: remoting speaks mutual TLS (needs --node-tls-ca)");
+    public static readonly SettingKey NodeTlsCa = new("--node-tls-ca", "fraud.node.tls.ca", SettingKind.Text, "PEM file of the CA every node's certificate must chain to: a peer without such a certificate never becomes a member");
+    public static readonly SettingKey NodeTlsPassword = new("--node-tls-password", "fraud.node.tls.password", SettingKind.Text, "password of the --node-tls-certificate file") { EnvironmentOnly = true };
     public static readonly SettingKey NodePort = new("--node-port", "fraud.node.port", SettingKind.Port, "Akka cluster port of this node (0 = any free port)");
 }

@@ -177,6 +177,7 @@ public sealed class FraudNode : IAsyncDisposable
             if (Database(settings) is { } database)
             {
                 await OutboxFence.CreateTableAsync(database, cancellationToken).ConfigureAwait(false);
+                await PartitionFence.CreateTableAsync(database, cancellationToken).ConfigureAwait(false);
             }
 
             if (settings.Store == JournalStore.Postgres)
@@ -248,8 +249,8 @@ public sealed class FraudNode : IAsyncDisposable
                 var owner = $"{Cluster.Get(system).SelfAddress} (process {Environment.ProcessId})";
                 var alerts = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka, transactionalId: TransactionalId(settings, "alerts"), fence: Fence(settings, "alerts", owner));
                 var results = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell, kafka: kafka, transactionalId: TransactionalId(settings, "windows"), fence: Fence(settings, "windows", owner));
-                alerts.Fenced.ContinueWith(_ => fenced.TrySetResult("the alert outbox's publisher"), TaskScheduler.Default);
-                results?.Fenced.ContinueWith(_ => fenced.TrySetResult("the window outbox's publisher"), TaskScheduler.Default);
+                alerts.Fenced.ContinueWith(_ => fenced.TrySetResult("the alert outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
+                results?.Fenced.ContinueWith(_ => fenced.TrySetResult("the window outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
                 return results is null ? [alerts] : [alerts, results];
             }
 
@@ -263,6 +264,12 @@ public sealed class FraudNode : IAsyncDisposable
             var metrics = new PipelineMetrics();
             var prometheus = new FraudMetrics(metrics);
             var history = new CheckpointHistory(settings.Checkpoints.Retained, checkpointLog);
+
+            // Each partition's checkpoints are fenced by an epoch in the store, as the outbox is.
+            var partitionFence = Database(settings) is { } fenceStore
+                ? new PartitionFence(fenceStore, JobKey(settings), $"{Cluster.Get(system).SelfAddress} (process {Environment.ProcessId})")
+                : null;
+            partitionFence?.Fenced.ContinueWith(t => fenced.TrySetResult(t.Result), TaskScheduler.Default);
             var pipeline = new TransactionPipeline(
                 users,
                 journals,
@@ -273,7 +280,7 @@ public sealed class FraudNode : IAsyncDisposable
                 outbox,
                 new DeadLetterPublisher(producer, settings.Topics.DeadLetters),
                 new PipelineSettings(settings.Ingest.Parallelism, settings.Ingest.AskTimeout),
-                settings.Checkpoints,
+                settings.Checkpoints with { Fence = partitionFence },
                 history,
                 metrics,
                 log,
@@ -571,6 +578,7 @@ public sealed class FraudNode : IAsyncDisposable
             akka.remote.dot-netty.tcp.hostname = "{settings.Node.Hostname}"
             akka.remote.dot-netty.tcp.port = {settings.Node.Port}
             akka.cluster.roles = ["{JobRole(settings)}"]
+            akka.remote.dot-netty.tcp.enable-ssl = {(settings.Node.Tls is null ? "off" : "on")}
             """));
         return derived
             .WithFallback(JournalStore.Config(settings.Store, settings.Connection))
@@ -623,7 +631,10 @@ public sealed class FraudNode : IAsyncDisposable
     {
         try
         {
-            return ActorSystem.Create("fraud", AkkaConfig(settings));
+            var setup = BootstrapSetup.Create().WithConfig(AkkaConfig(settings));
+            return settings.Node.Tls is { } tls
+                ? ActorSystem.Create("fraud", setup.And(RemotingTls.Setup(tls)))
+                : ActorSystem.Create("fraud", setup);
         }
         catch (Exception e) when (Innermost(e) is System.Net.Sockets.SocketException socket)
         {
@@ -641,19 +652,18 @@ public sealed class FraudNode : IAsyncDisposable
     private static async Task JoinAsync(ActorSystem system, NodeSettings node, CancellationToken cancellationToken)
     {
         var cluster = Cluster.Get(system);
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        var up = MemberUp.Register(system);
         if (node.SeedNodes.Count == 0)
         {
-            await cluster.JoinAsync(cluster.SelfAddress, cancellationToken).ConfigureAwait(false);
+            await MemberUp.WaitAsync(system, cluster.JoinAsync(cluster.SelfAddress, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         else
         {
             var seeds = node.SeedNodes.Select(s => new Address(cluster.SelfAddress.Protocol, system.Name, s.Host, s.Port)).ToList();
-            await cluster.JoinSeedNodesAsync(seeds, cancellationToken).ConfigureAwait(false);
+            await MemberUp.WaitAsync(system, cluster.JoinSeedNodesAsync(seeds, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
 
-        await up.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await MemberUp.WaitAsync(system, up, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The alerts table lives in the same database as the partition journals.</summary>

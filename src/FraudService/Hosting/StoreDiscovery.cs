@@ -94,22 +94,21 @@ internal sealed class StoreDiscovery : IAsyncDisposable
                 }
             }
 
-            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            var up = MemberUp.Register(cluster.System);
             if (reachable.Count == 0)
             {
                 _log.Info("Cluster discovery: no live node of job {0} in the store; this node forms the job's cluster", _job);
-                await cluster.JoinAsync(cluster.SelfAddress, cancellationToken).ConfigureAwait(false);
+                await MemberUp.WaitAsync(cluster.System, cluster.JoinAsync(cluster.SelfAddress, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 _log.Info("Cluster discovery: joining the job's cluster through the store at {0}", string.Join(", ", reachable));
-                await cluster.JoinSeedNodesAsync([cluster.SelfAddress, .. reachable], cancellationToken).ConfigureAwait(false);
+                await MemberUp.WaitAsync(cluster.System, cluster.JoinSeedNodesAsync([cluster.SelfAddress, .. reachable], cancellationToken), cancellationToken).ConfigureAwait(false);
             }
 
             try
             {
-                await up.Task.WaitAsync(JoinTimeout, cancellationToken).ConfigureAwait(false);
+                await MemberUp.WaitAsync(cluster.System, up.WaitAsync(JoinTimeout, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

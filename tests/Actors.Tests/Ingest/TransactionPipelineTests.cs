@@ -195,6 +195,52 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
             (user, Encoding.UTF8.GetString(TransactionJson.Serialize(new Transaction(user, 10m, "shop", ts))));
     }
 
+    [Fact]
+    public async Task A_node_whose_partition_another_node_took_over_in_the_store_writes_no_checkpoint_of_it_and_is_fenced()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"fence-{Guid.NewGuid():N}.db");
+        var database = FraudActors.Actors.Storage.SqlDatabase.Sqlite($"Data Source={file}");
+        await PartitionFence.CreateTableAsync(database, CancellationToken.None);
+        var fence = new PartitionFence(database, "job", "node-a");
+        var start = new DateTimeOffset(2026, 3, 17, 9, 0, 0, TimeSpan.Zero);
+        var first = Enumerable.Range(0, 30).Select(i => Record($"u{i % 3}", start.AddSeconds(i))).ToList();
+        await KafkaTestTopics.ProduceToAsync(_broker.BootstrapServers, Transactions, first.Select((r, i) => (i % 3, r.Key!, r.Value)));
+        var journals = new PartitionJournals(Sys, Transactions, new PartitionJournalSettings());
+        var users = await OneNodeCluster.StartUsersAsync(Sys, journals: journals);
+        var hourly = CheckpointSettings.Default with { Interval = TimeSpan.FromHours(1), Fence = fence };
+        var (metrics, history) = (new PipelineMetrics(), new CheckpointHistory(10));
+        var run = (await Pipeline(users, journals, hourly))(metrics, history).Run(KafkaSourceSettings.Create(ConsumerConfig(), Transactions), Sys.Materializer(), generation: 1);
+        await AwaitConditionAsync(() => Task.FromResult(metrics.RecordsIn == first.Count), Timeout);
+        await run.CheckpointNow();
+        await AwaitConditionAsync(() => Task.FromResult(history.Snapshot().Count == 3), Timeout);
+        Assert.All(history.Snapshot(), c => Assert.Equal((CheckpointStatus.Completed, 10L), (c.Status, c.NextOffset)));
+
+        // Another node takes partition 1 (frozen, this node missed its downing and the group's rebalance).
+        await new PartitionFence(database, "job", "node-b").TakeAsync(1, CancellationToken.None);
+        var more = Enumerable.Range(30, 3).Select(i => Record($"u{i % 3}", start.AddSeconds(i))).ToList();
+        await KafkaTestTopics.ProduceToAsync(_broker.BootstrapServers, Transactions, more.Select((r, i) => (i, r.Key!, r.Value)));
+        await AwaitConditionAsync(() => Task.FromResult(metrics.RecordsIn == first.Count + more.Count), Timeout);
+        await run.CheckpointNow();
+
+        Assert.Equal("partition 1 of job job was taken over by node-b (epoch 2, this node's 1)", await fence.Fenced.WaitAsync(Timeout));
+        await AwaitConditionAsync(() => Task.FromResult(history.Snapshot().Any(c => c.Status == CheckpointStatus.Failed)), Timeout);
+        var refused = Assert.Single(history.Snapshot(), c => c.Status == CheckpointStatus.Failed);
+        Assert.Equal(1, refused.Partition);
+        Assert.StartsWith("fenced: partition 1", refused.Failure, StringComparison.Ordinal);
+        var checkpoint = await journals.For(1).Ask<Messages.Checkpoints.PartitionCheckpoint>(Messages.Checkpoints.GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal(10L, checkpoint.NextOffset);
+
+        // Fenced for good: this node takes no partition again, not even one it read before.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => fence.TakeAsync(0, CancellationToken.None));
+        await run.Control.StopNowAsync();
+        await _outbox!.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(file);
+
+        static (string? Key, string Value) Record(string user, DateTimeOffset ts) =>
+            (user, Encoding.UTF8.GetString(TransactionJson.Serialize(new Transaction(user, 10m, "shop", ts))));
+    }
+
     public new void Dispose()
     {
         base.Dispose();

@@ -21,6 +21,7 @@ public sealed partial class DeploymentFilesTests
 {
     private static readonly string[] FraudNodes = ["fraud-1", "fraud-2", "fraud-3"];
     private const string TopicsService = "topics";
+    private const string CertsService = "certs";
 
     [Fact]
     public void Compose_file_has_kafka_postgres_the_topics_service_and_three_nodes_built_from_the_Dockerfile()
@@ -59,15 +60,29 @@ public sealed partial class DeploymentFilesTests
             Assert.StartsWith("${FRAUD_ADMIN_TOKEN:?", Scalar(environment, "FRAUD_ADMIN_TOKEN"), StringComparison.Ordinal);
             Assert.StartsWith("${FRAUD_READ_TOKEN:?", Scalar(environment, "FRAUD_READ_TOKEN"), StringComparison.Ordinal);
 
+            // Remoting's mutual TLS, with the certificate the certs service made for this node.
+            Assert.Equal($"/certs/{name}.p12", Scalar(environment, "FRAUD_NODE_TLS_CERTIFICATE"));
+            Assert.Equal("/certs/ca.pem", Scalar(environment, "FRAUD_NODE_TLS_CA"));
+            Assert.StartsWith("${FRAUD_NODE_TLS_PASSWORD:?", Scalar(environment, "FRAUD_NODE_TLS_PASSWORD"), StringComparison.Ordinal);
+            Assert.Equal("certs:/certs:ro", Assert.Single(((YamlSequenceNode)node.Children[new YamlScalarNode("volumes")]).Children.Cast<YamlScalarNode>()).Value);
+
             var dependsOn = Map(node, "depends_on");
             Assert.Equal("service_healthy", Scalar(Map(dependsOn, "postgres"), "condition"));
             Assert.Equal("service_completed_successfully", Scalar(Map(dependsOn, TopicsService), "condition"));
+            Assert.Equal("service_completed_successfully", Scalar(Map(dependsOn, CertsService), "condition"));
 
             var ports = Assert.IsType<YamlSequenceNode>(node.Children[new YamlScalarNode("ports")]);
             var port = Assert.Single(ports.Children.Cast<YamlScalarNode>()).Value!;
             Assert.EndsWith(":8081", port, StringComparison.Ordinal);
             httpPorts.Add(port);
         }
+
+        // The certs service writes a certificate for each node, with the password the nodes read them with.
+        var certs = Map(services, CertsService);
+        Assert.Equal(["certs", "--out", "/certs", "--names", string.Join(',', FraudNodes)], ((YamlSequenceNode)certs.Children[new YamlScalarNode("command")]).Children.Cast<YamlScalarNode>().Select(c => c.Value!));
+        Assert.StartsWith("${FRAUD_NODE_TLS_PASSWORD:?", Scalar(Map(certs, "environment"), "FRAUD_NODE_TLS_PASSWORD"), StringComparison.Ordinal);
+        Assert.Equal("certs:/certs", Assert.Single(((YamlSequenceNode)certs.Children[new YamlScalarNode("volumes")]).Children.Cast<YamlScalarNode>()).Value);
+        Assert.True(Map(Compose(), "volumes").Children.ContainsKey(new YamlScalarNode("certs")), "compose.yml declares no 'certs' volume");
 
         // Published on the host's loopback only, Kafka's host port too.
         Assert.Equal(["127.0.0.1:8081:8081", "127.0.0.1:8082:8081", "127.0.0.1:8083:8081"], httpPorts);
