@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using Akka.Remote;
 
@@ -7,10 +8,11 @@ namespace FraudActors.FraudService.Hosting;
 /// <summary>
 /// Completes when another node has quarantined this one: it removed this node from the cluster
 /// while this one did not answer (frozen, stalled under load), and will never talk to it again.
-/// Such a node must stop, as one told it was removed does: going on, its split-brain resolver
-/// would in time down the real members from its own side, it would form a cluster of its own,
-/// and that cluster's new outbox publisher would take the outbox's epoch and fence the real
-/// cluster's publisher (docs/design.md, "One cluster per job").
+/// Such a node downs itself at once and stops, as one told it was removed does: going on, even
+/// for the seconds its stop takes, its split-brain resolver would down the real members from its
+/// own side, it would form a cluster of its own, and that cluster's new outbox publisher would
+/// take the outbox's epoch and fence the real cluster's publisher (docs/design.md, "One cluster
+/// per job"). Downed, its singleton managers stop and it removes itself.
 /// </summary>
 public static class QuarantineWatch
 {
@@ -31,7 +33,9 @@ public static class QuarantineWatch
             {
                 if (quarantined.TrySetResult(e.RemoteAddress.ToString()))
                 {
-                    log.Error("This node was quarantined by {0}: the cluster removed it while it did not answer; stopping", e.RemoteAddress);
+                    log.Error("This node was quarantined by {0}: the cluster removed it while it did not answer; downing itself and stopping", e.RemoteAddress);
+                    var cluster = Cluster.Get(Context.System);
+                    cluster.Down(cluster.SelfAddress);
                 }
             });
         }
