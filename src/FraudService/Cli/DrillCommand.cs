@@ -13,9 +13,10 @@ namespace FraudActors.FraudService.Cli;
 /// alerts topic, the alerts table, the window result topics and table, and every user's
 /// checkpointed transaction count are compared with an independent reference computed from the
 /// input. A flush record to each partition, a day after the stream, closes every real window.
-/// With <c>--nodes</c> above 1 the services are a cluster that loses, regains and gains nodes
-/// meanwhile (<see cref="ClusterDrill"/>). With <c>--soak</c> nothing is killed: the nodes run
-/// under a sustained load while their memory, GC, checkpoints and lag are sampled (<see cref="SoakDrill"/>).
+/// With <c>--nodes</c> above 1 the services are a cluster that loses, regains and gains nodes,
+/// and has nodes frozen past their downing, meanwhile (<see cref="ClusterDrill"/>). With
+/// <c>--soak</c> nothing is killed: the nodes run under a sustained load while their memory, GC,
+/// checkpoints and lag are sampled (<see cref="SoakDrill"/>).
 /// </summary>
 public static class DrillCommand
 {
@@ -26,7 +27,7 @@ public static class DrillCommand
     {
         var command = new Command("drill", "Recovery drill: kill -9 the service at random moments while a seeded stream flows, then prove no alert and no window result is duplicated or missing. With --soak: sustained load instead, proving memory, lag and checkpoint durations level off.");
         var transactions = new Option<int>("--transactions") { Description = "transactions in the stream", DefaultValueFactory = _ => 100_000 };
-        var kills = new Option<int>("--kills") { Description = "how many times the service is killed with SIGKILL (with --nodes above 1: how many cluster events, kill -9, leave and join by turns)", DefaultValueFactory = _ => 10 };
+        var kills = new Option<int>("--kills", "--events") { Description = "how many times the service is killed with SIGKILL (with --nodes above 1: how many cluster events, kill -9, leave, join and freeze by turns)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "seed of the stream and of the kill moments", DefaultValueFactory = _ => 42 };
         var nodes = new Option<int>("--nodes") { Description = "service nodes forming one cluster on loopback (1 to 5; above 1 the topics have 6 partitions)", DefaultValueFactory = _ => 1 };
         var store = new Option<string>("--store") { Description = "postgres (the default: a throwaway server of its own unless --connection names an empty database) or sqlite (a new temporary file)", DefaultValueFactory = _ => JournalStore.Postgres };

@@ -6,11 +6,13 @@ namespace FraudActors.FraudService.Drill;
 /// <summary>
 /// The recovery drill on a cluster (<c>fraud drill --nodes N</c>, N ≥ 2): N services on loopback
 /// form one Akka cluster and share the consumer group while the seeded stream flows; at seeded
-/// moments a node is killed with SIGKILL and started again, a node leaves with SIGINT, or a node
-/// that left joins again, by turns. Each event moves partitions, and users with them, between
-/// nodes; the drill waits for the group to settle and the stream to progress before the next
-/// one. At the end every node runs, catches up and stops gracefully, and the outputs are
-/// compared with the references as in the one-node drill.
+/// moments a node is killed with SIGKILL and started again, a node leaves with SIGINT, a node
+/// that left joins again, or a node is frozen with SIGSTOP until the others have downed it and
+/// taken its partitions over, then thawed (it must find itself out and exit 1, and is started
+/// again), by turns. Each event moves partitions, and users with them, between nodes; the drill
+/// waits for the group to settle and the stream to progress before the next one. At the end
+/// every node runs, catches up and stops gracefully, and the outputs are compared with the
+/// references as in the one-node drill.
 /// </summary>
 public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, ConsoleProgress progress)
 {
@@ -26,17 +28,14 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
     /// </summary>
     private static readonly TimeSpan EventSpan = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a thawed node has to find itself out and exit: it needs a heartbeat round or an outbox check, then a stop without a checkpoint.</summary>
+    private static readonly TimeSpan ThawTimeout = TimeSpan.FromSeconds(120);
+
     private readonly Random _random = new(drill.Seed);
     private readonly List<string> _steps = [];
     private readonly List<string> _uncleanStops = [];
-    private readonly Dictionary<ClusterEvent, int> _done = new() { [ClusterEvent.KillHard] = 0, [ClusterEvent.Leave] = 0, [ClusterEvent.Join] = 0 };
-
-    private enum ClusterEvent
-    {
-        KillHard,
-        Leave,
-        Join,
-    }
+    private readonly List<string> _frozenExits = [];
+    private readonly Dictionary<ClusterEvent, int> _done = ClusterEvents.Rotation.ToDictionary(k => k, _ => 0);
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
@@ -102,6 +101,7 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
         SayMoves(cluster.Ownership);
         var (failed, agreed) = await drill.CompareAsync(stream, stop).ConfigureAwait(false);
         failed |= ReportUncleanStops();
+        failed |= ReportFrozenExits();
         var moves = cluster.Ownership.Moves.Count;
         var without = cluster.Ownership.MovesWithoutUserCount;
         if (!failed)
@@ -114,18 +114,17 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
             ? $"DRILL FAILED (the nodes' logs are in {logs})"
             : string.Create(
                 CultureInfo.InvariantCulture,
-                $"DRILL PASSED: {nodes} nodes, {events} events ({_done[ClusterEvent.KillHard]} kill -9, {Count(_done[ClusterEvent.Leave], "leave")}, {Count(_done[ClusterEvent.Join], "join")}), {moves} partition moves, {cluster.Ownership.UsersMoved} users moved{(without > 0 ? $" ({without} moves without a user count in the log)" : string.Empty)}; {agreed}"));
+                $"DRILL PASSED: {nodes} nodes, {events} events ({_done[ClusterEvent.KillHard]} kill -9, {Count(_done[ClusterEvent.Leave], "leave")}, {Count(_done[ClusterEvent.Join], "join")}, {Count(_done[ClusterEvent.Freeze], "freeze", "freezes")}), {moves} partition moves, {cluster.Ownership.UsersMoved} users moved{(without > 0 ? $" ({without} moves without a user count in the log)" : string.Empty)}; {agreed}"));
         return failed ? ExitCodes.Failure : ExitCodes.Success;
     }
 
     /// <summary>Runs event <paramref name="index"/>, waits for the group to settle after it, and says what happened.</summary>
     private async Task<string> RunEventAsync(NodeCluster cluster, int index, CancellationToken stop)
     {
-        var running = cluster.Running;
-        var kind = Choose(index, cluster);
-        var node = Pick(kind == ClusterEvent.Join ? [.. Enumerable.Range(1, nodes).Except(running)] : Candidates(kind, cluster));
+        var kind = ClusterEvents.Choose(index, cluster.Running, nodes, cluster.Port);
+        var node = Pick(ClusterEvents.Nodes(kind, cluster.Running, nodes, cluster.Port));
         var name = NodeCluster.Name(node);
-        var label = $"event {index + 1} ({Describe(kind)} {name})";
+        var label = $"event {index + 1} ({ClusterEvents.Describe(kind)} {name})";
         cluster.Ownership.Step = label;
         string said;
         switch (kind)
@@ -141,6 +140,9 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
                 Expect(exit, label);
                 said = $"{name} left (SIGINT, exit code {exit}), {drill.Committed()}/{drill.Count} committed";
                 break;
+            case ClusterEvent.Freeze:
+                said = await FreezeAsync(cluster, node, label, stop).ConfigureAwait(false);
+                break;
             default:
                 await cluster.StartAsync(node, stop).ConfigureAwait(false);
                 said = $"{name} joined, {drill.Committed()}/{drill.Count} committed";
@@ -152,41 +154,45 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
         return said;
     }
 
-    /// <summary>The kind whose turn it is (kill -9, leave, join), or the next one that can happen now.</summary>
-    private ClusterEvent Choose(int index, NodeCluster cluster)
-    {
-        for (var turn = 0; turn < 3; turn++)
-        {
-            var kind = (ClusterEvent)((index + turn) % 3);
-            if (kind == ClusterEvent.Join ? cluster.Running.Count < nodes : Candidates(kind, cluster).Count > 0)
-            {
-                return kind;
-            }
-        }
-
-        throw new InvalidOperationException($"no cluster event can happen with {cluster.Running.Count} of {nodes} nodes running");
-    }
-
     /// <summary>
-    /// The nodes that may go down: none when fewer than half the nodes would be left (the
-    /// split-brain resolver keeps the majority and downs the rest). Two sides of equal size keep
-    /// the side with the lowest address, so when two nodes run a kill -9 spares the one with the
-    /// lowest port, lest the survivor down itself.
+    /// Freezes <paramref name="node"/> (SIGSTOP) at a moment of the kind a kill would land in,
+    /// keeps it frozen until a running node's log says the cluster removed it and the running
+    /// nodes hold every partition, then thaws it (SIGCONT). It must learn it was downed, or find
+    /// its outbox publisher fenced, and exit 1 without a final checkpoint (docs/design.md, "One
+    /// cluster per job"); any other end is noted and fails the drill. It is then started again,
+    /// as after a kill -9.
     /// </summary>
-    private List<int> Candidates(ClusterEvent kind, NodeCluster cluster)
+    private async Task<string> FreezeAsync(NodeCluster cluster, int node, string label, CancellationToken stop)
     {
-        var running = cluster.Running;
-        if ((running.Count - 1) * 2 < nodes)
+        var name = NodeCluster.Name(node);
+        var landed = await KillMoments.AwaitAsync(cluster.Process(node), KillMoments.For(_done[ClusterEvent.Freeze]), stop).ConfigureAwait(false);
+        await cluster.FreezeAsync(node).ConfigureAwait(false);
+        var frozenAt = drill.Committed();
+        var frozen = DateTime.UtcNow;
+        await WaitAsync(
+            cluster,
+            () => cluster.RemovedSinceFrozen(node) && cluster.Ownership.Settled(cluster.Running, Partitions),
+            $"the others to down frozen {name} and take its partitions over",
+            stop).ConfigureAwait(false);
+        var downedAfter = DateTime.UtcNow - frozen;
+        var exit = await cluster.ThawAsync(node, ThawTimeout).ConfigureAwait(false);
+        var tail = cluster.Tail(node, 15);
+        var end = cluster.Tail(node, 200);
+        var why = end.Contains("fraud: fenced:", StringComparison.Ordinal) ? "fenced"
+            : end.Contains("fraud: this node was removed from the cluster", StringComparison.Ordinal) ? "downed"
+            : "no reason logged";
+        if (exit != ExitCodes.Failure)
         {
-            return [];
+            _frozenExits.Add($"{label}: {(exit is { } code ? $"exit code {code}" : $"still running {ThawTimeout.TotalSeconds:0} s after SIGCONT (killed)")}, expected 1; the end of its log:\n{tail}");
         }
 
-        return kind == ClusterEvent.KillHard && running.Count == 2
-            ? [.. running.Where(n => cluster.Port(n) != running.Min(cluster.Port))]
-            : [.. running];
+        await cluster.StartAsync(node, stop).ConfigureAwait(false);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"freeze {name} {landed} at {frozenAt}/{drill.Count} committed; removed and its partitions taken over after {downedAfter.TotalSeconds:0} s; thawed, it exited with code {exit?.ToString(CultureInfo.InvariantCulture) ?? "none"} ({why}); started again");
     }
 
-    private int Pick(List<int> nodesToPickFrom) => nodesToPickFrom[_random.Next(nodesToPickFrom.Count)];
+    private int Pick(IReadOnlyList<int> nodesToPickFrom) => nodesToPickFrom[_random.Next(nodesToPickFrom.Count)];
 
     /// <summary>Waits until every partition is held by exactly one running node and each running node holds one; notes who holds what.</summary>
     private async Task SettleAsync(NodeCluster cluster, string step, CancellationToken stop)
@@ -234,6 +240,18 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
         }
     }
 
+    /// <summary>A frozen node, thawed after its downing, must exit 1 by itself; any other end fails the drill.</summary>
+    private bool ReportFrozenExits()
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frozen nodes: {_done[ClusterEvent.Freeze]} expected to exit 1 when thawed, {_frozenExits.Count} did not"));
+        foreach (var line in _frozenExits)
+        {
+            Console.WriteLine("  " + line.Replace("\n", "\n    ", StringComparison.Ordinal));
+        }
+
+        return _frozenExits.Count > 0;
+    }
+
     /// <summary>A graceful stop must end with exit code 0; any other fails the drill.</summary>
     private bool ReportUncleanStops()
     {
@@ -246,12 +264,6 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
         return _uncleanStops.Count > 0;
     }
 
-    private static string Count(int count, string what) => string.Create(CultureInfo.InvariantCulture, $"{count} {what}{(count == 1 ? string.Empty : "s")}");
-
-    private static string Describe(ClusterEvent kind) => kind switch
-    {
-        ClusterEvent.KillHard => "kill -9",
-        ClusterEvent.Leave => "leave",
-        _ => "join",
-    };
+    private static string Count(int count, string what, string? plural = null) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {(count == 1 ? what : plural ?? what + "s")}");
 }

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace FraudActors.FraudService.Drill;
 
@@ -8,11 +10,12 @@ namespace FraudActors.FraudService.Drill;
 /// <c>fraud run</c> child processes on loopback forming one Akka cluster, numbered from 1. Each
 /// node keeps the port chosen for it up front across restarts, and all list the first two as
 /// their seed nodes, so a node started again rejoins as the same address (Akka removes its
-/// previous incarnation first). Nodes are started, killed with SIGKILL and stopped with SIGINT
-/// by number; their logs feed one <see cref="PartitionOwnership"/>, and each incarnation's log
-/// can be kept in a file of its own.
+/// previous incarnation first). Nodes are started, killed with SIGKILL, stopped with SIGINT,
+/// frozen with SIGSTOP and thawed with SIGCONT by number; their logs feed one
+/// <see cref="PartitionOwnership"/> and say when the cluster removed a node, and each
+/// incarnation's log can be kept in a file of its own.
 /// </summary>
-public sealed class NodeCluster : IAsyncDisposable
+public sealed partial class NodeCluster : IAsyncDisposable
 {
     private const string Listening = "Started up successfully";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
@@ -25,6 +28,11 @@ public sealed class NodeCluster : IAsyncDisposable
     private readonly int[] _ports;
     private readonly ServiceProcess?[] _running;
     private readonly ServiceProcess?[] _latest;
+    private readonly ServiceProcess?[] _frozen;
+    private readonly int[] _removalsAtFreeze;
+
+    /// <summary>By port: how many times a running node's log said the cluster's leader removed that address.</summary>
+    private readonly ConcurrentDictionary<int, int> _removals = new();
     private readonly int[] _incarnations;
     private readonly int[] _starts;
     private readonly List<ServiceProcess> _started = [];
@@ -46,6 +54,8 @@ public sealed class NodeCluster : IAsyncDisposable
         _ports = FreePorts(size);
         _running = new ServiceProcess?[size];
         _latest = new ServiceProcess?[size];
+        _frozen = new ServiceProcess?[size];
+        _removalsAtFreeze = new int[size];
         _incarnations = new int[size];
         _starts = new int[size];
         SeedNodes = string.Join(',', _ports.Take(2).Select(p => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{p}")));
@@ -59,7 +69,7 @@ public sealed class NodeCluster : IAsyncDisposable
 
     public PartitionOwnership Ownership { get; }
 
-    /// <summary>The nodes running now, by number.</summary>
+    /// <summary>The nodes running now, by number; a frozen node is not one of them.</summary>
     public IReadOnlyList<int> Running => [.. Enumerable.Range(1, Size).Where(n => _running[n - 1] is not null)];
 
     public static string Name(int node) => string.Create(CultureInfo.InvariantCulture, $"node{node}");
@@ -135,6 +145,50 @@ public sealed class NodeCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SIGSTOP: the node stops where it is, its sockets open, and answers nothing. It no longer
+    /// counts as running: its partitions are the others' to take over, and what it says once
+    /// thawed no longer moves them.
+    /// </summary>
+    public async Task FreezeAsync(int node)
+    {
+        var process = Process(node);
+        _removalsAtFreeze[node - 1] = _removals.GetValueOrDefault(Port(node));
+        await process.FreezeAsync().ConfigureAwait(false);
+        _frozen[node - 1] = process;
+        Ended(node);
+    }
+
+    /// <summary>Whether a running node's log said the cluster removed frozen <paramref name="node"/> (downed and gone) since it was frozen.</summary>
+    public bool RemovedSinceFrozen(int node) =>
+        _frozen[node - 1] is not null && _removals.GetValueOrDefault(Port(node)) > _removalsAtFreeze[node - 1];
+
+    /// <summary>
+    /// SIGCONT to frozen <paramref name="node"/>, then waits for it to exit by itself; returns
+    /// its exit code, or null when it still ran after <paramref name="timeout"/> (it is then
+    /// killed with SIGKILL, so that it can be started again).
+    /// </summary>
+    public async Task<int?> ThawAsync(int node, TimeSpan timeout)
+    {
+        var process = _frozen[node - 1] ?? throw new InvalidOperationException($"{Name(node)} is not frozen");
+        try
+        {
+            await process.ThawAsync().ConfigureAwait(false);
+            using var deadline = new CancellationTokenSource(timeout);
+            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            process.KillHard();
+            return null;
+        }
+        finally
+        {
+            _frozen[node - 1] = null;
+        }
+    }
+
     /// <summary>A node that ended without being told to, with the end of its log; null while none did.</summary>
     public string? Failure() => Running
         .Where(n => _running[n - 1]!.HasExited)
@@ -190,6 +244,10 @@ public sealed class NodeCluster : IAsyncDisposable
                 if (Volatile.Read(ref _incarnations[node - 1]) == incarnation)
                 {
                     Ownership.Observe(node, line);
+                    if (Removing().Match(line) is { Success: true } removing)
+                    {
+                        _removals.AddOrUpdate(int.Parse(removing.Groups["port"].Value, CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
+                    }
                 }
             },
             [.. _run, "--node-port", Port(node).ToString(CultureInfo.InvariantCulture), "--seed-nodes", SeedNodes]);
@@ -206,6 +264,10 @@ public sealed class NodeCluster : IAsyncDisposable
     }
 
     private static string Tail(ServiceProcess process, int lines = 30) => string.Join('\n', process.StandardError.TakeLast(lines));
+
+    /// <summary>Akka's leader removing a downed (or exited) member: <c>Leader is removing unreachable node [akka.tcp://fraud@127.0.0.1:PORT]</c>.</summary>
+    [GeneratedRegex(@"Leader is removing \w+ node \[[^\]]*?:(?<port>\d+)[,\]]")]
+    private static partial Regex Removing();
 
     /// <summary>Distinct free loopback ports: all held open together while they are chosen.</summary>
     private static int[] FreePorts(int count)

@@ -88,12 +88,17 @@ public sealed class ServiceProcess : IDisposable
 
     public async Task<int> InterruptAsync(TimeSpan timeout)
     {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync().ConfigureAwait(false);
+        await SignalAsync("INT").ConfigureAwait(false);
         using var deadline = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
         return _process.ExitCode;
     }
+
+    /// <summary>SIGSTOP: every thread stops where it is, as in a long pause of a VM or a GC; its sockets stay open.</summary>
+    public Task FreezeAsync() => SignalOrThrowAsync("STOP");
+
+    /// <summary>SIGCONT: a frozen process goes on from where it stopped.</summary>
+    public Task ThawAsync() => SignalOrThrowAsync("CONT");
 
     public void Dispose()
     {
@@ -103,5 +108,21 @@ public sealed class ServiceProcess : IDisposable
         }
 
         _process.Dispose();
+    }
+
+    /// <summary>Sends <paramref name="signal"/> with <c>kill</c>; false when it could not (the process is gone).</summary>
+    private async Task<bool> SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync().ConfigureAwait(false);
+        return kill.ExitCode == 0;
+    }
+
+    private async Task SignalOrThrowAsync(string signal)
+    {
+        if (!await SignalAsync(signal).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed (has the process exited: {_process.HasExited})");
+        }
     }
 }

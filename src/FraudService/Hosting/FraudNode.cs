@@ -106,9 +106,10 @@ public sealed class FraudNode : IAsyncDisposable
     public TimeSpan Uptime => DateTimeOffset.UtcNow - Job.Started;
 
     /// <summary>
-    /// Completes when this node is no longer a cluster member: after it left on a stop, or when
-    /// the split-brain resolver downed it (unreachable from the majority). A downed node must
-    /// stop reading at once: its partitions already belong to the others.
+    /// Completes when this node is no longer a cluster member: after it left on a stop, when
+    /// the split-brain resolver downed it (unreachable from the majority), or when a member
+    /// quarantined it (<see cref="QuarantineWatch"/>). A downed node must stop reading at once:
+    /// its partitions already belong to the others.
     /// </summary>
     public Task RemovedFromCluster { get; private init; } = Task.CompletedTask;
 
@@ -210,6 +211,7 @@ public sealed class FraudNode : IAsyncDisposable
 
             var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Cluster.Get(system).RegisterOnMemberRemoved(() => removed.TrySetResult());
+            _ = QuarantineWatch.Start(system, log).ContinueWith(_ => removed.TrySetResult(), TaskScheduler.Default);
             await CheckOneJobAsync(system, settings).ConfigureAwait(false);
 
             var (journals, users) = await StartShardsAsync(system, settings, log).ConfigureAwait(false);

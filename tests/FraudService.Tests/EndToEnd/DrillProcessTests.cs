@@ -43,11 +43,12 @@ public sealed class DrillProcessTests
     }
 
     [Fact]
-    public async Task A_small_three_node_drill_kills_leaves_and_joins_moves_partitions_and_passes()
+    public async Task A_small_three_node_drill_kills_leaves_joins_and_freezes_moves_partitions_and_passes()
     {
-        var (code, drill) = await FraudProcess.RunAsync(TimeSpan.FromMinutes(6), "drill", "--nodes", "3", "--transactions", "3000", "--kills", "3", "--seed", "3");
+        var (code, drill) = await FraudProcess.RunAsync(TimeSpan.FromMinutes(8), "drill", "--nodes", "3", "--transactions", "3000", "--events", "4", "--seed", "3");
         Assert.True(code == 0, string.Join('\n', drill.StandardOutput) + drill.StandardErrorTail());
-        Assert.Contains(drill.StandardOutput, l => l.StartsWith("DRILL PASSED: 3 nodes, 3 events (1 kill -9, 1 leave, 1 join), ", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l.StartsWith("DRILL PASSED: 3 nodes, 4 events (1 kill -9, 1 leave, 1 join, 1 freeze), ", StringComparison.Ordinal));
+        Assert.Contains(drill.StandardOutput, l => l == "frozen nodes: 1 expected to exit 1 when thawed, 0 did not");
         Assert.Contains(drill.StandardOutput, l => l.Contains("then a flush record to each of its 6 partitions", StringComparison.Ordinal));
         Assert.Contains(drill.StandardOutput, l => l == "graceful stops: 4 expected to exit 0, 0 did not");
         Assert.Contains(drill.StandardOutput, l => l.StartsWith("drill:   partition ", StringComparison.Ordinal) && l.Contains(" -> ", StringComparison.Ordinal) && l.Contains("resumed at offset", StringComparison.Ordinal));
