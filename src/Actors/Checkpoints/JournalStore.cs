@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using FraudActors.Actors.Serialization;
 using FraudActors.Actors.Storage;
 
 namespace FraudActors.Actors.Checkpoints;
@@ -7,7 +8,9 @@ namespace FraudActors.Actors.Checkpoints;
 /// <summary>
 /// Where partition journals live, as the HOCON of the Akka.Persistence plugins: in memory
 /// (tests), SQLite (the embedded default) or PostgreSQL (production), the last two through
-/// Akka.Persistence.Sql, whose tables are created on first start.
+/// Akka.Persistence.Sql, whose tables are created on first start; with the serializers of what
+/// is persisted (<see cref="CheckpointSerializer"/>) and of what crosses nodes
+/// (<see cref="WireSerializer"/>, which also refuses every type without one).
 /// </summary>
 public static class JournalStore
 {
@@ -67,7 +70,9 @@ public static class JournalStore
               akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
               """
             : Sql("journal") + "\n" + Sql("snapshot-store");
-        return plugins + "\n" + CheckpointSerializer.Hocon;
+        // Every actor system of the service (node, bench, tests, journal reader) is built on this
+        // configuration, so the serializers go with it: the persisted events' and the wire's.
+        return plugins + "\n" + CheckpointSerializer.Hocon + "\n" + WireSerializer.Hocon;
     }
 
     private static string Escape(string s) =>

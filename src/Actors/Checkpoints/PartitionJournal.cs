@@ -276,7 +276,8 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private sealed record RetryDelete
+    /// <summary>The journal's own timer: never leaves the node.</summary>
+    private sealed record RetryDelete : INoSerializationVerificationNeeded
     {
         public static RetryDelete Instance { get; } = new();
     }

@@ -55,7 +55,8 @@ public sealed class OutboxSingleton : ReceiveActor
         }
     }
 
-    private sealed record Started
+    /// <summary>Piped to itself: never leaves the node.</summary>
+    private sealed record Started : INoSerializationVerificationNeeded
     {
         public static Started Instance { get; } = new();
     }

@@ -103,8 +103,8 @@ public sealed partial class UserActor
         _taking = null;
     }
 
-    /// <summary>Told to itself after a restart that carried waiting messages over.</summary>
-    private sealed class TakeCarried
+    /// <summary>Told to itself after a restart that carried waiting messages over; never leaves the node.</summary>
+    private sealed class TakeCarried : INoSerializationVerificationNeeded
     {
         public static readonly TakeCarried Instance = new();
     }

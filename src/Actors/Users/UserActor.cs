@@ -413,8 +413,8 @@ public sealed partial class UserActor : UntypedActor
     /// <summary>200 ms doubling to 5 s: many users waiting for one journal must not flood it while it is away.</summary>
     private static TimeSpan LoadRetryDelay(int failures) => TimeSpan.FromMilliseconds(Math.Min(5_000, 200 * (1 << Math.Min(failures - 1, 5))));
 
-    /// <summary>Time to ask the journal again for the state of load <paramref name="Load"/>.</summary>
-    private sealed record LoadAgain(int Load);
+    /// <summary>Time to ask the journal again for the state of load <paramref name="Load"/>; told to itself, never leaves the node.</summary>
+    private sealed record LoadAgain(int Load) : INoSerializationVerificationNeeded;
 
     private static long? GenerationOf(IUserMessage message) => message switch
     {

@@ -205,7 +205,8 @@ public sealed class UserHost : UntypedActor
         public List<(object Message, IActorRef Sender)> Waiting { get; } = [];
     }
 
-    private sealed class Sweep
+    /// <summary>The host's own timer: never leaves the node, so never serialized (<see cref="Serialization.WireSerializer"/>).</summary>
+    private sealed class Sweep : INoSerializationVerificationNeeded
     {
         public static readonly Sweep Instance = new();
     }

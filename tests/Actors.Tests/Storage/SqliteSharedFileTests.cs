@@ -280,11 +280,12 @@ public sealed class SqliteSharedFileTests : IDisposable
         public Writer(string persistenceId)
         {
             PersistenceId = persistenceId;
-            Recover<string>(_ => _count++);
+            // The journal's own event type: the service's actor systems persist nothing unbound (docs/architecture.md, "Wire formats").
+            Recover<CheckpointChunk>(_ => _count++);
             Command<Write>(_ =>
             {
                 _asking = Sender;
-                var chunk = Enumerable.Range(0, EventsPerWrite).Select(i => new string('x', 2000) + i.ToString(CultureInfo.InvariantCulture)).ToList();
+                var chunk = Enumerable.Range(0, EventsPerWrite).Select(i => new CheckpointChunk(_count, i, [new UserSnapshot("u" + i.ToString(CultureInfo.InvariantCulture), new byte[2000])])).ToList();
                 var left = chunk.Count;
                 PersistAll(chunk, _ =>
                 {
