@@ -39,7 +39,8 @@ public static class RunCommand
             SettingKeys.ShardAllocation,
             SettingKeys.NodeTlsCertificate,
             SettingKeys.NodeTlsCa,
-            SettingKeys.NodeTlsPassword);
+            SettingKeys.NodeTlsPassword,
+            SettingKeys.OutboxTransactional);
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var settings = options.Settings(parse);

@@ -219,7 +219,7 @@ public sealed record FraudSettings(
         {
             AdminToken = config.GetString(SettingKeys.AdminToken.Path, string.Empty) is { Length: > 0 } token ? new AdminToken(token) : null,
             ReadToken = config.GetString(SettingKeys.ReadToken.Path, string.Empty) is { Length: > 0 } read ? new ReadToken(read) : null,
-            TransactionalOutbox = config.GetBoolean("fraud.outbox.transactional", false),
+            TransactionalOutbox = config.GetBoolean(SettingKeys.OutboxTransactional.Path, false),
             KafkaCommon = ClientProperties(config, "fraud.kafka.common"),
             StorePath = Path.GetFullPath(reader.Text(SettingKeys.StorePath.Path)),
         };

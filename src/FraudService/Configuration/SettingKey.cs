@@ -69,5 +69,6 @@ public static class SettingKeys
     public static readonly SettingKey NodeTlsCertificate = new("--node-tls-certificate", "fraud.node.tls.certificate", SettingKind.Text, "PKCS#12 file (certificate and key) this node presents to the others: remoting speaks mutual TLS (needs --node-tls-ca)");
     public static readonly SettingKey NodeTlsCa = new("--node-tls-ca", "fraud.node.tls.ca", SettingKind.Text, "PEM file of the CA every node's certificate must chain to: a peer without such a certificate never becomes a member");
     public static readonly SettingKey NodeTlsPassword = new("--node-tls-password", "fraud.node.tls.password", SettingKind.Text, "password of the --node-tls-certificate file") { EnvironmentOnly = true };
+    public static readonly SettingKey OutboxTransactional = new("--outbox-transactional", "fraud.outbox.transactional", SettingKind.Choice, "publish the outboxes as Kafka transactions of the job's transactional ids, so that a real broker fences a zombie publisher's batch in flight (read alerts with read_committed)", "on", "off");
     public static readonly SettingKey NodePort = new("--node-port", "fraud.node.port", SettingKind.Port, "Akka cluster port of this node (0 = any free port)");
 }

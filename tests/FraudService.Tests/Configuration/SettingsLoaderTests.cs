@@ -270,6 +270,19 @@ public sealed class SettingsLoaderTests
         Assert.Contains("a crash or kill loses them", FraudActors.FraudService.Cli.RunCommand.MemoryStoreWarning, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("on", true)]
+    [InlineData("off", false)]
+    public void The_transactional_outbox_is_off_unless_switched_on(string? variable, bool expected)
+    {
+        var environment = variable is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["FRAUD_OUTBOX_TRANSACTIONAL"] = variable };
+        var settings = FraudSettings.From(SettingsLoader.Load(new Dictionary<SettingKey, string>(), [SettingKeys.OutboxTransactional], null, null, environment.GetValueOrDefault));
+        Assert.Equal(expected, settings.TransactionalOutbox);
+        var bad = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<SettingKey, string> { [SettingKeys.OutboxTransactional] = "maybe" }, [SettingKeys.OutboxTransactional], null, null, _ => null));
+        Assert.StartsWith("--outbox-transactional: 'maybe' is not one of on, off", bad.Message, StringComparison.Ordinal);
+    }
+
     private static FraudSettings Load(Dictionary<SettingKey, string> options, Dictionary<string, string> environment, string? file = null) =>
         FraudSettings.From(SettingsLoader.Load(options, Keys, file, null, name => environment.GetValueOrDefault(name)));
 }

@@ -60,6 +60,9 @@ public sealed partial class DeploymentFilesTests
             Assert.StartsWith("${FRAUD_ADMIN_TOKEN:?", Scalar(environment, "FRAUD_ADMIN_TOKEN"), StringComparison.Ordinal);
             Assert.StartsWith("${FRAUD_READ_TOKEN:?", Scalar(environment, "FRAUD_READ_TOKEN"), StringComparison.Ordinal);
 
+            // Real Kafka: the outbox publishes as transactions of the job's transactional ids.
+            Assert.Equal("on", Scalar(environment, "FRAUD_OUTBOX_TRANSACTIONAL"));
+
             // Remoting's mutual TLS, with the certificate the certs service made for this node.
             Assert.Equal($"/certs/{name}.p12", Scalar(environment, "FRAUD_NODE_TLS_CERTIFICATE"));
             Assert.Equal("/certs/ca.pem", Scalar(environment, "FRAUD_NODE_TLS_CA"));
