@@ -27,9 +27,8 @@ public sealed class PartitionFence(SqlDatabase database, string job, string owne
         database.WriteAsync(
             async (connection, transaction) =>
             {
-                await using var create = connection.CreateCommand();
+                await using var create = SqlDatabase.Command(connection, CreateTable);
                 create.Transaction = transaction;
-                create.CommandText = CreateTable;
                 await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 return true;
             },
@@ -91,21 +90,9 @@ public sealed class PartitionFence(SqlDatabase database, string job, string owne
 
     private DbCommand Command(DbConnection connection, DbTransaction? transaction, int partition, string sql)
     {
-        var command = connection.CreateCommand();
+        var command = SqlDatabase.Command(connection, sql, ("job", job), ("partition", partition), ("owner", owner));
         command.Transaction = transaction;
-        command.CommandText = sql;
-        Add(command, "job", job);
-        Add(command, "partition", partition);
-        Add(command, "owner", owner);
         return command;
-    }
-
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 
     private const string CreateTable =

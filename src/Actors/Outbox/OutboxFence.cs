@@ -61,28 +61,15 @@ public sealed class OutboxFence(SqlDatabase database, string job, string outbox,
 
     private DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
     {
-        var command = connection.CreateCommand();
+        var command = SqlDatabase.Command(connection, sql, ("job", job), ("outbox", outbox), ("owner", owner));
         command.Transaction = transaction;
-        command.CommandText = sql;
-        Add(command, "job", job);
-        Add(command, "outbox", outbox);
-        Add(command, "owner", owner);
         return command;
-    }
-
-    private static void Add(DbCommand command, string name, string value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 
     private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
+        await using var command = SqlDatabase.Command(connection, sql);
         command.Transaction = transaction;
-        command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
