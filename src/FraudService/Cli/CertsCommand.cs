@@ -29,7 +29,7 @@ public static class CertsCommand
             }
 
             var nodes = parse.GetValue(names)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (nodes.Length == 0 || nodes.Any(n => n.IndexOfAny(['/', '\\', '=', ',']) >= 0 || n.StartsWith('.')))
+            if (nodes.Length == 0 || nodes.Any(n => n.IndexOfAny(['/', '\\', '=']) >= 0 || n.StartsWith('.')))
             {
                 throw new ConfigurationException($"--names: '{parse.GetValue(names)}' is not a comma-separated list of node names (letters, digits, '-', '_', '.')");
             }

@@ -246,9 +246,9 @@ public sealed class FraudNode : IAsyncDisposable
             // The publisher takes the outbox's epoch in the store (and, when configured, the job's
             // transactional ids): one of another cluster of the job, or a zombie of this one, is fenced.
             var fenced = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var owner = $"{Cluster.Get(system).SelfAddress} (process {Environment.ProcessId})";
             IReadOnlyList<IOutbox> Publishers()
             {
-                var owner = $"{Cluster.Get(system).SelfAddress} (process {Environment.ProcessId})";
                 var alerts = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka, transactionalId: TransactionalId(settings, "alerts"), fence: Fence(settings, "alerts", owner));
                 var results = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell, kafka: kafka, transactionalId: TransactionalId(settings, "windows"), fence: Fence(settings, "windows", owner));
                 alerts.Fenced.ContinueWith(_ => fenced.TrySetResult("the alert outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
@@ -268,9 +268,8 @@ public sealed class FraudNode : IAsyncDisposable
             var history = new CheckpointHistory(settings.Checkpoints.Retained, checkpointLog);
 
             // Each partition's checkpoints are fenced by an epoch in the store, as the outbox is.
-            var partitionFence = Database(settings) is { } fenceStore
-                ? new PartitionFence(fenceStore, JobKey(settings), $"{Cluster.Get(system).SelfAddress} (process {Environment.ProcessId})")
-                : null;
+            var database = Database(settings);
+            var partitionFence = database is null ? null : new PartitionFence(database, JobKey(settings), owner);
             partitionFence?.Fenced.ContinueWith(t => fenced.TrySetResult(t.Result), TaskScheduler.Default);
             var pipeline = new TransactionPipeline(
                 users,
@@ -288,7 +287,6 @@ public sealed class FraudNode : IAsyncDisposable
                 log,
                 new PipelineTime(settings.Time, windows, settings.PublishLate ? new DeadLetterPublisher(producer, settings.Topics.Late) : null));
             var source = KafkaSourceSettings.Create(KafkaClientConfigs.NodeConsumer(settings), settings.Topics.Transactions);
-            var database = Database(settings);
             var ingest = new TransactionIngest(
                 pipeline,
                 journals,
