@@ -1,5 +1,6 @@
 using System.CommandLine;
-using FraudActors.FraudService.Cli;
+using FraudActors.Service.Cli;
+using FraudActors.Tooling.Cli;
 
 var root = new RootCommand("FraudActors: fraud detection on sharded, persistent Akka.NET actors fed by Kafka.")
 {

@@ -1,4 +1,0 @@
-namespace FraudActors.Actors.Ingest;
-
-/// <summary>Thrown when a checkpoint cannot commit; the stream restarts from the last commit.</summary>
-public sealed class CheckpointFailedException(string message, Exception? cause = null) : Exception(message, cause);

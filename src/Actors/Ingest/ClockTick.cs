@@ -1,9 +1,0 @@
-using FraudActors.Actors.Kafka;
-
-namespace FraudActors.Actors.Ingest;
-
-/// <summary>Time to look at the partitions' clocks: idle watermarks, processing time, late wake-ups.</summary>
-public sealed record ClockTick : SourceEvent
-{
-    public static ClockTick Instance { get; } = new();
-}

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Time;
+using FraudActors.Messages.Checkpoints;
+
+namespace FraudActors.Engine.Ingest;
+
+/// <summary>
+/// What one run of the stream keeps: barrier bookkeeping, the checkpoint gate, each
+/// partition's clock, the outputs not yet written, and the checkpoints recovered on assignment
+/// until the stream takes them.
+/// </summary>
+internal sealed class RunState(long generation)
+{
+    public long Generation { get; } = generation;
+
+    /// <summary>The run's alerts and window results, written behind the record path; set before the stream starts.</summary>
+    public OutputWriter Outputs { get; set; } = null!;
+
+    public CheckpointTracker Tracker { get; } = new();
+
+    public CheckpointGate Gate { get; } = new();
+
+    /// <summary>Touched only at the stream's turn.</summary>
+    public Dictionary<int, PartitionClock> Clocks { get; } = [];
+
+    public ConcurrentDictionary<int, PartitionCheckpoint> Recovered { get; } = new();
+
+    /// <summary>Where each partition's user messages go in this run (<see cref="UserDelivery"/>); touched only at the stream's turn.</summary>
+    public Dictionary<int, Akka.Actor.IActorRef> Routes { get; } = [];
+
+    /// <summary>Revocations waiting for their records; touched only at the stream's turn.</summary>
+    public List<Revocation> Revocations { get; } = [];
+
+    /// <summary>The run ended: revocations still waiting let their partitions go without a final checkpoint.</summary>
+    public void AbandonRevocations()
+    {
+        foreach (var revocation in Revocations.ToList())
+        {
+            revocation.Committed.TrySetException(new InvalidOperationException("the stream ended before the revoked partitions were checkpointed"));
+        }
+    }
+
+    public PartitionClock ClockFor(int partition)
+    {
+        if (!Clocks.TryGetValue(partition, out var clock))
+        {
+            Clocks[partition] = clock = new PartitionClock(PartitionWatermark.Initial, long.MinValue);
+        }
+
+        return clock;
+    }
+}

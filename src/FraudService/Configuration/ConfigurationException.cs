@@ -1,4 +1,0 @@
-namespace FraudActors.FraudService.Configuration;
-
-/// <summary>Bad configuration; the message names the option (or key) and what is wrong. Exit code 2.</summary>
-public sealed class ConfigurationException(string message) : Exception(message);

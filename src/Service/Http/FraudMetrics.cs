@@ -1,0 +1,154 @@
+using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Ingest;
+using Prometheus;
+
+namespace FraudActors.Service.Http;
+
+/// <summary>
+/// The node's Prometheus metrics (<c>GET /metrics</c>), in a registry of its own. Totals are
+/// read from the pipeline's counters at each scrape; checkpoints and journal writes are observed
+/// as they happen; lag and active users are asked for at each scrape.
+/// </summary>
+public sealed class FraudMetrics
+{
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly PipelineMetrics _pipeline;
+    private readonly Counter _recordsIn;
+    private readonly Counter _alerts;
+    private readonly Counter _deadLettered;
+    private readonly Counter _late;
+    private readonly Counter _windowResults;
+    private readonly Counter _duplicates;
+    private readonly Counter _checkpoints;
+    private readonly Counter _userRecords;
+    private readonly Histogram _checkpointDuration;
+    private readonly Histogram _checkpointBytes;
+    private readonly Gauge _checkpointUsers;
+    private readonly Histogram _journalWrite;
+    private readonly Gauge _lag;
+    private readonly Gauge _committed;
+    private readonly Gauge _activeUsers;
+    private readonly Gauge _assigned;
+    private readonly Gauge _workingSet;
+    private readonly Gauge _gcHeap;
+    private readonly Gauge _gcHeapAfterCollection;
+    private readonly Counter _gcCollections;
+    private readonly Counter _gcPause;
+    private Func<CancellationToken, Task<IReadOnlyList<PartitionView>>>? _partitions;
+    private Func<Task<int?>>? _activeUsersSource;
+
+    public FraudMetrics(PipelineMetrics pipeline)
+    {
+        _pipeline = pipeline;
+        var factory = Metrics.WithCustomRegistry(_registry);
+        _recordsIn = factory.CreateCounter("fraud_records_in_total", "Records read from the transactions topic.");
+        _alerts = factory.CreateCounter("fraud_alerts_total", "Alerts raised.");
+        _deadLettered = factory.CreateCounter("fraud_dlq_records_total", "Records rejected to the dead-letter topic.");
+        _late = factory.CreateCounter("fraud_late_records_total", "Records behind their partition's watermark by more than the allowed lateness.");
+        _windowResults = factory.CreateCounter("fraud_window_results_total", "Window results emitted.");
+        _duplicates = factory.CreateCounter("fraud_duplicate_records_total", "Records read again after a rewind that users had already applied.");
+        _userRecords = factory.CreateCounter("fraud_user_records_total", "Records this node's users applied, by where they were read: this node (local) or another (remote).", new CounterConfiguration { LabelNames = ["origin"] });
+        _checkpoints = factory.CreateCounter("fraud_checkpoints_total", "Partition checkpoints ended, by status.", new CounterConfiguration { LabelNames = ["status"] });
+        _checkpointDuration = factory.CreateHistogram(
+            "fraud_checkpoint_duration_seconds",
+            "Time from a checkpoint's barrier to its partition's commit.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        _checkpointBytes = factory.CreateHistogram(
+            "fraud_checkpoint_size_bytes",
+            "Bytes of user state a partition checkpoint persisted.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(256, 4, 12) });
+        _checkpointUsers = factory.CreateGauge("fraud_checkpoint_users", "Users persisted by the last completed checkpoint of each partition.", new GaugeConfiguration { LabelNames = ["partition"] });
+        _journalWrite = factory.CreateHistogram(
+            "fraud_journal_write_seconds",
+            "Time a partition journal took to make a checkpoint durable (state chunks and commit event).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 15) });
+        _lag = factory.CreateGauge("fraud_partition_lag_records", "End offset minus the last checkpoint's offset, per assigned partition.", new GaugeConfiguration { LabelNames = ["topic", "partition"] });
+        _committed = factory.CreateGauge("fraud_partition_committed_offset", "The last checkpoint's next offset, per assigned partition.", new GaugeConfiguration { LabelNames = ["topic", "partition"] });
+        _activeUsers = factory.CreateGauge("fraud_active_users", "User actors alive on this node (children of its user hosts).");
+        _assigned = factory.CreateGauge("fraud_assigned_partitions", "Kafka partitions assigned to this node.");
+
+        // The process's memory and GC, which a soak follows over time (fraud drill --soak).
+        _workingSet = factory.CreateGauge("fraud_process_working_set_bytes", "Physical memory of the node's process (working set, RSS).");
+        _gcHeap = factory.CreateGauge("fraud_gc_heap_bytes", "Bytes allocated on the managed heap now: a sawtooth between collections.");
+        _gcHeapAfterCollection = factory.CreateGauge("fraud_gc_heap_after_collection_bytes", "Size of the managed heap as the last garbage collection left it.");
+        _gcCollections = factory.CreateCounter("fraud_gc_collections_total", "Garbage collections, by generation.", new CounterConfiguration { LabelNames = ["generation"] });
+        _gcPause = factory.CreateCounter("fraud_gc_pause_seconds_total", "Time the process was paused by garbage collections.");
+        pipeline.JournalWritten = took => _journalWrite.Observe(took.TotalSeconds);
+        pipeline.CheckpointEnded = Observe;
+        _registry.AddBeforeCollectCallback(CollectAsync);
+    }
+
+    /// <summary>Where lag and active users come from, once the node is up.</summary>
+    public void Bind(Func<CancellationToken, Task<IReadOnlyList<PartitionView>>> partitions, Func<Task<int?>> activeUsers)
+    {
+        _partitions = partitions;
+        _activeUsersSource = activeUsers;
+    }
+
+    public Task ExportAsync(Stream destination, CancellationToken cancellationToken) =>
+        _registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+
+    private void Observe(CheckpointRecord record)
+    {
+        var completed = record.Status == CheckpointStatus.Completed;
+        _checkpoints.WithLabels(completed ? "completed" : "failed").Inc();
+        _checkpointDuration.Observe(record.Duration.TotalSeconds);
+        if (completed)
+        {
+            _checkpointBytes.Observe(record.Bytes);
+            _checkpointUsers.WithLabels(record.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(record.UsersPersisted);
+        }
+    }
+
+    private async Task CollectAsync(CancellationToken cancellationToken)
+    {
+        _recordsIn.IncTo(_pipeline.RecordsIn);
+        _alerts.IncTo(_pipeline.Alerts);
+        _deadLettered.IncTo(_pipeline.DeadLettered);
+        _late.IncTo(_pipeline.Late);
+        _windowResults.IncTo(_pipeline.WindowResults);
+        _duplicates.IncTo(_pipeline.Duplicates);
+        _userRecords.WithLabels("local").IncTo(Engine.Users.UserTraffic.Local);
+        _userRecords.WithLabels("remote").IncTo(Engine.Users.UserTraffic.Remote);
+        _workingSet.Set(Environment.WorkingSet);
+        _gcHeap.Set(GC.GetTotalMemory(forceFullCollection: false));
+        _gcHeapAfterCollection.Set(GC.GetGCMemoryInfo().HeapSizeBytes);
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            _gcCollections.WithLabels(generation.ToString(System.Globalization.CultureInfo.InvariantCulture)).IncTo(GC.CollectionCount(generation));
+        }
+
+        _gcPause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
+        if (_partitions is { } partitions)
+        {
+            var current = await partitions(cancellationToken).ConfigureAwait(false);
+            _assigned.Set(current.Count);
+            foreach (var series in _lag.GetAllLabelValues().ToList())
+            {
+                if (!current.Any(p => p.Topic == series[0] && p.PartitionLabel == series[1]))
+                {
+                    _lag.RemoveLabelled(series);
+                    _committed.RemoveLabelled(series);
+                }
+            }
+
+            foreach (var p in current)
+            {
+                if (p.Lag is { } lag)
+                {
+                    _lag.WithLabels(p.Topic, p.PartitionLabel).Set(lag);
+                }
+
+                if (p.CommittedOffset is { } committed)
+                {
+                    _committed.WithLabels(p.Topic, p.PartitionLabel).Set(committed);
+                }
+            }
+        }
+
+        if (_activeUsersSource is { } users && await users().ConfigureAwait(false) is { } count)
+        {
+            _activeUsers.Set(count);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Streams;
+using Confluent.Kafka;
+using FraudActors.Engine.Alerts;
+using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Ingest;
+using FraudActors.Engine.Kafka;
+using FraudActors.Messages.Transactions;
+
+namespace FraudActors.Testkit;
+
+/// <summary>
+/// The service's ingest as FraudNode wires it, on a test's actor system (joined to itself by
+/// <see cref="OneNodeCluster"/>) and a dev broker: one topic, one consumer group.
+/// </summary>
+public static class TestIngest
+{
+    public static async Task<(TransactionIngest Ingest, PartitionJournals Journals)> StartAsync(
+        ActorSystem system,
+        string bootstrap,
+        string topic,
+        string group,
+        IAlertSink alerts,
+        IProducer<byte[]?, byte[]> deadLetterProducer,
+        CheckpointSettings checkpoints,
+        CheckpointHistory history,
+        PipelineMetrics metrics)
+    {
+        var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
+        var users = await OneNodeCluster.StartUsersAsync(system, journals: journals);
+        var pipeline = new TransactionPipeline(
+            users,
+            journals,
+            new TransactionParser(),
+            alerts,
+            new DeadLetterPublisher(deadLetterProducer, topic + ".dlq"),
+            PipelineSettings.Default,
+            checkpoints,
+            history,
+            metrics,
+            system.Log);
+        var ingest = new TransactionIngest(
+            pipeline,
+            journals,
+            KafkaSourceSettings.Create(
+                new ConsumerConfig
+                {
+                    BootstrapServers = bootstrap,
+                    GroupId = group,
+                    AutoOffsetReset = AutoOffsetReset.Earliest,
+                    SessionTimeoutMs = 6000,
+                    AutoCommitIntervalMs = 100,
+                },
+                topic),
+            system.Materializer(),
+            system.Log);
+        ingest.Start();
+        return (ingest, journals);
+    }
+}
