@@ -3,14 +3,14 @@ using Akka.Streams;
 using Confluent.Kafka;
 using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
-using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Testkit;
 
 /// <summary>
-/// The service's ingest as FraudNode wires it, on a test's actor system (joined to itself by
+/// A job's ingest as the engine composes it (<see cref="JobPipeline"/>), on a test's actor system (joined to itself by
 /// <see cref="OneNodeCluster"/>) and a dev broker: one topic, one consumer group.
 /// </summary>
 public static class TestIngest
@@ -28,20 +28,8 @@ public static class TestIngest
     {
         var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
         var users = await OneNodeCluster.StartUsersAsync(system, journals: journals);
-        var pipeline = new TransactionPipeline(
-            users,
-            journals,
-            new TransactionParser(),
-            alerts,
-            new DeadLetterPublisher(deadLetterProducer, topic + ".dlq"),
-            PipelineSettings.Default,
-            checkpoints,
-            history,
-            metrics,
-            system.Log);
-        var ingest = new TransactionIngest(
-            pipeline,
-            journals,
+        var pipeline = new JobPipeline(users, journals, alerts, new DeadLetterPublisher(deadLetterProducer, topic + ".dlq"), checkpoints, history, metrics, system.Log);
+        var ingest = pipeline.Ingest(
             KafkaSourceSettings.Create(
                 new ConsumerConfig
                 {
@@ -52,8 +40,7 @@ public static class TestIngest
                     AutoCommitIntervalMs = 100,
                 },
                 topic),
-            system.Materializer(),
-            system.Log);
+            system.Materializer());
         ingest.Start();
         return (ingest, journals);
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Storage;
+using FraudActors.Service.Composition;
 using FraudActors.Service.Configuration;
 using FraudActors.Service.Hosting;
 
@@ -30,7 +31,7 @@ public static class CheckpointsCommand
                 throw new ConfigurationException($"--store-path/--connection: no SQLite database at '{file}': the service keeps its checkpoints in the file it runs with (fraud-state.db in its working directory unless told otherwise); name that one");
             }
 
-            var log = FraudNode.CheckpointLog(settings)!;
+            var log = NodeStores.CheckpointLogOf(settings)!;
             var records = await log.RecentAsync(parse.GetValue(limit), stop).ConfigureAwait(false);
             var completed = records.Count(r => r.Status == CheckpointStatus.Completed);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{records.Count} newest checkpoints: {completed} completed, {records.Count - completed} failed"));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Configuration;
+using FraudActors.Service.Composition;
 using FraudActors.Service.Configuration;
 using FraudActors.Service.Hosting;
 using FraudActors.Service.Http;
@@ -52,17 +53,16 @@ public static class DemoCommand
                 "u901 and u902 burst every 30 s. ALERT lines follow, and WINDOW lines of the bursting users as their windows close. Ctrl-C stops. " +
                 $"State is kept in a throwaway SQLite file ({database}), empty at each start like the dev broker: fraud run keeps it in fraud-state.db.").ConfigureAwait(false);
 
-            await using var node = await FraudNode.StartAsync(
-                settings,
+            var outputs = new NodeOutputs(
                 alert => Console.WriteLine(alert.ToConsoleLine()),
-                limit.Token,
                 window =>
                 {
                     if (TransactionGenerator.Bursts.Any(b => b.User == window.UserId))
                     {
                         Console.WriteLine(window.ToConsoleLine());
                     }
-                }).ConfigureAwait(false);
+                });
+            await using var node = await FraudNode.StartAsync(settings, outputs, limit.Token).ConfigureAwait(false);
             // PATCH /jobs/{id} (the dashboard's buttons) ends the demo as Ctrl-C does.
             node.Job.StopRequested.GetAwaiter().OnCompleted(limit.Cancel);
             node.StoreFault.GetAwaiter().OnCompleted(limit.Cancel);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Service.Composition;
 using FraudActors.Service.Configuration;
 using FraudActors.Service.Hosting;
 using FraudActors.Service.Http;
@@ -49,7 +50,7 @@ public static class RunCommand
             {
                 await Console.Error.WriteLineAsync(MemoryStoreWarning).ConfigureAwait(false);
             }
-            await using var node = await FraudNode.StartAsync(settings, alert => Console.WriteLine(alert.ToConsoleLine()), stop).ConfigureAwait(false);
+            await using var node = await FraudNode.StartAsync(settings, new NodeOutputs(alert => Console.WriteLine(alert.ToConsoleLine())), stop).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"fraud: running; reading '{settings.Topics.Transactions}' from {settings.Bootstrap}. Ctrl-C stops.").ConfigureAwait(false);
 
             // Ctrl-C/SIGTERM stops as PATCH /jobs/{id}?mode=stop does: with a final checkpoint.

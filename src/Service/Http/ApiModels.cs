@@ -1,5 +1,5 @@
-using System.Globalization;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Service.Hosting;
 
 namespace FraudActors.Service.Http;
 
@@ -9,7 +9,7 @@ public sealed record JobView(string Id, string Name, string State, string Starte
 {
     public static JobView Of(FraudJob job) => new(job.Id, job.Name, job.State, Iso(job.Started));
 
-    internal static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    internal static string Iso(DateTimeOffset time) => PartitionView.Iso(time);
 }
 
 public sealed record JobList(IReadOnlyList<JobView> Jobs);
@@ -35,15 +35,6 @@ public sealed record CheckpointView(long Epoch, int Partition, string Started, l
 public sealed record LatestCheckpoints(CheckpointView? Completed, CheckpointView? Failed);
 
 public sealed record CheckpointsView(CheckpointCounts Counts, LatestCheckpoints Latest, IReadOnlyList<CheckpointView> History);
-
-/// <param name="CurrentOffset">The next offset the source will emit.</param>
-/// <param name="CommittedOffset">The last checkpoint's next offset.</param>
-/// <param name="EndOffset">The partition's high watermark in Kafka; null when Kafka did not answer.</param>
-/// <param name="Lag">End minus committed (end before the first checkpoint); null when Kafka did not answer.</param>
-public sealed record PartitionView(string Topic, int Partition, long? CurrentOffset, long? CommittedOffset, long? EndOffset, long? Lag, string? Watermark)
-{
-    internal string PartitionLabel => Partition.ToString(CultureInfo.InvariantCulture);
-}
 
 public sealed record PartitionList(IReadOnlyList<PartitionView> Partitions);
 

@@ -1,5 +1,6 @@
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
+using FraudActors.Service.Hosting;
 using Prometheus;
 
 namespace FraudActors.Service.Http;

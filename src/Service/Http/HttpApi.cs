@@ -1,17 +1,15 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
-using Akka.Event;
+using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Ingest;
 using FraudActors.Messages.Alerts;
+using FraudActors.Service.Configuration;
 using FraudActors.Service.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Logging;
 
 namespace FraudActors.Service.Http;
 
@@ -21,58 +19,21 @@ namespace FraudActors.Service.Http;
 /// Prometheus metrics and health. Errors are problem details; admin calls need the admin token,
 /// and with a read token set every route but the probes needs it or the admin token (<see cref="ReadAuthorization"/>).
 /// </summary>
-public sealed class HttpApi : IAsyncDisposable
+public static class HttpApi
 {
     private const int DefaultAlertLimit = 50;
     private const int MaxAlertLimit = 1000;
 
-    private readonly WebApplication _app;
-
-    private HttpApi(WebApplication app, Uri address)
+    /// <summary>Adds the API's middleware and routes to <paramref name="app"/>; the node's services come from its container.</summary>
+    public static void Map(WebApplication app)
     {
-        _app = app;
-        Address = address;
-    }
-
-    /// <summary>The address actually bound (the port chosen when 0 was asked for).</summary>
-    public Uri Address { get; }
-
-    /// <summary>Starts serving on <paramref name="endpoint"/>; throws <see cref="IOException"/> when it cannot be bound.</summary>
-    public static async Task<HttpApi> StartAsync(FraudNode node, IPEndPoint endpoint, ILoggingAdapter log, CancellationToken cancellationToken)
-    {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
-        var app = builder.Build();
+        var settings = app.Services.GetRequiredService<FraudSettings>();
         app.UseStatusCodePages(context => Problems.ForEmptyResponse(context.HttpContext));
-        new ReadAuthorization(node.Settings.ReadToken, node.Settings.AdminToken, DashboardFiles()).Use(app);
-        MapDashboard(app, log);
-        Map(app, node);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? $"http://{endpoint}";
-        var address = new Uri(bound.Replace("[::]", "0.0.0.0", StringComparison.Ordinal) + "/");
-        return new HttpApi(app, address);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
-        {
-            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
-        }
-
-        await _app.DisposeAsync().ConfigureAwait(false);
+        new ReadAuthorization(settings.ReadToken, settings.AdminToken, DashboardFiles()).Use(app);
+        MapDashboard(app);
+        MapJob(app, new AdminAuthorization(settings.AdminToken));
+        MapNode(app);
+        MapProbes(app);
     }
 
     private static string DashboardRoot => Path.Combine(AppContext.BaseDirectory, "wwwroot");
@@ -92,7 +53,7 @@ public sealed class HttpApi : IAsyncDisposable
         return paths;
     }
 
-    private static void MapDashboard(WebApplication app, ILoggingAdapter log)
+    private static void MapDashboard(WebApplication app)
     {
         var root = DashboardRoot;
         if (Directory.Exists(root))
@@ -103,70 +64,50 @@ public sealed class HttpApi : IAsyncDisposable
         }
         else
         {
-            log.Warning("Dashboard files not found at {0}: / shows a note instead", root);
+            Console.Error.WriteLine($"fraud: dashboard files not found at {root}: / shows a note instead");
             app.MapGet("/", () => Results.Text(
                 $"FraudActors: the dashboard's files are missing (expected in {root}).\nThe API works: /overview, /jobs, /partitions, /alerts, /metrics, /healthz, /readyz.\n",
                 "text/plain; charset=utf-8"));
         }
     }
 
-    private static void Map(WebApplication app, FraudNode node)
+    private static void MapJob(WebApplication app, AdminAuthorization admin)
     {
-        var admin = new AdminAuthorization(node.Settings.AdminToken);
+        app.MapGet("/jobs", ([FromServices] FraudJob job) => Results.Json(new JobList([JobView.Of(job)])));
 
-        app.MapGet("/overview", () =>
+        app.MapGet("/jobs/{id}", async (string id, [FromServices] FraudJob job, [FromServices] CheckpointHistory checkpoints, [FromServices] PipelineMetrics metrics, [FromServices] NodeQueries queries, CancellationToken ct) =>
         {
-            var m = node.Metrics;
-            var (inRate, outRate) = node.Rates.Rates();
-            return Results.Json(new Overview(
-                node.NodeAddress,
-                node.ClusterMembers(),
-                Math.Round(node.Uptime.TotalSeconds, 1),
-                node.Job.State,
-                m.RecordsIn,
-                Math.Round(inRate, 2),
-                Math.Round(outRate, 2),
-                m.Alerts,
-                m.DeadLettered,
-                m.Late,
-                m.WindowResults));
-        });
-
-        app.MapGet("/jobs", () => Results.Json(new JobList([JobView.Of(node.Job)])));
-
-        app.MapGet("/jobs/{id}", async (string id, CancellationToken ct) =>
-        {
-            if (id != node.Job.Id)
+            if (id != job.Id)
             {
                 return UnknownJob(id);
             }
 
-            var job = JobView.Of(node.Job);
-            return Results.Json(new JobDetail(job.Id, job.Name, job.State, job.Started, Counts(node), await node.PartitionsAsync(ct).ConfigureAwait(false)));
+            var view = JobView.Of(job);
+            return Results.Json(new JobDetail(view.Id, view.Name, view.State, view.Started, Counts(checkpoints, metrics), await queries.PartitionsAsync(ct).ConfigureAwait(false)));
         });
 
-        app.MapGet("/jobs/{id}/checkpoints", (string id) =>
+        app.MapGet("/jobs/{id}/checkpoints", (string id, [FromServices] FraudJob job, [FromServices] CheckpointHistory checkpoints, [FromServices] PipelineMetrics metrics) =>
         {
-            if (id != node.Job.Id)
+            if (id != job.Id)
             {
                 return UnknownJob(id);
             }
 
-            var history = node.Checkpoints.Snapshot().Reverse().Select(CheckpointView.Of).ToList();
+            var history = checkpoints.Snapshot().Reverse().Select(CheckpointView.Of).ToList();
             var latest = new LatestCheckpoints(
                 history.FirstOrDefault(c => c.Status == "completed"),
                 history.FirstOrDefault(c => c.Status == "failed"));
-            return Results.Json(new CheckpointsView(Counts(node), latest, history));
+            return Results.Json(new CheckpointsView(Counts(checkpoints, metrics), latest, history));
         });
 
-        app.MapMethods("/jobs/{id}", ["PATCH"], (string id, HttpRequest request) =>
+        app.MapMethods("/jobs/{id}", ["PATCH"], (string id, HttpRequest request, [FromServices] FraudJob job) =>
         {
             if (admin.Refusal(request) is { } refusal)
             {
                 return refusal;
             }
 
-            if (id != node.Job.Id)
+            if (id != job.Id)
             {
                 return UnknownJob(id);
             }
@@ -182,18 +123,38 @@ public sealed class HttpApi : IAsyncDisposable
                 return Problems.BadRequest($"mode must be stop (final checkpoint, then stop) or cancel (stop without a final checkpoint); got '{request.Query["mode"]}'");
             }
 
-            node.Job.RequestStop(chosen);
-            return Results.Json(JobView.Of(node.Job), statusCode: StatusCodes.Status202Accepted);
+            job.RequestStop(chosen);
+            return Results.Json(JobView.Of(job), statusCode: StatusCodes.Status202Accepted);
+        });
+    }
+
+    private static void MapNode(WebApplication app)
+    {
+        app.MapGet("/overview", ([FromServices] NodeQueries queries, [FromServices] FraudJob job, [FromServices] PipelineMetrics m, [FromServices] RateMeter rates) =>
+        {
+            var (inRate, outRate) = rates.Rates();
+            return Results.Json(new Overview(
+                queries.NodeAddress,
+                queries.ClusterMembers(),
+                Math.Round((DateTimeOffset.UtcNow - job.Started).TotalSeconds, 1),
+                job.State,
+                m.RecordsIn,
+                Math.Round(inRate, 2),
+                Math.Round(outRate, 2),
+                m.Alerts,
+                m.DeadLettered,
+                m.Late,
+                m.WindowResults));
         });
 
-        app.MapGet("/partitions", async (CancellationToken ct) => Results.Json(new PartitionList(await node.PartitionsAsync(ct).ConfigureAwait(false))));
+        app.MapGet("/partitions", async ([FromServices] NodeQueries queries, CancellationToken ct) => Results.Json(new PartitionList(await queries.PartitionsAsync(ct).ConfigureAwait(false))));
 
-        app.MapGet("/users/{id}", async (string id, CancellationToken ct) =>
-            await node.UserAsync(id, ct).ConfigureAwait(false) is { } user
-                ? Results.Json(user)
+        app.MapGet("/users/{id}", async (string id, [FromServices] NodeQueries queries, CancellationToken ct) =>
+            await queries.UserAsync(id, ct).ConfigureAwait(false) is { } user
+                ? Results.Json(UserStateView.Render(user.State, user.Partition))
                 : Problems.NotFound($"no user '{id}' on this node: it has no state in the assigned partitions"));
 
-        app.MapGet("/alerts", (HttpRequest request) =>
+        app.MapGet("/alerts", (HttpRequest request, [FromServices] RecentAlerts recent) =>
         {
             var limit = DefaultAlertLimit;
             if (request.Query.TryGetValue("limit", out var limitText)
@@ -203,29 +164,26 @@ public sealed class HttpApi : IAsyncDisposable
             }
 
             var user = request.Query["user"].ToString() is { Length: > 0 } u ? u : null;
-            var alerts = node.RecentAlerts.Newest(user, limit).Select(a => JsonDocument.Parse(AlertJson.Serialize(a)).RootElement).ToList();
+            var alerts = recent.Newest(user, limit).Select(a => JsonDocument.Parse(AlertJson.Serialize(a)).RootElement).ToList();
             return Results.Json(new { alerts });
         });
 
-        app.MapGet("/metrics", async (HttpResponse response, CancellationToken ct) =>
+        app.MapGet("/metrics", async (HttpResponse response, [FromServices] FraudMetrics prometheus, CancellationToken ct) =>
         {
             response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await node.PrometheusMetrics.ExportAsync(response.Body, ct).ConfigureAwait(false);
-        });
-
-        app.MapGet("/healthz", () => Results.Json(new Health("alive")));
-
-        app.MapGet("/readyz", async (CancellationToken ct) =>
-        {
-            var missing = await node.NotReadyAsync(ct).ConfigureAwait(false);
-            return missing.Count == 0
-                ? Results.Json(new Readiness("ready", missing))
-                : Results.Json(new Readiness("not ready", missing), statusCode: StatusCodes.Status503ServiceUnavailable);
+            await prometheus.ExportAsync(response.Body, ct).ConfigureAwait(false);
         });
     }
 
-    private static CheckpointCounts Counts(FraudNode node) =>
-        new(node.Checkpoints.Completed, node.Checkpoints.Failed, node.Metrics.CheckpointsInProgress);
+    /// <summary>Liveness answers while the process serves; readiness is the node's health check (<see cref="ReadinessCheck"/>).</summary>
+    private static void MapProbes(WebApplication app)
+    {
+        app.MapGet("/healthz", () => Results.Json(new Health("alive")));
+        app.MapHealthChecks("/readyz", ReadinessCheck.Options);
+    }
+
+    private static CheckpointCounts Counts(CheckpointHistory checkpoints, PipelineMetrics metrics) =>
+        new(checkpoints.Completed, checkpoints.Failed, metrics.CheckpointsInProgress);
 
     private static IResult UnknownJob(string id) => Problems.NotFound($"no job '{id}': this node runs one job, listed by GET /jobs");
 }

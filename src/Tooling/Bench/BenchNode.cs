@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Confluent.Kafka;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Messages.Alerts;
+using FraudActors.Service.Composition;
 using FraudActors.Service.Configuration;
 using FraudActors.Service.Hosting;
 using Npgsql;
@@ -50,7 +51,7 @@ internal sealed class BenchNode : IAsyncDisposable
 
             // The node's INFO lines (checkpoints, partitions) would bury the bench's own.
             settings = settings with { Hocon = ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(settings.Hocon) };
-            var node = await FraudNode.StartAsync(settings, _ => { }, stop).ConfigureAwait(false);
+            var node = await FraudNode.StartAsync(settings, NodeOutputs.None, stop).ConfigureAwait(false);
             return new BenchNode(node, database);
         }
         catch

@@ -8,6 +8,7 @@ using Akka.Streams.Dsl;
 using Confluent.Kafka;
 using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Rules;
@@ -231,18 +232,18 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             await windowStore.InitializeAsync(stop).ConfigureAwait(false);
             var history = new CheckpointHistory(100);
             var metrics = new PipelineMetrics();
-            var pipeline = new TransactionPipeline(
+            var pipeline = new JobPipeline(
                 region,
                 journals,
-                new TransactionParser(),
                 new TableOnly(alerts),
                 new DeadLetterPublisher(producer, "transactions.dlq"),
-                PipelineSettings.Default,
                 CheckpointSettings.Default with { Interval = checkpointEvery },
                 history,
                 metrics,
-                system.Log,
-                new PipelineTime(TimeSettings.Default, new WindowsTableOnly(windowStore)));
+                system.Log)
+            {
+                Time = new PipelineTime(TimeSettings.Default, new WindowsTableOnly(windowStore)),
+            }.Build();
             var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, new Partition(p))).ToList();
             var source = Source.Single<SourceEvent>(new PartitionsAssigned(partitions)).Concat(Source.From<SourceEvent>(records));
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;

@@ -8,6 +8,7 @@ using Akka.Streams.Dsl;
 using Confluent.Kafka;
 using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Rules;
@@ -159,17 +160,15 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             var region = await StartRegionAsync(system, journals, passivate: true).ConfigureAwait(false);
             var history = new CheckpointHistory(100);
             var metrics = new PipelineMetrics();
-            var pipeline = new TransactionPipeline(
+            var pipeline = new JobPipeline(
                 region,
                 journals,
-                new TransactionParser(),
                 new NoAlerts(),
                 new DeadLetterPublisher(producer, "transactions.dlq"),
-                PipelineSettings.Default,
                 new CheckpointSettings(CheckpointInterval, TimeSpan.FromSeconds(60), 100),
                 history,
                 metrics,
-                system.Log);
+                system.Log).Build();
 
             // Records are made as the stream takes them, so they do not sit in the heap measured; the
             // source then stays open, as Kafka's does, so checkpoints and passivation go on after it.
@@ -328,7 +327,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
     /// <summary>The users resident in the region's hosts on this node, as the hosts count them.</summary>
     private static int ResidentUsers(IActorRef region) => UserHostRegistry.Users(region);
 
-    /// <summary>The users' shard region as <c>FraudNode</c> starts it: StopUser on passivation, so users hand their state over.</summary>
+    /// <summary>The users' shard region as a node starts it (<see cref="JobShards"/>): StopUser on passivation, so users hand their state over.</summary>
     private static Task<IActorRef> StartRegionAsync(ActorSystem system, IPartitionJournals journals, bool passivate) =>
         UserRegion.StartAsync(system, passivate ? "user" : "user-resident", Settings, journals, passivate ? PassivateAfter : TimeSpan.Zero);
 

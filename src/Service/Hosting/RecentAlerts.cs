@@ -1,6 +1,6 @@
 using FraudActors.Messages.Alerts;
 
-namespace FraudActors.Service.Http;
+namespace FraudActors.Service.Hosting;
 
 /// <summary>The node's most recent alerts, newest first on reading, for <c>GET /alerts</c>; bounded.</summary>
 public sealed class RecentAlerts(int capacity = 1000)

@@ -1,4 +1,4 @@
-namespace FraudActors.Service.Http;
+namespace FraudActors.Service.Hosting;
 
 /// <summary>How an operator asked the job to end (<c>PATCH /jobs/{id}?mode=</c>).</summary>
 public enum StopMode

@@ -1,0 +1,44 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using FraudActors.Engine.Alerts;
+using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Ingest;
+using FraudActors.Engine.Kafka;
+using FraudActors.Messages.Transactions;
+
+namespace FraudActors.Engine.Composition;
+
+/// <summary>
+/// What a job's record path is made of: the users and their partition journals, where alerts and
+/// dead letters go, and the checkpoint settings. The one place that puts a
+/// <see cref="TransactionPipeline"/> together; the node, the bench and the tests all build theirs here.
+/// </summary>
+public sealed record JobPipeline(
+    IActorRef Users,
+    IPartitionJournals Journals,
+    IAlertSink Alerts,
+    DeadLetterPublisher DeadLetters,
+    CheckpointSettings Checkpoints,
+    CheckpointHistory History,
+    PipelineMetrics Metrics,
+    ILoggingAdapter Log)
+{
+    public TransactionParser Parser { get; init; } = new();
+
+    public PipelineSettings Settings { get; init; } = PipelineSettings.Default;
+
+    /// <summary>Event time, windows and late records; null: processing time without windows.</summary>
+    public PipelineTime? Time { get; init; }
+
+    /// <summary>The pipeline, to run over a source of the caller's.</summary>
+    public TransactionPipeline Build() =>
+        new(Users, Journals, Parser, Alerts, DeadLetters, Settings, Checkpoints, History, Metrics, Log, Time);
+
+    /// <summary>
+    /// The pipeline over a Kafka source, rewound and restarted in place on failures (not started yet).
+    /// <paramref name="storeAnswers"/> probes the store before a restart (null: no store to wait for).
+    /// </summary>
+    public TransactionIngest Ingest(KafkaSourceSettings source, IMaterializer materializer, Func<Task>? storeAnswers = null) =>
+        new(Build(), Journals, source, materializer, Log, storeAnswers);
+}
