@@ -25,7 +25,19 @@ internal static class MemberUp
     /// </summary>
     public static async Task WaitAsync(ActorSystem system, Task up, CancellationToken cancellationToken)
     {
-        if (await Task.WhenAny(up, system.WhenTerminated).WaitAsync(cancellationToken).ConfigureAwait(false) == up)
+        Task first;
+        try
+        {
+            first = await Task.WhenAny(up, system.WhenTerminated).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (system.WhenTerminated.IsCompleted)
+        {
+            // The host cancels its start when the actor system stops (Akka.Hosting stops the
+            // application then): the stop is the answer, not the cancellation.
+            first = system.WhenTerminated;
+        }
+
+        if (first == up)
         {
             await up.ConfigureAwait(false); // a timeout of the caller's throws here
             return;
