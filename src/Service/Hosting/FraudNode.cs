@@ -230,11 +230,10 @@ public sealed class FraudNode : IAsyncDisposable
             // A bell per table wakes the publisher when it runs here, instead of its 200 ms poll.
             var alertBell = new OutboxBell();
             var windowBell = new OutboxBell();
-            var outbox = new AlertOutbox(
+            var outbox = new Outbox<Alert>(
                 alertStore,
                 producer,
                 settings.Bootstrap,
-                settings.Topics.Alerts,
                 log,
                 alert =>
                 {
@@ -243,15 +242,15 @@ public sealed class FraudNode : IAsyncDisposable
                 },
                 alertBell,
                 kafka);
-            var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow, windowBell, kafka);
+            var windows = windowStore is null ? null : new Outbox<WindowResult>(windowStore, producer, settings.Bootstrap, log, onWindow, windowBell, kafka);
             // The publisher takes the outbox's epoch in the store (and, when configured, the job's
             // transactional ids): one of another cluster of the job, or a zombie of this one, is fenced.
             var fenced = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             var owner = $"{Cluster.Get(system).SelfAddress} (process {Environment.ProcessId})";
             IReadOnlyList<IOutbox> Publishers()
             {
-                var alerts = new AlertOutbox(alertStore, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka, transactionalId: TransactionalId(settings, "alerts"), fence: Fence(settings, "alerts", owner));
-                var results = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell, kafka: kafka, transactionalId: TransactionalId(settings, "windows"), fence: Fence(settings, "windows", owner));
+                var alerts = new Outbox<Alert>(alertStore, producer, settings.Bootstrap, log, bell: alertBell, kafka: kafka, transactionalId: TransactionalId(settings, "alerts"), fence: Fence(settings, "alerts", owner));
+                var results = windowStore is null ? null : new Outbox<WindowResult>(windowStore, producer, settings.Bootstrap, log, bell: windowBell, kafka: kafka, transactionalId: TransactionalId(settings, "windows"), fence: Fence(settings, "windows", owner));
                 alerts.Fenced.ContinueWith(_ => fenced.TrySetResult("the alert outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
                 results?.Fenced.ContinueWith(_ => fenced.TrySetResult("the window outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
                 return results is null ? [alerts] : [alerts, results];
@@ -668,16 +667,11 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     /// <summary>The alerts table lives in the same database as the partition journals.</summary>
-    private static IAlertStore AlertStore(FraudSettings settings)
+    private static IOutboxTable<Alert> AlertStore(FraudSettings settings)
     {
         try
         {
-            return settings.Store switch
-            {
-                JournalStore.Postgres => SqlAlertStore.PostgreSql(settings.Connection),
-                JournalStore.Sqlite => SqlAlertStore.Sqlite(settings.Connection),
-                _ => new MemoryAlertStore(),
-            };
+            return OutboxTable.Open(settings.Store, settings.Connection, AlertCodec.For(settings.Topics.Alerts));
         }
         catch (ArgumentException e)
         {
@@ -686,12 +680,8 @@ public sealed class FraudNode : IAsyncDisposable
     }
 
     /// <summary>The window results table, beside the alerts table.</summary>
-    private static IWindowResultStore WindowResultStore(FraudSettings settings) => settings.Store switch
-    {
-        JournalStore.Postgres => SqlWindowResultStore.PostgreSql(settings.Connection),
-        JournalStore.Sqlite => SqlWindowResultStore.Sqlite(settings.Connection),
-        _ => new MemoryWindowResultStore(),
-    };
+    private static IOutboxTable<WindowResult> WindowResultStore(FraudSettings settings) =>
+        OutboxTable.Open(settings.Store, settings.Connection, WindowResultCodec.For(settings.Topics.WindowCounts, settings.Topics.Sessions));
 
     private static string DescribeWindows(WindowSettings w)
     {
