@@ -1,11 +1,12 @@
 using Akka.Actor;
 using Akka.Streams;
 using Confluent.Kafka;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
+using FraudActors.Messages.Alerts;
 
 namespace FraudActors.Testkit;
 
@@ -20,7 +21,7 @@ public static class TestIngest
         string bootstrap,
         string topic,
         string group,
-        IAlertSink alerts,
+        IOutputSink<Alert> alerts,
         IProducer<byte[]?, byte[]> deadLetterProducer,
         CheckpointSettings checkpoints,
         CheckpointHistory history,

@@ -1,10 +1,11 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
+using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Engine.Composition;
@@ -17,7 +18,7 @@ namespace FraudActors.Engine.Composition;
 public sealed record JobPipeline(
     IActorRef Users,
     IPartitionJournals Journals,
-    IAlertSink Alerts,
+    IOutputSink<Alert> Alerts,
     DeadLetterPublisher DeadLetters,
     CheckpointSettings Checkpoints,
     CheckpointHistory History,

@@ -1,5 +1,4 @@
-using FraudActors.Engine.Alerts;
-using FraudActors.Engine.Windows;
+using FraudActors.Engine.Outbox;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Windows;
 
@@ -15,7 +14,7 @@ namespace FraudActors.Engine.Ingest;
 /// tells <paramref name="failed"/> at once, so the stream rewinds and the records raise their
 /// outputs again (same ids, stored once).
 /// </summary>
-internal sealed class OutputWriter(IAlertSink alerts, IWindowResultSink? windows, PipelineMetrics metrics, Action<Exception> failed)
+internal sealed class OutputWriter(IOutputSink<Alert> alerts, IOutputSink<WindowResult>? windows, PipelineMetrics metrics, Action<Exception> failed)
 {
     private readonly object _gate = new();
     private List<Alert> _alerts = [];

@@ -1,5 +1,6 @@
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Time;
-using FraudActors.Engine.Windows;
+using FraudActors.Messages.Windows;
 
 namespace FraudActors.Engine.Ingest;
 
@@ -8,7 +9,7 @@ namespace FraudActors.Engine.Ingest;
 /// required when users run windows) and the late side output's topic (null: late records are
 /// only counted).
 /// </summary>
-public sealed record PipelineTime(TimeSettings Settings, IWindowResultSink? Windows = null, DeadLetterPublisher? Late = null)
+public sealed record PipelineTime(TimeSettings Settings, IOutputSink<WindowResult>? Windows = null, DeadLetterPublisher? Late = null)
 {
     public static PipelineTime Default { get; } = new(TimeSettings.Default);
 }

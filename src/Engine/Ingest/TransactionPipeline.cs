@@ -3,9 +3,10 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
+using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Engine.Ingest;
@@ -29,13 +30,13 @@ public sealed class TransactionPipeline
     private readonly CheckpointCoordinator _coordinator;
     private readonly PartitionLifecycle _partitions;
     private readonly RecordDispatch _dispatch;
-    private readonly IAlertSink _alerts;
+    private readonly IOutputSink<Alert> _alerts;
 
     public TransactionPipeline(
         IActorRef users,
         IPartitionJournals journals,
         TransactionParser parser,
-        IAlertSink alerts,
+        IOutputSink<Alert> alerts,
         DeadLetterPublisher deadLetters,
         PipelineSettings settings,
         CheckpointSettings checkpoints,

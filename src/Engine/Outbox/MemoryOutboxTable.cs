@@ -1,44 +1,51 @@
 namespace FraudActors.Engine.Outbox;
 
 /// <summary>
-/// An outbox table in memory, for <c>--store memory</c>: each row once by its id, in insertion
-/// order, with a published flag — the same rules as <see cref="SqlOutboxTable"/>, gone with the process.
+/// An outbox table in memory, for <c>--store memory</c>: each record once by its id, in insertion
+/// order, with a published flag — the same rules as <see cref="SqlOutboxTable{T}"/>, gone with the process.
 /// </summary>
-/// <typeparam name="TRow">The row as the store hands it out; it carries the <c>seq</c> given to <see cref="TryAdd"/>'s factory.</typeparam>
-public sealed class MemoryOutboxTable<TRow>
+public sealed class MemoryOutboxTable<T>(OutboxCodec<T> codec) : IOutboxTable<T>
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly List<Entry> _rows = [];
     private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
 
-    /// <summary>Adds the row made by <paramref name="create"/> from the next <c>seq</c>, unless <paramref name="id"/> is already there; true when it was new.</summary>
-    public bool TryAdd(string id, Func<long, TRow> create)
+    public OutboxCodec<T> Codec => codec;
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<T>> AddRangeAsync(IReadOnlyList<T> records, CancellationToken cancellationToken)
     {
+        var added = new List<T>();
         lock (_gate)
         {
-            if (_byId.ContainsKey(id))
+            foreach (var record in records)
             {
-                return false;
-            }
+                var row = codec.Encode(record);
+                if (_byId.ContainsKey(row.Id))
+                {
+                    continue;
+                }
 
-            var entry = new Entry(id, create(_rows.Count + 1));
-            _rows.Add(entry);
-            _byId.Add(id, entry);
-            return true;
+                var entry = new Entry(new OutboxRow(_rows.Count + 1, row.Id, row.Topic, row.Key, row.Payload));
+                _rows.Add(entry);
+                _byId.Add(row.Id, entry);
+                added.Add(record);
+            }
         }
+
+        return Task.FromResult<IReadOnlyList<T>>(added);
     }
 
-    /// <summary>The oldest rows not yet published, in insertion order.</summary>
-    public IReadOnlyList<TRow> Unpublished(int limit)
+    public Task<IReadOnlyList<OutboxRow>> UnpublishedAsync(int limit, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return [.. _rows.Where(r => !r.Published).Select(r => r.Row).Take(limit)];
+            return Task.FromResult<IReadOnlyList<OutboxRow>>([.. _rows.Where(r => !r.Published).Select(r => r.Row).Take(limit)]);
         }
     }
 
-    /// <summary>Marks the rows with these ids published; ids the table does not hold are ignored.</summary>
-    public void MarkPublished(IEnumerable<string> ids)
+    public Task MarkPublishedAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -50,31 +57,29 @@ public sealed class MemoryOutboxTable<TRow>
                 }
             }
         }
+
+        return Task.CompletedTask;
     }
 
-    /// <summary>How many rows the table holds, and how many of them are published.</summary>
-    public (long Total, long Published) Count()
+    public Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return (_rows.Count, _rows.Count(r => r.Published));
+            return Task.FromResult<(long, long)>((_rows.Count, _rows.Count(r => r.Published)));
         }
     }
 
-    /// <summary>Every id in the table, published or not, in insertion order.</summary>
-    public IReadOnlyList<string> Ids()
+    public Task<IReadOnlyList<string>> IdsAsync(CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return [.. _rows.Select(r => r.Id)];
+            return Task.FromResult<IReadOnlyList<string>>([.. _rows.Select(r => r.Row.Id)]);
         }
     }
 
-    private sealed class Entry(string id, TRow row)
+    private sealed class Entry(OutboxRow row)
     {
-        public string Id { get; } = id;
-
-        public TRow Row { get; } = row;
+        public OutboxRow Row { get; } = row;
 
         public bool Published { get; set; }
     }

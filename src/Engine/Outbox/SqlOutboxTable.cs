@@ -1,84 +1,131 @@
 using System.Data.Common;
-using System.Text.RegularExpressions;
 using FraudActors.Engine.Storage;
 
 namespace FraudActors.Engine.Outbox;
 
 /// <summary>
-/// The queries every outbox table answers alike — unpublished rows in insertion order, marking
-/// published, counting, listing ids — over a table with <c>seq</c>, a unique id column and a
-/// <c>published</c> flag. Each store keeps its own DDL and insert.
+/// An outbox table on PostgreSQL (production) or SQLite (the embedded default), through plain
+/// ADO.NET, of the shape its codec names (<see cref="OutboxTableShape"/>): inserts skip ids the
+/// table holds, unpublished rows come out in insertion order, marking, counting, listing ids.
 /// </summary>
 /// <remarks>
-/// The table and id column are written into the SQL, so they must be constants chosen in code
-/// (checked to be plain identifiers); every value goes in as a parameter.
+/// The table and column names are written into the SQL, so they are constants chosen in code,
+/// checked to be plain identifiers; every value goes in as a parameter.
 /// </remarks>
-public sealed partial class SqlOutboxTable
+public sealed class SqlOutboxTable<T> : IOutboxTable<T>
 {
-    // Keeps each UPDATE well under SQLite's and PostgreSQL's limits on parameters per statement.
-    private const int MarkBatch = 500;
+    // Keeps each statement well under SQLite's and PostgreSQL's limits on parameters per statement.
+    private const int MaxParameters = 500;
 
     private readonly SqlDatabase _database;
+    private readonly string _createTable;
     private readonly string _table;
-    private readonly string _idColumn;
+    private readonly string _id;
+    private readonly IReadOnlyList<string> _insertColumns;
+    private readonly string _rowColumns;
 
-    public SqlOutboxTable(SqlDatabase database, string table, string idColumn)
+    private SqlOutboxTable(SqlDatabase database, OutboxCodec<T> codec, bool postgres)
     {
+        var shape = codec.Table;
         _database = database;
-        _table = Identifier(table, nameof(table));
-        _idColumn = Identifier(idColumn, nameof(idColumn));
+        Codec = codec;
+        _table = Identifier(shape.Name, nameof(codec));
+        _id = Identifier(shape.IdColumn, nameof(codec));
+        IEnumerable<string> topic = shape.TopicColumn ? ["topic"] : [];
+        List<string> text = [.. shape.Columns.Select(c => Identifier(c, nameof(codec))), "user_id", .. topic];
+        _insertColumns = [_id, .. text, "payload"];
+        _rowColumns = shape.TopicColumn ? $"seq, {_id}, user_id, payload, topic" : $"seq, {_id}, user_id, payload";
+        var columns = string.Join(",\n", [$"    {_id} TEXT NOT NULL UNIQUE", .. text.Select(c => $"    {c} TEXT NOT NULL")]);
+        _createTable = postgres
+            ? $"""
+                CREATE TABLE IF NOT EXISTS {_table} (
+                    seq BIGSERIAL PRIMARY KEY,
+                {columns},
+                    payload BYTEA NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    published BOOLEAN NOT NULL DEFAULT FALSE);
+                CREATE INDEX IF NOT EXISTS {_table}_unpublished ON {_table} (seq) WHERE NOT published;
+                """
+            : $"""
+                CREATE TABLE IF NOT EXISTS {_table} (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                {columns},
+                    payload BLOB NOT NULL,
+                    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                    published INTEGER NOT NULL DEFAULT 0);
+                """;
     }
 
+    public OutboxCodec<T> Codec { get; }
+
+    public static SqlOutboxTable<T> PostgreSql(string connectionString, OutboxCodec<T> codec) =>
+        new(SqlDatabase.PostgreSql(connectionString), codec, postgres: true);
+
+    public static SqlOutboxTable<T> Sqlite(string connectionString, OutboxCodec<T> codec, SqliteAccess? access = null) =>
+        new(SqlDatabase.Sqlite(connectionString, access), codec, postgres: false);
+
+    /// <summary>Creates the table if it does not exist (an existing one is used as it is).</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) => _database.ExecuteAsync(_createTable, cancellationToken);
+
     /// <summary>
-    /// Inserts <paramref name="rows"/> in their order, a few hundred per statement, skipping ids
-    /// the table already holds; returns the ids that were new. One statement (and one round trip)
-    /// for all the rows a group of records raised, instead of one each.
+    /// Inserts the records in their order, a few hundred per statement, skipping ids the table
+    /// already holds: one statement (and one round trip) for all a group of records raised.
     /// </summary>
-    /// <param name="columns">The id column first, then the others, as the store's insert names them; each row's values in that order.</param>
-    public async Task<HashSet<string>> InsertNewAsync(IReadOnlyList<string> columns, IReadOnlyList<object[]> rows, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<T>> AddRangeAsync(IReadOnlyList<T> records, CancellationToken cancellationToken)
     {
-        if (rows.Count == 0)
+        if (records.Count == 0)
         {
             return [];
         }
 
-        var names = string.Join(", ", columns.Select(c => Identifier(c, nameof(columns))));
-        return await _database.WriteAsync(
+        var rows = records.Select(r => (Record: r, Row: Codec.Encode(r))).ToList();
+        var names = string.Join(", ", _insertColumns);
+        var inserted = await _database.WriteAsync(
             async (connection, transaction) =>
             {
-                var inserted = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var chunk in rows.Chunk(MarkBatch / columns.Count))
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var chunk in rows.Chunk(MaxParameters / _insertColumns.Count))
                 {
-                    var values = string.Join(", ", chunk.Select((_, r) => "(" + string.Join(", ", columns.Select((_, c) => $"@p{r}_{c}")) + ")"));
-                    var parameters = chunk.SelectMany((row, r) => row.Select((value, c) => ($"p{r}_{c}", value))).ToArray();
+                    var values = string.Join(", ", chunk.Select((_, r) => "(" + string.Join(", ", _insertColumns.Select((_, c) => $"@p{r}_{c}")) + ")"));
+                    var parameters = chunk.SelectMany((row, r) => Values(row.Row).Select((value, c) => ($"p{r}_{c}", value))).ToArray();
                     await using var command = SqlDatabase.Command(
                         connection,
-                        $"INSERT INTO {_table} ({names}) VALUES {values} ON CONFLICT ({_idColumn}) DO NOTHING RETURNING {_idColumn}",
+                        $"INSERT INTO {_table} ({names}) VALUES {values} ON CONFLICT ({_id}) DO NOTHING RETURNING {_id}",
                         parameters);
                     command.Transaction = transaction;
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        inserted.Add(reader.GetString(0));
+                        ids.Add(reader.GetString(0));
                     }
                 }
 
-                return inserted;
+                return ids;
             },
             cancellationToken).ConfigureAwait(false);
+
+        // A replayed record's output may come twice in one group: counted new once.
+        return [.. rows.Where(r => inserted.Remove(r.Row.Id)).Select(r => r.Record)];
     }
 
-    /// <summary>The oldest unpublished rows, in <c>seq</c> order, as <paramref name="read"/> makes them from <paramref name="columns"/>.</summary>
-    /// <param name="columns">The select list, written by the store (e.g. <c>"seq, alert_id, user_id, payload"</c>).</param>
-    public async Task<IReadOnlyList<T>> UnpublishedAsync<T>(string columns, int limit, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    /// <summary>The oldest unpublished rows, in <c>seq</c> order.</summary>
+    public async Task<IReadOnlyList<OutboxRow>> UnpublishedAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = SqlDatabase.Command(
             connection,
-            $"SELECT {columns} FROM {_table} WHERE published = @no ORDER BY seq LIMIT @limit",
+            $"SELECT {_rowColumns} FROM {_table} WHERE published = @no ORDER BY seq LIMIT @limit",
             ("no", false),
             ("limit", limit));
-        return await ReadAllAsync(command, read, cancellationToken).ConfigureAwait(false);
+        return await ReadAllAsync(
+            command,
+            reader => new OutboxRow(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                Codec.Table.TopicColumn ? reader.GetString(4) : Codec.OnlyTopic,
+                reader.GetString(2),
+                (byte[])reader.GetValue(3)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Marks the rows with these ids published, in one transaction; ids the table does not hold are ignored.</summary>
@@ -92,12 +139,12 @@ public sealed partial class SqlOutboxTable
         await _database.WriteAsync(
             async (connection, transaction) =>
             {
-                foreach (var batch in ids.Chunk(MarkBatch))
+                foreach (var batch in ids.Chunk(MaxParameters))
                 {
                     var names = batch.Select((_, i) => $"@id{i}").ToList();
                     await using var command = SqlDatabase.Command(
                         connection,
-                        $"UPDATE {_table} SET published = @yes WHERE {_idColumn} IN ({string.Join(", ", names)})",
+                        $"UPDATE {_table} SET published = @yes WHERE {_id} IN ({string.Join(", ", names)})",
                         [("yes", true), .. batch.Select((id, i) => ($"id{i}", (object)id))]);
                     command.Transaction = transaction;
                     await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -109,7 +156,6 @@ public sealed partial class SqlOutboxTable
             atomic: true).ConfigureAwait(false);
     }
 
-    /// <summary>How many rows the table holds, and how many of them are published.</summary>
     public async Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -119,18 +165,29 @@ public sealed partial class SqlOutboxTable
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    /// <summary>Every id in the table, published or not, in insertion order.</summary>
     public async Task<IReadOnlyList<string>> IdsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = SqlDatabase.Command(connection, $"SELECT {_idColumn} FROM {_table} ORDER BY seq");
+        await using var command = SqlDatabase.Command(connection, $"SELECT {_id} FROM {_table} ORDER BY seq");
         return await ReadAllAsync(command, reader => reader.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<IReadOnlyList<T>> ReadAllAsync<T>(DbCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    /// <summary>The row's values in the order of <see cref="_insertColumns"/>: id, further columns, key, topic where kept, payload.</summary>
+    private object[] Values(OutboxRecord row)
+    {
+        IEnumerable<object> topic = Codec.Table.TopicColumn ? [row.Topic] : [];
+        return [row.Id, .. row.Columns, row.Key, .. topic, row.Payload];
+    }
+
+    private static string Identifier(string name, string parameter) =>
+        name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_')
+            ? name
+            : throw new ArgumentException($"'{name}' is not a plain SQL identifier", parameter);
+
+    private static async Task<IReadOnlyList<TRow>> ReadAllAsync<TRow>(DbCommand command, Func<DbDataReader, TRow> read, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<T>();
+        var rows = new List<TRow>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(read(reader));
@@ -138,10 +195,4 @@ public sealed partial class SqlOutboxTable
 
         return rows;
     }
-
-    private static string Identifier(string name, string parameter) =>
-        PlainIdentifier().IsMatch(name) ? name : throw new ArgumentException($"'{name}' is not a plain SQL identifier", parameter);
-
-    [GeneratedRegex("^[a-z_][a-z0-9_]*$")]
-    private static partial Regex PlainIdentifier();
 }

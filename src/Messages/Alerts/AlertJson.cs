@@ -1,5 +1,4 @@
-using System.Buffers;
-using System.Text.Json;
+using FraudActors.Messages.Serialization;
 using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Messages.Alerts;
@@ -7,59 +6,35 @@ namespace FraudActors.Messages.Alerts;
 /// <summary>The wire form of <see cref="Alert"/> on the alerts topic, with snake_case fields.</summary>
 public static class AlertJson
 {
-    public static byte[] Serialize(Alert alert)
+    public static byte[] Serialize(Alert alert) => WireJson.Write(w =>
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        w.WriteString("alert_id", alert.AlertId);
+        w.WriteString("rule", alert.Rule);
+        w.WriteString("user_id", alert.UserId);
+        w.WriteNumber("count", alert.Count);
+        w.WriteNumber("window_ms", alert.WindowMs);
+        w.WriteNumber("last_amount", alert.LastAmount.Normalize());
+        w.WriteString("tx_ts", TransactionJson.FormatTimestamp(alert.TxTs));
+        w.WriteNumber("partition", alert.Partition);
+        w.WriteNumber("offset", alert.Offset);
+        w.WriteString("detected_at", TransactionJson.FormatTimestamp(alert.DetectedAt));
+        if (alert.TxId is not null)
         {
-            w.WriteStartObject();
-            w.WriteString("alert_id", alert.AlertId);
-            w.WriteString("rule", alert.Rule);
-            w.WriteString("user_id", alert.UserId);
-            w.WriteNumber("count", alert.Count);
-            w.WriteNumber("window_ms", alert.WindowMs);
-            w.WriteNumber("last_amount", alert.LastAmount.Normalize());
-            w.WriteString("tx_ts", TransactionJson.FormatTimestamp(alert.TxTs));
-            w.WriteNumber("partition", alert.Partition);
-            w.WriteNumber("offset", alert.Offset);
-            w.WriteString("detected_at", TransactionJson.FormatTimestamp(alert.DetectedAt));
-            if (alert.TxId is not null)
-            {
-                w.WriteString("tx_id", alert.TxId);
-            }
-
-            w.WriteEndObject();
+            w.WriteString("tx_id", alert.TxId);
         }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    });
 
     /// <summary>Reads an alert back; throws <see cref="FormatException"/> naming the bad field.</summary>
-    public static Alert Deserialize(ReadOnlySpan<byte> utf8)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(utf8.ToArray());
-            var root = doc.RootElement;
-            return new Alert(
-                AlertId: Required(root, "alert_id").GetString()!,
-                Rule: Required(root, "rule").GetString()!,
-                UserId: Required(root, "user_id").GetString()!,
-                Count: Required(root, "count").GetInt32(),
-                WindowMs: Required(root, "window_ms").GetInt64(),
-                LastAmount: Required(root, "last_amount").GetDecimal(),
-                TxTs: Required(root, "tx_ts").GetDateTimeOffset(),
-                Partition: Required(root, "partition").GetInt32(),
-                Offset: Required(root, "offset").GetInt64(),
-                DetectedAt: Required(root, "detected_at").GetDateTimeOffset(),
-                TxId: root.TryGetProperty("tx_id", out var txId) ? txId.GetString() : null);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
-        {
-            throw new FormatException($"not an alert: {e.Message}", e);
-        }
-    }
-
-    private static JsonElement Required(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) ? value : throw new KeyNotFoundException($"field '{name}' is missing");
+    public static Alert Deserialize(ReadOnlySpan<byte> utf8) => WireJson.Read(utf8, "an alert", f => new Alert(
+        AlertId: f.Required("alert_id", e => e.GetString()!),
+        Rule: f.Required("rule", e => e.GetString()!),
+        UserId: f.Required("user_id", e => e.GetString()!),
+        Count: f.Required("count", e => e.GetInt32()),
+        WindowMs: f.Required("window_ms", e => e.GetInt64()),
+        LastAmount: f.Required("last_amount", e => e.GetDecimal()),
+        TxTs: f.Required("tx_ts", e => e.GetDateTimeOffset()),
+        Partition: f.Required("partition", e => e.GetInt32()),
+        Offset: f.Required("offset", e => e.GetInt64()),
+        DetectedAt: f.Required("detected_at", e => e.GetDateTimeOffset()),
+        TxId: f.Optional("tx_id", e => e.GetString())));
 }

@@ -2,9 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Event;
 using Confluent.Kafka;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Outbox;
-using FraudActors.Engine.Windows.Output;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Windows;
 using FraudActors.Service.Configuration;
@@ -33,7 +31,7 @@ public sealed class NodeOutboxes
 
     private readonly ActorSystem _system;
 
-    private NodeOutboxes(ActorSystem system, AlertOutbox alerts, WindowOutbox? windows)
+    private NodeOutboxes(ActorSystem system, Outbox<Alert> alerts, Outbox<WindowResult>? windows)
     {
         _system = system;
         Alerts = alerts;
@@ -41,10 +39,10 @@ public sealed class NodeOutboxes
     }
 
     /// <summary>Where this node's pipeline inserts alerts.</summary>
-    public AlertOutbox Alerts { get; }
+    public Outbox<Alert> Alerts { get; }
 
     /// <summary>Where this node's pipeline inserts window results; null without windows.</summary>
-    public WindowOutbox? Windows { get; }
+    public Outbox<WindowResult>? Windows { get; }
 
     /// <summary>
     /// This node's inserting side, and the publisher's singleton manager. <paramref name="fenced"/>
@@ -67,18 +65,21 @@ public sealed class NodeOutboxes
         // A bell per table wakes the publisher when it runs here, instead of its 200 ms poll.
         var alertBell = new OutboxBell();
         var windowBell = new OutboxBell();
-        var alerts = new AlertOutbox(stores.Alerts, producer, settings.Bootstrap, settings.Topics.Alerts, log, raised, alertBell, kafka);
+        var alerts = new Outbox<Alert>(stores.Alerts, producer, settings.Bootstrap, log, raised, alertBell, kafka);
         var windowStore = stores.Windows;
-        var windows = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, onWindow, windowBell, kafka);
+        var windows = windowStore is null ? null : new Outbox<WindowResult>(windowStore, producer, settings.Bootstrap, log, onWindow, windowBell, kafka);
 
-        IReadOnlyList<IOutbox> Publishers()
+        // The publisher of one outbox, fenced by the job's epoch of that outbox in the store.
+        IOutbox Publisher<T>(IOutboxTable<T> table, OutboxBell bell, string name, string what)
         {
-            var alertPublisher = new AlertOutbox(stores.Alerts, producer, settings.Bootstrap, settings.Topics.Alerts, log, bell: alertBell, kafka: kafka, transactionalId: stores.TransactionalId("alerts"), fence: stores.OutboxFenceOf("alerts", owner));
-            var windowPublisher = windowStore is null ? null : new WindowOutbox(windowStore, producer, settings.Bootstrap, settings.Topics.WindowCounts, settings.Topics.Sessions, log, bell: windowBell, kafka: kafka, transactionalId: stores.TransactionalId("windows"), fence: stores.OutboxFenceOf("windows", owner));
-            alertPublisher.Fenced.ContinueWith(_ => fenced.TrySetResult("the alert outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
-            windowPublisher?.Fenced.ContinueWith(_ => fenced.TrySetResult("the window outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
-            return windowPublisher is null ? [alertPublisher] : [alertPublisher, windowPublisher];
+            var publisher = new Outbox<T>(table, producer, settings.Bootstrap, log, bell: bell, kafka: kafka, transactionalId: stores.TransactionalId(name), fence: stores.OutboxFenceOf(name, owner));
+            publisher.Fenced.ContinueWith(_ => fenced.TrySetResult($"the {what} outbox's publisher was replaced by another publisher of this job"), TaskScheduler.Default);
+            return publisher;
         }
+
+        IReadOnlyList<IOutbox> Publishers() => windowStore is null
+            ? [Publisher(stores.Alerts, alertBell, "alerts", "alert")]
+            : [Publisher(stores.Alerts, alertBell, "alerts", "alert"), Publisher(windowStore, windowBell, "windows", "window")];
 
         system.ActorOf(
             ClusterSingletonManager.Props(

@@ -3,6 +3,8 @@ using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Storage;
 using FraudActors.Engine.Windows.Output;
+using FraudActors.Messages.Alerts;
+using FraudActors.Messages.Windows;
 using FraudActors.Service.Configuration;
 
 namespace FraudActors.Service.Hosting;
@@ -33,10 +35,10 @@ public sealed class NodeStores : IDisposable
     /// <summary>The store's database (null for the memory store): the journals, alerts and checkpoint tables live there.</summary>
     public SqlDatabase? Database { get; }
 
-    public IAlertStore Alerts { get; }
+    public IOutboxTable<Alert> Alerts { get; }
 
     /// <summary>The window results table; null when no window is configured.</summary>
-    public IWindowResultStore? Windows { get; }
+    public IOutboxTable<WindowResult>? Windows { get; }
 
     /// <summary>The checkpoint history table, where there is a database to hold it.</summary>
     public ICheckpointLog? CheckpointLog { get; }
@@ -121,16 +123,11 @@ public sealed class NodeStores : IDisposable
     }
 
     /// <summary>The alerts table lives in the same database as the partition journals.</summary>
-    private static IAlertStore AlertStore(FraudSettings settings)
+    private static IOutboxTable<Alert> AlertStore(FraudSettings settings)
     {
         try
         {
-            return settings.Store switch
-            {
-                JournalStore.Postgres => SqlAlertStore.PostgreSql(settings.Connection),
-                JournalStore.Sqlite => SqlAlertStore.Sqlite(settings.Connection),
-                _ => new MemoryAlertStore(),
-            };
+            return OutboxTable.Open(settings.Store, settings.Connection, AlertCodec.For(settings.Topics.Alerts));
         }
         catch (ArgumentException e)
         {
@@ -139,12 +136,8 @@ public sealed class NodeStores : IDisposable
     }
 
     /// <summary>The window results table, beside the alerts table.</summary>
-    private static IWindowResultStore WindowResultStore(FraudSettings settings) => settings.Store switch
-    {
-        JournalStore.Postgres => SqlWindowResultStore.PostgreSql(settings.Connection),
-        JournalStore.Sqlite => SqlWindowResultStore.Sqlite(settings.Connection),
-        _ => new MemoryWindowResultStore(),
-    };
+    private static IOutboxTable<WindowResult> WindowResultStore(FraudSettings settings) =>
+        OutboxTable.Open(settings.Store, settings.Connection, WindowResultCodec.For(settings.Topics.WindowCounts, settings.Topics.Sessions));
 
     private static SqlDatabase? DatabaseOf(FraudSettings settings) => settings.Store switch
     {

@@ -11,6 +11,7 @@ using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Time;
 using FraudActors.Engine.Users;
@@ -226,23 +227,23 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
             var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
             var region = await UserRegion.StartAsync(system, "user", _settings, journals, passivateAfter: TimeSpan.Zero).ConfigureAwait(false);
             await UserRegion.WakeHostsAsync(region, Enumerable.Range(0, Partitions), stop).ConfigureAwait(false);
-            var alerts = AlertStore(context);
+            var alerts = OutboxTable.Open(context.Store, context.Connection, AlertCodec.For("alerts"));
             await alerts.InitializeAsync(stop).ConfigureAwait(false);
-            var windowStore = WindowStore(context);
+            var windowStore = OutboxTable.Open(context.Store, context.Connection, WindowResultCodec.For("user-window-counts", "user-sessions"));
             await windowStore.InitializeAsync(stop).ConfigureAwait(false);
             var history = new CheckpointHistory(100);
             var metrics = new PipelineMetrics();
             var pipeline = new JobPipeline(
                 region,
                 journals,
-                new TableOnly(alerts),
+                new TableOnly<Alert>(alerts),
                 new DeadLetterPublisher(producer, "transactions.dlq"),
                 CheckpointSettings.Default with { Interval = checkpointEvery },
                 history,
                 metrics,
                 system.Log)
             {
-                Time = new PipelineTime(TimeSettings.Default, new WindowsTableOnly(windowStore)),
+                Time = new PipelineTime(TimeSettings.Default, new TableOnly<WindowResult>(windowStore)),
             }.Build();
             var partitions = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, new Partition(p))).ToList();
             var source = Source.Single<SourceEvent>(new PartitionsAssigned(partitions)).Concat(Source.From<SourceEvent>(records));
@@ -327,30 +328,12 @@ public sealed class EngineScenario(int transactions, int users, TimeSpan checkpo
     /// <summary>What the garbage collector did meanwhile: bytes allocated per record, collections of each generation, the share of the time paused.</summary>
     private sealed record GcFigures(double AllocatedPerRecord, int Gen0, int Gen1, int Gen2, double PauseShare);
 
-    private static IAlertStore AlertStore(BenchContext context) => context.Store == JournalStore.Postgres
-        ? SqlAlertStore.PostgreSql(context.Connection)
-        : SqlAlertStore.Sqlite(context.Connection);
-
-    private static IWindowResultStore WindowStore(BenchContext context) => context.Store == JournalStore.Postgres
-        ? SqlWindowResultStore.PostgreSql(context.Connection)
-        : SqlWindowResultStore.Sqlite(context.Connection);
-
-    /// <summary>Window results go into their table as on a node (with the node's rules); publishing them is the outbox's work.</summary>
-    private sealed class WindowsTableOnly(IWindowResultStore store) : IWindowResultSink
+    /// <summary>Outputs go into their table as on a node (one insert per group); publishing them is the outbox's work, measured with Kafka.</summary>
+    private sealed class TableOnly<T>(IOutboxTable<T> table) : IOutputSink<T>
     {
-        public Task PublishAsync(WindowResult result, CancellationToken cancellationToken) => store.AddAsync(result, "user-window-counts", cancellationToken);
+        public Task PublishAsync(T output, CancellationToken cancellationToken) => table.AddAsync(output, cancellationToken);
 
-        public Task PublishAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken) =>
-            store.AddRangeAsync([.. results.Select(r => (r, "user-window-counts"))], cancellationToken);
-    }
-
-    /// <summary>Alerts go into the alerts table as on a node; publishing them is the outbox's work, measured with Kafka.</summary>
-    private sealed class TableOnly(IAlertStore store) : IAlertSink
-    {
-        public Task PublishAsync(Alert alert, CancellationToken cancellationToken) => store.AddAsync(alert, cancellationToken);
-
-        /// <summary>A group's alerts in one insert, as a node's outbox takes them.</summary>
-        public Task PublishAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken) => store.AddRangeAsync(alerts, cancellationToken);
+        public Task PublishAsync(IReadOnlyList<T> outputs, CancellationToken cancellationToken) => table.AddRangeAsync(outputs, cancellationToken);
     }
 
 }

@@ -6,11 +6,11 @@ using Akka.Cluster.Sharding;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Alerts;
@@ -338,7 +338,7 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
     }
 
     /// <summary>One record per user raises no alert; none are expected.</summary>
-    private sealed class NoAlerts : IAlertSink
+    private sealed class NoAlerts : IOutputSink<Alert>
     {
         public Task PublishAsync(Alert alert, CancellationToken cancellationToken) => Task.CompletedTask;
     }

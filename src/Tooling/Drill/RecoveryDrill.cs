@@ -3,10 +3,12 @@ using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Configuration;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Windows;
 using FraudActors.Engine.Windows.Output;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
+using FraudActors.Messages.Windows;
 using FraudActors.Service.Cli;
 using FraudActors.Service.Configuration;
 using FraudActors.Service.Producing;
@@ -185,8 +187,8 @@ public sealed class RecoveryDrill : IDisposable
         var transactions = stream.Records;
         var expected = AlertReference.SlidingVelocityIds(transactions);
         var onTopic = TopicReader.ReadAll(Bootstrap, Names.Alerts, Timeout).Select(r => AlertJson.Deserialize(r.Message.Value).AlertId).ToList();
-        IAlertStore table = Store == JournalStore.Postgres ? SqlAlertStore.PostgreSql(Connection) : SqlAlertStore.Sqlite(Connection);
-        var inTable = await table.AlertIdsAsync(stop).ConfigureAwait(false);
+        var table = OutboxTable.Open(Store, Connection, AlertCodec.For(Names.Alerts));
+        var inTable = await table.IdsAsync(stop).ConfigureAwait(false);
         var counts = CountReference.Expected(transactions.Select(t => t.Item3));
         var state = await JournalReader.ReadUsersAsync(Store, Connection, Names.Transactions, Partitions, Timeout).ConfigureAwait(false);
 
@@ -195,7 +197,7 @@ public sealed class RecoveryDrill : IDisposable
         {
             var results = WindowResultsCheck.Read(Bootstrap, WindowTopics, Timeout);
             var resultTable = WindowResultStore();
-            var tableIds = resultTable is null ? null : await resultTable.ResultIdsAsync(stop).ConfigureAwait(false);
+            var tableIds = resultTable is null ? null : await resultTable.IdsAsync(stop).ConfigureAwait(false);
             var (total, published) = resultTable is null ? (0, 0) : await resultTable.CountAsync(stop).ConfigureAwait(false);
             failed |= DrillReport.WindowTopics(stream.ExpectedWindows, results, Names);
             failed |= tableIds is not null && DrillReport.WindowTable(stream.ExpectedWindows, tableIds, total - published);
@@ -233,10 +235,6 @@ public sealed class RecoveryDrill : IDisposable
     private string[] WindowTopics => [Names.WindowCounts, Names.Sessions];
 
     /// <summary>The <c>window_results</c> table of the store; none for the memory store, whose table died with the service.</summary>
-    private SqlWindowResultStore? WindowResultStore() => Store switch
-    {
-        JournalStore.Postgres => SqlWindowResultStore.PostgreSql(Connection),
-        JournalStore.Sqlite => SqlWindowResultStore.Sqlite(Connection),
-        _ => null,
-    };
+    private IOutboxTable<WindowResult>? WindowResultStore() =>
+        Store == JournalStore.Memory ? null : OutboxTable.Open(Store, Connection, WindowResultCodec.For(Names.WindowCounts, Names.Sessions));
 }

@@ -92,7 +92,7 @@ public static class WindowResultsCheck
     public static List<PublishedWindowResult> Read(string bootstrap, IEnumerable<string> topics, TimeSpan timeout) =>
         [.. topics.SelectMany(topic => TopicReader.ReadAll(bootstrap, topic, timeout).Select(r => new PublishedWindowResult(topic, WindowResultJson.Deserialize(r.Message.Value))))];
 
-    /// <summary>The topic the service puts a result of <paramref name="kind"/> on (<see cref="WindowOutbox.TopicFor"/>).</summary>
+    /// <summary>The topic the service puts a result of <paramref name="kind"/> on (as <see cref="WindowResultCodec"/> decides).</summary>
     public static string TopicFor(string kind, string countsTopic, string sessionsTopic) => kind == WindowKinds.Session ? sessionsTopic : countsTopic;
 
     private static long EndOffsets(string bootstrap, IEnumerable<string> topics, TimeSpan timeout)

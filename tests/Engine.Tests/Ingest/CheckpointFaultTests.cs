@@ -6,11 +6,12 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Users;
+using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Transactions;
 using FraudActors.Testkit;
@@ -171,7 +172,7 @@ public sealed class CheckpointFaultTests : TestKit, IDisposable
         KafkaTestTopics.CommittedOffsets(_broker.BootstrapServers, Group, Transactions, 1, TimeSpan.FromSeconds(10))[0];
 
     /// <summary>The streams here raise no alert; one would fail the stream loudly.</summary>
-    private sealed class NoAlerts : IAlertSink
+    private sealed class NoAlerts : IOutputSink<Alert>
     {
         public Task PublishAsync(Messages.Alerts.Alert alert, CancellationToken cancellationToken) =>
             throw new InvalidOperationException($"unexpected alert {alert.AlertId}");

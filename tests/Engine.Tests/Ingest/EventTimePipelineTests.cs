@@ -3,14 +3,15 @@ using System.Text;
 using Akka.Streams;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Time;
 using FraudActors.Engine.Users;
 using FraudActors.Engine.Windows;
+using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 using FraudActors.Messages.Windows;
 using FraudActors.Testkit;
@@ -186,7 +187,7 @@ public sealed class EventTimePipelineTests : TestKit, IDisposable
         await run.Completion;
     }
 
-    private sealed class Collected : IWindowResultSink
+    private sealed class Collected : IOutputSink<WindowResult>
     {
         private readonly ConcurrentQueue<WindowResult> _results = new();
 
@@ -199,7 +200,7 @@ public sealed class EventTimePipelineTests : TestKit, IDisposable
         }
     }
 
-    private sealed class CollectedAlerts : IAlertSink
+    private sealed class CollectedAlerts : IOutputSink<Alert>
     {
         public Task PublishAsync(Messages.Alerts.Alert alert, CancellationToken cancellationToken) => Task.CompletedTask;
     }

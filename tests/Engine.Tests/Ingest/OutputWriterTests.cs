@@ -1,5 +1,5 @@
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Ingest;
+using FraudActors.Engine.Outbox;
 using FraudActors.Messages.Alerts;
 
 namespace FraudActors.Engine.Tests.Ingest;
@@ -52,7 +52,7 @@ public sealed class OutputWriterTests
     private static Alert Alert(string id) => new(id, "sliding-velocity", "u1", 6, 60_000, 10m, DateTimeOffset.UnixEpoch, 0, 0, DateTimeOffset.UnixEpoch);
 
     /// <summary>An alert sink whose every write waits until the test completes it.</summary>
-    private sealed class GatedSink : IAlertSink
+    private sealed class GatedSink : IOutputSink<Alert>
     {
         public System.Threading.Channels.Channel<(IReadOnlyList<Alert> Alerts, TaskCompletionSource Done)> Writes { get; } =
             System.Threading.Channels.Channel.CreateUnbounded<(IReadOnlyList<Alert>, TaskCompletionSource)>();

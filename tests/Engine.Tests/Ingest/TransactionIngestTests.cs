@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Text;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
-using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 using FraudActors.Testkit;
@@ -57,7 +57,7 @@ public sealed class TransactionIngestTests : TestKit, IDisposable
         _broker.Dispose();
     }
 
-    private sealed class FailingOnceSink : IAlertSink
+    private sealed class FailingOnceSink : IOutputSink<Alert>
     {
         private int _failures;
 

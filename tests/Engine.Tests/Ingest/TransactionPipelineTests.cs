@@ -11,6 +11,7 @@ using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Alerts;
@@ -33,7 +34,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
 
     private readonly DevBroker _broker = KafkaTestTopics.StartBroker((Transactions, 3), (Alerts, 3), (Dlq, 3));
     private IProducer<byte[]?, byte[]>? _producer;
-    private AlertOutbox? _outbox;
+    private Outbox<Alert>? _outbox;
 
     public TransactionPipelineTests()
         : base(OneNodeCluster.Config)
@@ -263,7 +264,7 @@ public sealed class TransactionPipelineTests : TestKit, IDisposable
             BootstrapServers = _broker.BootstrapServers,
             EnableIdempotence = true,
         }).Build();
-        _outbox = new AlertOutbox(new MemoryAlertStore(), producer, _broker.BootstrapServers, Alerts, Sys.Log);
+        _outbox = new Outbox<Alert>(new MemoryOutboxTable<Alert>(AlertCodec.For(Alerts)), producer, _broker.BootstrapServers, Sys.Log);
         await _outbox.StartAsync(CancellationToken.None);
         var outbox = _outbox;
         return (metrics, history) => new TransactionPipeline(

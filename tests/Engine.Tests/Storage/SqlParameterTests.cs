@@ -17,7 +17,7 @@ public sealed class SqlParameterTests : IDisposable
     [Fact]
     public async Task Values_made_of_SQL_are_stored_as_text_and_drop_nothing()
     {
-        var store = SqlAlertStore.Sqlite($"Data Source={_file};Pooling=False");
+        IOutboxTable<Alert> store = SqlOutboxTable<Alert>.Sqlite($"Data Source={_file};Pooling=False", AlertCodec.For("alerts"));
         await store.InitializeAsync(CancellationToken.None);
         const string hostileId = "x'); DROP TABLE alerts; --";
         const string hostileUser = "u1' OR '1'='1";
@@ -31,10 +31,10 @@ public sealed class SqlParameterTests : IDisposable
         Assert.False(await store.AddAsync(alerts[0], CancellationToken.None));
         await store.MarkPublishedAsync([hostileUser], CancellationToken.None);
 
-        Assert.Equal([hostileId, "plain"], await store.AlertIdsAsync(CancellationToken.None));
+        Assert.Equal([hostileId, "plain"], await store.IdsAsync(CancellationToken.None));
         Assert.Equal((2L, 0L), await store.CountAsync(CancellationToken.None));
         var unpublished = await store.UnpublishedAsync(10, CancellationToken.None);
-        Assert.Equal(hostileUser, unpublished[0].UserId);
+        Assert.Equal(hostileUser, unpublished[0].Key);
     }
 
     [Theory]
@@ -43,7 +43,8 @@ public sealed class SqlParameterTests : IDisposable
     [InlineData("Alerts", "alert_id")]
     public void A_table_or_column_that_is_not_a_plain_identifier_is_refused(string table, string column)
     {
-        Assert.Throws<ArgumentException>(() => new SqlOutboxTable(SqlDatabase.Sqlite($"Data Source={_file}"), table, column));
+        var codec = new OutboxCodec<Alert>("Alert outbox", new OutboxTableShape(table, column, [], TopicColumn: false), ["alerts"], a => new OutboxRecord(a.AlertId, "alerts", a.UserId, [], []));
+        Assert.Throws<ArgumentException>(() => SqlOutboxTable<Alert>.Sqlite($"Data Source={_file}", codec));
     }
 
     public void Dispose() => File.Delete(_file);

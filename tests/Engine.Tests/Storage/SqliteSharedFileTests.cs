@@ -5,6 +5,7 @@ using Akka.Configuration;
 using Akka.Persistence;
 using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Storage;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
@@ -47,8 +48,8 @@ public sealed class SqliteSharedFileTests : IDisposable
         var outcome = await RunAsync(SqliteAccess.Service, AlertGroups, stopAtFirstLock: false);
 
         Assert.True(outcome.Locked.Count == 0 && outcome.Other.Count == 0, outcome.Describe());
-        var store = SqlAlertStore.Sqlite(ConnectionString);
-        var ids = await store.AlertIdsAsync(CancellationToken.None);
+        var store = SqlOutboxTable<Alert>.Sqlite(ConnectionString, AlertCodec.For("alerts"));
+        var ids = await store.IdsAsync(CancellationToken.None);
         Assert.Equal(AlertGroups * AlertsPerGroup, ids.Count);
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Equal((ids.Count, (long)ids.Count), await store.CountAsync(CancellationToken.None));
@@ -88,7 +89,7 @@ public sealed class SqliteSharedFileTests : IDisposable
             }
         }
 
-        var alerts = SqlAlertStore.Sqlite(ConnectionString, access);
+        var alerts = SqlOutboxTable<Alert>.Sqlite(ConnectionString, AlertCodec.For("alerts"), access);
         var checkpoints = new SqlCheckpointLog(SqlDatabase.Sqlite(ConnectionString, access));
         await alerts.InitializeAsync(CancellationToken.None);
         await checkpoints.InitializeAsync(CancellationToken.None);
@@ -154,7 +155,7 @@ public sealed class SqliteSharedFileTests : IDisposable
             var rows = await alerts.UnpublishedAsync(100, stop.Token);
             if (rows.Count > 0)
             {
-                await alerts.MarkPublishedAsync([.. rows.Select(r => r.AlertId)], stop.Token);
+                await alerts.MarkPublishedAsync([.. rows.Select(r => r.Id)], stop.Token);
                 return true;
             }
 

@@ -44,6 +44,15 @@ public sealed class AlertTests
     }
 
     [Fact]
+    public void The_bytes_on_the_topic_are_the_contracts()
+    {
+        Assert.Equal(
+            """{"alert_id":"sliding-velocity:2:41","rule":"sliding-velocity","user_id":"u901","count":6,"window_ms":60000,"last_amount":12.5,"tx_ts":"2026-03-17T09:00:05.300Z","partition":2,"offset":41,"detected_at":"2026-03-17T09:00:06.000Z","tx_id":"tx-17"}""",
+            System.Text.Encoding.UTF8.GetString(AlertJson.Serialize(Sample)));
+        Assert.DoesNotContain("tx_id", System.Text.Encoding.UTF8.GetString(AlertJson.Serialize(Sample with { TxId = null })), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Reading_something_else_is_a_format_error_naming_the_field()
     {
         var e = Assert.Throws<FormatException>(() => AlertJson.Deserialize("""{"alert_id":"x"}"""u8));

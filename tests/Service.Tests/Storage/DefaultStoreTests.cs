@@ -1,5 +1,6 @@
 using FraudActors.Engine.Alerts;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Outbox;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 using FraudActors.Service.Cli;
@@ -72,8 +73,8 @@ public sealed class DefaultStoreTests : IDisposable
         Assert.Equal(expected.Order(StringComparer.Ordinal), onTopic.Order(StringComparer.Ordinal));
 
         var connection = $"Data Source={file}";
-        var table = SqlAlertStore.Sqlite(connection);
-        Assert.Equal(expected.Order(StringComparer.Ordinal), (await table.AlertIdsAsync(CancellationToken.None)).Order(StringComparer.Ordinal));
+        var table = SqlOutboxTable<Alert>.Sqlite(connection, AlertCodec.For("alerts"));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), (await table.IdsAsync(CancellationToken.None)).Order(StringComparer.Ordinal));
         Assert.Equal((expected.Count, (long)expected.Count), await table.CountAsync(CancellationToken.None));
 
         var counts = CountReference.Expected(records.Select(r => r.Item3));

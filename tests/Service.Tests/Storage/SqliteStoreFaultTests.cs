@@ -1,4 +1,6 @@
 using FraudActors.Engine.Alerts;
+using FraudActors.Engine.Outbox;
+using FraudActors.Messages.Alerts;
 using FraudActors.Service.Cli;
 using FraudActors.Testkit;
 
@@ -23,7 +25,7 @@ public sealed class SqliteStoreFaultTests
         var file = Path.Combine(directory.FullName, "fraud.db");
 
         // A database a previous run created: its tables exist, so only a write finds the fault.
-        await SqlAlertStore.Sqlite($"Data Source={file};Pooling=False").InitializeAsync(CancellationToken.None);
+        await SqlOutboxTable<Alert>.Sqlite($"Data Source={file};Pooling=False", AlertCodec.For("alerts")).InitializeAsync(CancellationToken.None);
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
         var (code, stderr) = await RunAsync(RestrictedChild.FileModesBind!, file);

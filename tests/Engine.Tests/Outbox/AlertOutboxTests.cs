@@ -7,12 +7,13 @@ using FraudActors.Engine.Outbox;
 using FraudActors.Messages.Alerts;
 using FraudActors.Testkit;
 
-namespace FraudActors.Engine.Tests.Alerts;
+namespace FraudActors.Engine.Tests.Outbox;
 
-/// <summary>The outbox puts each alert of the table on the topic once, also after a crash between delivery and its mark.</summary>
+/// <summary>The outbox of alerts puts each alert of the table on the topic once, also after a crash between delivery and its mark, and one publisher at a time.</summary>
 public sealed class AlertOutboxTests : IDisposable
 {
     private const string Topic = "alerts";
+    private static readonly OutboxCodec<Alert> Codec = AlertCodec.For(Topic);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly DevBroker _broker = KafkaTestTopics.StartBroker((Topic, 3));
     private readonly IProducer<byte[]?, byte[]> _producer;
@@ -25,9 +26,9 @@ public sealed class AlertOutboxTests : IDisposable
     [Fact]
     public async Task Every_alert_of_the_table_reaches_the_topic_once_and_replays_add_nothing()
     {
-        var store = new MemoryAlertStore();
+        IOutboxTable<Alert> store = new MemoryOutboxTable<Alert>(Codec);
         var printed = new List<string>();
-        var outbox = new AlertOutbox(store, _producer, _broker.BootstrapServers, Topic, NoLogger.Instance, a => printed.Add(a.AlertId));
+        var outbox = new Outbox<Alert>(store, _producer, _broker.BootstrapServers, NoLogger.Instance, a => printed.Add(a.AlertId));
         await outbox.StartAsync(CancellationToken.None);
         var alerts = Enumerable.Range(0, 20).Select(i => Alert($"r:0:{i}", $"u{i % 4}")).ToList();
         foreach (var alert in alerts.Concat(alerts))
@@ -46,7 +47,7 @@ public sealed class AlertOutboxTests : IDisposable
     [Fact]
     public async Task After_a_crash_between_delivery_and_mark_the_next_outbox_finds_them_on_the_topic_and_does_not_publish_them_again()
     {
-        var store = new MemoryAlertStore();
+        IOutboxTable<Alert> store = new MemoryOutboxTable<Alert>(Codec);
         var delivered = Enumerable.Range(0, 7).Select(i => Alert($"r:1:{i}", "u9")).ToList();
         var pending = Enumerable.Range(7, 3).Select(i => Alert($"r:1:{i}", "u9")).ToList();
         foreach (var alert in delivered.Concat(pending))
@@ -61,11 +62,11 @@ public sealed class AlertOutboxTests : IDisposable
             {
                 Key = Encoding.UTF8.GetBytes(alert.UserId),
                 Value = AlertJson.Serialize(alert),
-                Headers = new Headers { { AlertOutbox.AlertIdHeader, Encoding.UTF8.GetBytes(alert.AlertId) } },
+                Headers = new Headers { { Codec.IdHeader, Encoding.UTF8.GetBytes(alert.AlertId) } },
             });
         }
 
-        var outbox = new AlertOutbox(store, _producer, _broker.BootstrapServers, Topic, NoLogger.Instance);
+        var outbox = new Outbox<Alert>(store, _producer, _broker.BootstrapServers, NoLogger.Instance);
         await outbox.StartAsync(CancellationToken.None);
         await outbox.DisposeAsync();
 
@@ -83,15 +84,15 @@ public sealed class AlertOutboxTests : IDisposable
         // broker's mock cluster accepts transactions but does not fence: the epoch does it here).
         var file = Path.Combine(Path.GetTempPath(), $"fence-{Guid.NewGuid():N}.db");
         var database = FraudActors.Engine.Storage.SqlDatabase.Sqlite($"Data Source={file}");
-        var store = new MemoryAlertStore();
-        var first = new AlertOutbox(store, _producer, _broker.BootstrapServers, Topic, NoLogger.Instance, transactionalId: "fraud-outbox-test", fence: new OutboxFence(database, "job", "alerts", "first"));
+        IOutboxTable<Alert> store = new MemoryOutboxTable<Alert>(Codec);
+        var first = new Outbox<Alert>(store, _producer, _broker.BootstrapServers, NoLogger.Instance, transactionalId: "fraud-outbox-test", fence: new OutboxFence(database, "job", "alerts", "first"));
         await first.StartAsync(CancellationToken.None);
         var before = Enumerable.Range(0, 10).Select(i => Alert($"r:2:{i}", "u1")).ToList();
         await first.PublishAsync(before, CancellationToken.None);
         await Eventually.TrueAsync(() => first.Published == before.Count, Timeout, () => $"published {first.Published}");
 
         // A second publisher of the job (another cluster, or a zombie's successor) takes the id over.
-        var second = new AlertOutbox(store, _producer, _broker.BootstrapServers, Topic, NoLogger.Instance, transactionalId: "fraud-outbox-test", fence: new OutboxFence(database, "job", "alerts", "second"));
+        var second = new Outbox<Alert>(store, _producer, _broker.BootstrapServers, NoLogger.Instance, transactionalId: "fraud-outbox-test", fence: new OutboxFence(database, "job", "alerts", "second"));
         await second.StartAsync(CancellationToken.None);
         await second.Reconciled.WaitAsync(Timeout);
         Assert.False(first.Fenced.IsCompleted);
@@ -119,7 +120,7 @@ public sealed class AlertOutboxTests : IDisposable
     }
 
     private static List<string> AlertIds(IEnumerable<ConsumeResult<byte[]?, byte[]>> records) =>
-        [.. records.Select(r => r.Header(AlertOutbox.AlertIdHeader))];
+        [.. records.Select(r => r.Header(Codec.IdHeader))];
 
     private static Alert Alert(string id, string user) =>
         new(id, "sliding-velocity", user, 6, 60_000, 1m, DateTimeOffset.UnixEpoch, 0, 0, DateTimeOffset.UnixEpoch);

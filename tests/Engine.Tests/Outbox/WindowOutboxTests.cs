@@ -7,10 +7,10 @@ using FraudActors.Engine.Windows.Output;
 using FraudActors.Messages.Windows;
 using FraudActors.Testkit;
 
-namespace FraudActors.Engine.Tests.Windows.Output;
+namespace FraudActors.Engine.Tests.Outbox;
 
 /// <summary>
-/// The window outbox puts each result of the table on its topic once — sessions on the sessions
+/// The outbox of window results puts each result of the table on its topic once — sessions on the sessions
 /// topic, the rest on the counts topic — also after a crash or a failure between delivery and mark.
 /// </summary>
 public sealed class WindowOutboxTests : IDisposable
@@ -18,6 +18,7 @@ public sealed class WindowOutboxTests : IDisposable
     private const string Counts = "user-window-counts";
     private const string Sessions = "user-sessions";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly OutboxCodec<WindowResult> Codec = WindowResultCodec.For(Counts, Sessions);
     private readonly DevBroker _broker = KafkaTestTopics.StartBroker((Counts, 3), (Sessions, 2));
     private readonly IProducer<byte[]?, byte[]> _producer;
 
@@ -29,7 +30,7 @@ public sealed class WindowOutboxTests : IDisposable
     [Fact]
     public async Task Every_result_reaches_its_topic_once_keyed_by_user_and_replays_add_nothing()
     {
-        var store = new MemoryWindowResultStore();
+        IOutboxTable<WindowResult> store = new MemoryOutboxTable<WindowResult>(Codec);
         var printed = new List<WindowResult>();
         var results = Enumerable.Range(0, 40).Select(Sample).ToList();
         var outbox = Outbox(store, printed.Add);
@@ -61,12 +62,12 @@ public sealed class WindowOutboxTests : IDisposable
     [Fact]
     public async Task After_a_crash_between_delivery_and_mark_the_next_outbox_finds_them_on_both_topics_and_does_not_publish_them_again()
     {
-        var store = new MemoryWindowResultStore();
+        IOutboxTable<WindowResult> store = new MemoryOutboxTable<WindowResult>(Codec);
         var results = Enumerable.Range(0, 12).Select(Sample).ToList();
         var delivered = results.Take(9).ToList();
         foreach (var result in results)
         {
-            await store.AddAsync(result, result.IsSession ? Sessions : Counts, CancellationToken.None);
+            await store.AddAsync(result, CancellationToken.None);
         }
 
         // The crashed process had delivered the first nine, to both topics, but not marked them.
@@ -78,7 +79,7 @@ public sealed class WindowOutboxTests : IDisposable
             {
                 Key = Encoding.UTF8.GetBytes(result.UserId),
                 Value = WindowResultJson.Serialize(result),
-                Headers = new Headers { { WindowOutbox.ResultIdHeader, Encoding.UTF8.GetBytes(result.ResultId) } },
+                Headers = new Headers { { Codec.IdHeader, Encoding.UTF8.GetBytes(result.ResultId) } },
             });
         }
 
@@ -94,7 +95,7 @@ public sealed class WindowOutboxTests : IDisposable
     [Fact]
     public async Task When_the_mark_fails_after_delivery_the_outbox_reads_the_tails_again_and_publishes_nothing_twice()
     {
-        var store = new FailingFirstMark(new MemoryWindowResultStore());
+        var store = new FailingFirstMark(new MemoryOutboxTable<WindowResult>(Codec));
         var results = Enumerable.Range(0, 10).Select(Sample).ToList();
         var outbox = Outbox(store);
         await outbox.StartAsync(CancellationToken.None);
@@ -116,8 +117,8 @@ public sealed class WindowOutboxTests : IDisposable
         _broker.Dispose();
     }
 
-    private WindowOutbox Outbox(IWindowResultStore store, Action<WindowResult>? published = null) =>
-        new(store, _producer, _broker.BootstrapServers, Counts, Sessions, NoLogger.Instance, published);
+    private Outbox<WindowResult> Outbox(IOutboxTable<WindowResult> store, Action<WindowResult>? published = null) =>
+        new(store, _producer, _broker.BootstrapServers, NoLogger.Instance, published);
 
     private void AssertOnTopicsOnce(IReadOnlyCollection<WindowResult> results)
     {
@@ -128,7 +129,7 @@ public sealed class WindowOutboxTests : IDisposable
         foreach (var record in counts.Concat(sessions))
         {
             var result = WindowResultJson.Deserialize(record.Message.Value);
-            Assert.Equal(result.ResultId, record.Header(WindowOutbox.ResultIdHeader));
+            Assert.Equal(result.ResultId, record.Header(Codec.IdHeader));
             Assert.Equal(result.UserId, Encoding.UTF8.GetString(record.Message.Key!));
             Assert.Contains(result, results);
         }
@@ -137,7 +138,7 @@ public sealed class WindowOutboxTests : IDisposable
     private static List<string> Ids(IEnumerable<WindowResult> results) => [.. results.Select(r => r.ResultId).Order(StringComparer.Ordinal)];
 
     private static List<string> Ids(IEnumerable<ConsumeResult<byte[]?, byte[]>> records) =>
-        [.. records.Select(r => r.Header(WindowOutbox.ResultIdHeader)).Order(StringComparer.Ordinal)];
+        [.. records.Select(r => r.Header(Codec.IdHeader)).Order(StringComparer.Ordinal)];
 
     /// <summary>Each kind in turn, over a few users; every fourth a session.</summary>
     private static WindowResult Sample(int i)
@@ -155,7 +156,7 @@ public sealed class WindowOutboxTests : IDisposable
     }
 
     /// <summary>A table that is unavailable once, just when the first delivered batch is to be marked.</summary>
-    private sealed class FailingFirstMark(IWindowResultStore inner) : IWindowResultStore
+    private sealed class FailingFirstMark(IOutboxTable<WindowResult> inner) : IOutboxTable<WindowResult>
     {
         private int _failed;
 
@@ -170,10 +171,12 @@ public sealed class WindowOutboxTests : IDisposable
 
         public Task<IReadOnlyList<OutboxRow>> UnpublishedAsync(int limit, CancellationToken cancellationToken) => inner.UnpublishedAsync(limit, cancellationToken);
 
-        public Task<bool> AddAsync(WindowResult result, string topic, CancellationToken cancellationToken) => inner.AddAsync(result, topic, cancellationToken);
+        public OutboxCodec<WindowResult> Codec => inner.Codec;
+
+        public Task<IReadOnlyList<WindowResult>> AddRangeAsync(IReadOnlyList<WindowResult> records, CancellationToken cancellationToken) => inner.AddRangeAsync(records, cancellationToken);
 
         public Task<(long Total, long Published)> CountAsync(CancellationToken cancellationToken) => inner.CountAsync(cancellationToken);
 
-        public Task<IReadOnlyList<string>> ResultIdsAsync(CancellationToken cancellationToken) => inner.ResultIdsAsync(cancellationToken);
+        public Task<IReadOnlyList<string>> IdsAsync(CancellationToken cancellationToken) => inner.IdsAsync(cancellationToken);
     }
 }
