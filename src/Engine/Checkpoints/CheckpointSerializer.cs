@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Serialization;
+using FraudActors.Engine.Serialization;
 using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Checkpoints;
@@ -35,49 +36,15 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
 
     public override int Identifier => SerializerId;
 
-    public override string Manifest(object o) => o switch
-    {
-        CheckpointChunk => ChunkV1,
-        CheckpointCommitted => CommitV2,
-        PartitionSnapshot => SnapshotV1,
-        CheckpointCompacted => CompactedV2,
-        _ => throw new ArgumentException($"{o.GetType()} is not persisted by {nameof(CheckpointSerializer)}", nameof(o)),
-    };
+    public override string Manifest(object o) => Current(o).Manifest;
 
     public override byte[] ToBinary(object obj)
     {
+        var write = Current(obj).Write;
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream))
         {
-            switch (obj)
-            {
-                case CheckpointChunk chunk:
-                    w.Write(chunk.Epoch);
-                    w.Write(chunk.Index);
-                    WriteUsers(w, chunk.Users);
-                    break;
-                case CheckpointCommitted commit:
-                    w.Write(commit.Epoch);
-                    w.Write(commit.NextOffset);
-                    w.Write(commit.Users);
-                    w.Write(commit.Bytes);
-                    WriteOptional(w, commit.WatermarkMs);
-                    break;
-                case CheckpointCompacted compacted:
-                    w.Write(compacted.Epoch);
-                    w.Write(compacted.NextOffset);
-                    w.Write(compacted.Users);
-                    w.Write(compacted.Chunks);
-                    WriteOptional(w, compacted.WatermarkMs);
-                    break;
-                case PartitionSnapshot snapshot:
-                    w.Write(snapshot.Epoch);
-                    w.Write(snapshot.NextOffset);
-                    WriteUsers(w, snapshot.Users);
-                    break;
-                default:
-                    throw new ArgumentException($"{obj.GetType()} is not persisted by {nameof(CheckpointSerializer)}", nameof(obj));
-            }
+            write(w);
         }
 
         return stream.ToArray();
@@ -92,45 +59,29 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
             CommitV1 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64()),
             SnapshotV1 => new PartitionSnapshot(r.ReadInt64(), r.ReadInt64(), ReadUsers(r)),
             CompactedV1 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32()),
-            CommitV2 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), ReadOptional(r)),
-            CompactedV2 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadOptional(r)),
+            CommitV2 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), r.ReadOptionalInt64()),
+            CompactedV2 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadOptionalInt64()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown checkpoint manifest '{manifest}': written by a newer FraudActors?"),
         };
     }
 
-    /// <summary>A presence byte, then the value only when there is one.</summary>
-    private static void WriteOptional(BinaryWriter w, long? value)
+    /// <summary>
+    /// The manifest each event is written with today, and how: one place for both, each writer
+    /// field for field what the reader of that manifest above takes.
+    /// </summary>
+    private static (string Manifest, Action<BinaryWriter> Write) Current(object o) => o switch
     {
-        w.Write(value.HasValue);
-        if (value is { } v)
-        {
-            w.Write(v);
-        }
-    }
+        CheckpointChunk c => (ChunkV1, w => { w.Write(c.Epoch); w.Write(c.Index); WriteUsers(w, c.Users); }),
+        CheckpointCommitted c => (CommitV2, w => { w.Write(c.Epoch); w.Write(c.NextOffset); w.Write(c.Users); w.Write(c.Bytes); w.WriteOptional(c.WatermarkMs); }),
+        PartitionSnapshot s => (SnapshotV1, w => { w.Write(s.Epoch); w.Write(s.NextOffset); WriteUsers(w, s.Users); }),
+        CheckpointCompacted c => (CompactedV2, w => { w.Write(c.Epoch); w.Write(c.NextOffset); w.Write(c.Users); w.Write(c.Chunks); w.WriteOptional(c.WatermarkMs); }),
+        _ => throw new ArgumentException($"{o.GetType()} is not persisted by {nameof(CheckpointSerializer)}", nameof(o)),
+    };
 
-    private static long? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadInt64() : null;
+    /// <summary>A count, then each user's id and its state's length and bytes.</summary>
+    private static void WriteUsers(BinaryWriter w, IReadOnlyList<UserSnapshot> users) =>
+        w.WriteList(users, (w, user) => { w.Write(user.UserId); w.WriteBytes(user.State); });
 
-    private static void WriteUsers(BinaryWriter w, IReadOnlyList<UserSnapshot> users)
-    {
-        w.Write(users.Count);
-        foreach (var user in users)
-        {
-            w.Write(user.UserId);
-            w.Write(user.State.Length);
-            w.Write(user.State);
-        }
-    }
-
-    private static List<UserSnapshot> ReadUsers(BinaryReader r)
-    {
-        var count = r.ReadInt32();
-        var users = new List<UserSnapshot>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var id = r.ReadString();
-            users.Add(new UserSnapshot(id, r.ReadBytes(r.ReadInt32())));
-        }
-
-        return users;
-    }
+    private static List<UserSnapshot> ReadUsers(BinaryReader r) =>
+        r.ReadList(r => new UserSnapshot(r.ReadString(), r.ReadBytes()));
 }

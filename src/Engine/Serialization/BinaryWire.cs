@@ -3,7 +3,8 @@ using System.Runtime.Serialization;
 namespace FraudActors.Engine.Serialization;
 
 /// <summary>
-/// The field encodings of <see cref="WireSerializer"/>: little-endian fixed widths, a presence
+/// The field encodings of <see cref="WireSerializer"/> and of the persisted events
+/// (<see cref="Checkpoints.CheckpointSerializer"/>): little-endian fixed widths, a presence
 /// byte before an optional value, a count before a list or byte array. Exact by construction: a
 /// decimal keeps its scale (12.50 stays 12.50), a time keeps its ticks and its offset.
 /// </summary>

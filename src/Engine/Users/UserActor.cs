@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using FraudActors.Engine.Checkpoints;
-using FraudActors.Engine.Rules;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;

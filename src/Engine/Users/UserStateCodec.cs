@@ -51,13 +51,7 @@ public static class UserStateCodec
         WriteTimers(w, state.Timers);
         WriteWindows(w, state.Windows);
         WriteProfile(w, state.Profile);
-        w.Write(state.SeenTransactions.Length);
-        foreach (var seen in state.SeenTransactions)
-        {
-            w.Write(seen.TimeMs);
-            w.Write(seen.TxId);
-        }
-
+        WriteSeen(w, state.SeenTransactions);
         w.Flush();
         var bytes = scratch.Whole.ToArray();
         if (scratch.Whole.Capacity > Scratch.KeptBytes || scratch.Part.Capacity > Scratch.KeptBytes)
@@ -224,6 +218,16 @@ public static class UserStateCodec
         }
 
         return windows.ToImmutable();
+    }
+
+    private static void WriteSeen(BinaryWriter w, ImmutableArray<SeenTransaction> seen)
+    {
+        w.Write(seen.Length);
+        foreach (var transaction in seen)
+        {
+            w.Write(transaction.TimeMs);
+            w.Write(transaction.TxId);
+        }
     }
 
     private static ImmutableArray<SeenTransaction> ReadSeen(BinaryReader r)

@@ -13,13 +13,9 @@ namespace FraudActors.Service.Http;
 public sealed class FraudMetrics
 {
     private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
-    private readonly PipelineMetrics _pipeline;
-    private readonly Counter _recordsIn;
-    private readonly Counter _alerts;
-    private readonly Counter _deadLettered;
-    private readonly Counter _late;
-    private readonly Counter _windowResults;
-    private readonly Counter _duplicates;
+
+    /// <summary>The pipeline's totals, each with the counter a scrape brings up to it.</summary>
+    private readonly (Counter Counter, Func<long> Total)[] _totals;
     private readonly Counter _checkpoints;
     private readonly Counter _userRecords;
     private readonly Histogram _checkpointDuration;
@@ -40,14 +36,16 @@ public sealed class FraudMetrics
 
     public FraudMetrics(PipelineMetrics pipeline)
     {
-        _pipeline = pipeline;
         var factory = Metrics.WithCustomRegistry(_registry);
-        _recordsIn = factory.CreateCounter("fraud_records_in_total", "Records read from the transactions topic.");
-        _alerts = factory.CreateCounter("fraud_alerts_total", "Alerts raised.");
-        _deadLettered = factory.CreateCounter("fraud_dlq_records_total", "Records rejected to the dead-letter topic.");
-        _late = factory.CreateCounter("fraud_late_records_total", "Records behind their partition's watermark by more than the allowed lateness.");
-        _windowResults = factory.CreateCounter("fraud_window_results_total", "Window results emitted.");
-        _duplicates = factory.CreateCounter("fraud_duplicate_records_total", "Records read again after a rewind that users had already applied.");
+        _totals =
+        [
+            (factory.CreateCounter("fraud_records_in_total", "Records read from the transactions topic."), () => pipeline.RecordsIn),
+            (factory.CreateCounter("fraud_alerts_total", "Alerts raised."), () => pipeline.Alerts),
+            (factory.CreateCounter("fraud_dlq_records_total", "Records rejected to the dead-letter topic."), () => pipeline.DeadLettered),
+            (factory.CreateCounter("fraud_late_records_total", "Records behind their partition's watermark by more than the allowed lateness."), () => pipeline.Late),
+            (factory.CreateCounter("fraud_window_results_total", "Window results emitted."), () => pipeline.WindowResults),
+            (factory.CreateCounter("fraud_duplicate_records_total", "Records read again after a rewind that users had already applied."), () => pipeline.Duplicates),
+        ];
         _userRecords = factory.CreateCounter("fraud_user_records_total", "Records this node's users applied, by where they were read: this node (local) or another (remote).", new CounterConfiguration { LabelNames = ["origin"] });
         _checkpoints = factory.CreateCounter("fraud_checkpoints_total", "Partition checkpoints ended, by status.", new CounterConfiguration { LabelNames = ["status"] });
         _checkpointDuration = factory.CreateHistogram(
@@ -103,12 +101,11 @@ public sealed class FraudMetrics
 
     private async Task CollectAsync(CancellationToken cancellationToken)
     {
-        _recordsIn.IncTo(_pipeline.RecordsIn);
-        _alerts.IncTo(_pipeline.Alerts);
-        _deadLettered.IncTo(_pipeline.DeadLettered);
-        _late.IncTo(_pipeline.Late);
-        _windowResults.IncTo(_pipeline.WindowResults);
-        _duplicates.IncTo(_pipeline.Duplicates);
+        foreach (var (counter, total) in _totals)
+        {
+            counter.IncTo(total());
+        }
+
         _userRecords.WithLabels("local").IncTo(Engine.Users.UserTraffic.Local);
         _userRecords.WithLabels("remote").IncTo(Engine.Users.UserTraffic.Remote);
         _workingSet.Set(Environment.WorkingSet);

@@ -27,6 +27,23 @@ public sealed class BenchContext(string store, string connection, TextWriter out
     public void Line(string scenario, params (string Key, object Value)[] values) =>
         output.WriteLine(scenario + " " + string.Join(' ', values.Select(v => $"{v.Key}={Format(v.Value)}")));
 
+    /// <summary>
+    /// A measurement's same-run baseline, which only some stores have: the baseline's figure and the
+    /// ratio to it are recorded (under <paramref name="prefix"/>) when there is one; for the line,
+    /// both, or "n/a" when there is none.
+    /// </summary>
+    public (string Key, object Value)[] Baseline(string scenario, string prefix, string key, double measured, double? baseline)
+    {
+        if (baseline is not { } value)
+        {
+            return [(key, "n/a"), ("ratio", "n/a")];
+        }
+
+        Figure(scenario, prefix + key, value);
+        Figure(scenario, prefix + "ratio", measured / value);
+        return [(key, value), ("ratio", measured / value)];
+    }
+
     public void Say(string line) => output.WriteLine("bench: " + line);
 
     public async Task WriteJsonAsync(string path) =>

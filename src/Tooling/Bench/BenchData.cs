@@ -2,13 +2,13 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Transactions;
+using FraudActors.Testkit;
 using Npgsql;
 
 namespace FraudActors.Tooling.Bench;
@@ -36,24 +36,18 @@ public static class BenchData
             .WithFallback(JournalStore.Config(context.Store, context.Connection)));
 
     /// <summary>
-    /// A one-node cluster with sharding, as a node runs its users (loopback, any free port, the
-    /// node's compact mailbox for actors that stash), on the
-    /// context's store; <paramref name="passivateIdleAfter"/> as HOCON ("off", "2000ms"), sharding's
-    /// default when null; <paramref name="config"/>, HOCON set over all of it (a scenario's own
-    /// mailboxes, say). <see cref="JoinSelfAsync"/> makes it a cluster.
+    /// A one-node cluster with sharding as a node runs its users (<see cref="OneNodeCluster.On"/>),
+    /// on the context's store; <paramref name="passivateIdleAfter"/> as HOCON ("off", "2000ms"),
+    /// sharding's default when null; <paramref name="config"/>, HOCON set over all of it (a
+    /// scenario's own mailboxes, say). <see cref="JoinSelfAsync"/> makes it a cluster.
     /// </summary>
     public static ActorSystem StartClusterSystem(BenchContext context, string name, string? passivateIdleAfter = null, string? config = null) => ActorSystem.Create(
         name,
         ConfigurationFactory.ParseString($"""
-            akka.loglevel = WARNING
             akka.stdout-loglevel = WARNING
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-            akka.remote.dot-netty.tcp.port = 0
-            {Engine.Dispatch.CompactMailbox.Hocon}
             {(passivateIdleAfter is null ? string.Empty : "akka.cluster.sharding.passivate-idle-entity-after = " + passivateIdleAfter)}
             {config}
-            """).WithFallback(JournalStore.Config(context.Store, context.Connection)).WithFallback(ClusterSharding.DefaultConfig()));
+            """).WithFallback(OneNodeCluster.On(context.Store, context.Connection)));
 
     public static async Task JoinSelfAsync(ActorSystem system, CancellationToken stop)
     {

@@ -96,23 +96,18 @@ public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions
                 context.Figure(Name, key + ".write_ms", BenchData.Median(durations.Select(d => d.Write)));
                 context.Figure(Name, key + ".bytes", written!.Bytes);
                 context.Figure(Name, key + ".chunks", written.Chunks);
-                if (baseline is { } copy)
-                {
-                    context.Figure(Name, key + ".baseline_copy_ms", copy);
-                    context.Figure(Name, key + ".ratio", total / copy);
-                }
-
                 context.Line(
                     Name,
-                    ("users", size),
-                    ("duration_ms", total),
-                    ("barriers_ms", BenchData.Median(durations.Select(d => d.Barriers))),
-                    ("write_ms", BenchData.Median(durations.Select(d => d.Write))),
-                    ("bytes", written.Bytes),
-                    ("chunks", written.Chunks),
-                    ("users_per_s", size / (total / 1000)),
-                    ("baseline_copy_ms", baseline is null ? "n/a" : baseline.Value),
-                    ("ratio", baseline is null ? "n/a" : total / baseline.Value));
+                    [
+                        ("users", size),
+                        ("duration_ms", total),
+                        ("barriers_ms", BenchData.Median(durations.Select(d => d.Barriers))),
+                        ("write_ms", BenchData.Median(durations.Select(d => d.Write))),
+                        ("bytes", written.Bytes),
+                        ("chunks", written.Chunks),
+                        ("users_per_s", size / (total / 1000)),
+                        .. context.Baseline(Name, key + ".", "baseline_copy_ms", total, baseline),
+                    ]);
             }
         }
         finally

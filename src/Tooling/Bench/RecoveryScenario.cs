@@ -96,24 +96,19 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
             context.Figure(Name, "zero_lag_ms", process.ZeroLag);
             context.Figure(Name, "backlog_records_per_s", backlog / ((process.CaughtUp - process.FirstRecord) / 1000));
             context.Figure(Name, "users_per_s", users / (recovered / 1000));
-            if (baseline is { } select)
-            {
-                context.Figure(Name, "baseline_select_ms", select);
-                context.Figure(Name, "ratio", recovered / select);
-            }
-
             context.Line(
                 Name,
-                ("users", users),
-                ("journal_recovery_ms", recovered),
-                ("first_record_ms", first),
-                ("process_first_record_ms", process.FirstRecord),
-                ("backlog_records", backlog),
-                ("caught_up_ms", process.CaughtUp),
-                ("zero_lag_ms", process.ZeroLag),
-                ("users_per_s", users / (recovered / 1000)),
-                ("baseline_select_ms", baseline is null ? "n/a" : baseline.Value),
-                ("ratio", baseline is null ? "n/a" : recovered / baseline.Value));
+                [
+                    ("users", users),
+                    ("journal_recovery_ms", recovered),
+                    ("first_record_ms", first),
+                    ("process_first_record_ms", process.FirstRecord),
+                    ("backlog_records", backlog),
+                    ("caught_up_ms", process.CaughtUp),
+                    ("zero_lag_ms", process.ZeroLag),
+                    ("users_per_s", users / (recovered / 1000)),
+                    .. context.Baseline(Name, string.Empty, "baseline_select_ms", recovered, baseline),
+                ]);
         }
         finally
         {

@@ -13,20 +13,13 @@ namespace FraudActors.Tooling.Drill;
 public sealed class LocalPostgres : IDisposable
 {
     private readonly string _bin;
-    private readonly string _directory;
-    private readonly bool _asPostgresUser;
-    private readonly int _port;
+    private readonly string _directory = Directory.CreateTempSubdirectory("fraud-drill-pg.").FullName;
+    private readonly bool _asPostgresUser = Environment.UserName == "root";
+    private readonly int _port = FreePort();
 
-    private LocalPostgres(string bin, string directory, bool asPostgresUser, int port)
-    {
-        _bin = bin;
-        _directory = directory;
-        _asPostgresUser = asPostgresUser;
-        _port = port;
-        ConnectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres");
-    }
+    private LocalPostgres(string bin) => _bin = bin;
 
-    public string ConnectionString { get; }
+    public string ConnectionString => string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres");
 
     /// <summary>Whether Debian's PostgreSQL server binaries are installed here.</summary>
     public static bool IsInstalled => FindBin() is not null;
@@ -58,15 +51,12 @@ public sealed class LocalPostgres : IDisposable
                 "PostgreSQL is not installed here (no /usr/lib/postgresql/*/bin/pg_ctl): install it with 'apt-get install postgresql', give --connection to an empty database, or use --store sqlite");
         }
 
-        var asPostgresUser = Environment.UserName == "root";
-        var directory = Directory.CreateTempSubdirectory("fraud-drill-pg.").FullName;
-        var port = FreePort();
-        var server = new LocalPostgres(bin, directory, asPostgresUser, port);
+        var server = new LocalPostgres(bin);
         try
         {
-            if (asPostgresUser)
+            if (server._asPostgresUser)
             {
-                Run("chown", "-R", "postgres", directory);
+                Run("chown", "-R", "postgres", server._directory);
             }
 
             server.RunPg("initdb", "-D", server.Data, "-U", "postgres", "--auth=trust", "-E", "UTF8");
