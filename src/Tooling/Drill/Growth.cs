@@ -62,7 +62,9 @@ public static class Growth
             return new GrowthVerdict(figure, unit, Judged: false, Grows: false, 0, double.NaN, double.NaN, double.NaN, double.NaN);
         }
 
-        var start = usable[0].Seconds + (WarmupShare * (usable[^1].Seconds - usable[0].Seconds));
+        // The warm-up is the run's first share, whichever of its samples failed: a figure that
+        // is missing its first samples has the same warm-up as the others, not a later one.
+        var start = points[0].Seconds + (WarmupShare * (points[^1].Seconds - points[0].Seconds));
         var judged = usable.Where(p => p.Seconds >= start).Select(p => p.Value).ToList();
         if (judged.Count < MinSamples)
         {

@@ -20,6 +20,9 @@ public sealed record NodeReading(
     double FailedCheckpoints,
     double? LongestCheckpointMs)
 {
+    /// <summary>The checkpoints a node ended, as <c>/metrics</c> names their count.</summary>
+    public const string CheckpointCount = Duration + "_count";
+
     private const string Duration = "fraud_checkpoint_duration_seconds";
 
     /// <summary>Reads the node at <paramref name="address"/>; throws <see cref="HttpRequestException"/> or <see cref="FormatException"/> naming what is missing.</summary>
@@ -45,7 +48,7 @@ public sealed record NodeReading(
             collections,
             Value("fraud_gc_pause_seconds_total"),
             Value(Duration + "_sum"),
-            Value(Duration + "_count"),
+            Value(CheckpointCount),
             metrics.TryGetValue("fraud_checkpoints_total{status=\"failed\"}", out var failed) ? failed : 0,
             durations.Count > 0 ? durations.Max() : null);
     }

@@ -98,10 +98,12 @@ public sealed class SoakDrill(RecoveryDrill drill, int nodes, SoakOptions option
             CultureInfo.InvariantCulture,
             $"soak: {Durations.Format(options.Duration)} at {target:0} records/s{(maxRate is { } max ? $" ({options.RateShare:P0} of the maximum {max:0}/s)" : string.Empty)}, a sample every {Durations.Format(options.SampleEvery)}; {users} users, {EventRate:0} transactions per second of event time"));
 
-        // The paced load, and a sample at each multiple of the interval from its start.
-        // The producer runs until the last sample is taken, so every sample sees the full rate.
+        // The paced load, and a sample at each multiple of the interval from the moment every
+        // node has taken it up. The producer runs until the last sample is taken, so every sample
+        // sees the full rate.
         using var paced = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var producing = TransactionProducer.RunAsync(drill.Bootstrap, drill.Topics.Transactions, Next(stream, null), target, maxSpeed: false, progress: null, paced.Token);
+        await WaitForCheckpointsAsync(cluster, addresses, http, producing, stop).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         var previous = await ReadAsync(addresses, kafka, http, clock, DateTimeOffset.UtcNow, stop).ConfigureAwait(false);
         _out.WriteLine(Header(nodes));
@@ -199,6 +201,68 @@ public sealed class SoakDrill(RecoveryDrill drill, int nodes, SoakOptions option
         var rate = last.At > first.At ? (last.Committed - first.Committed) / (last.At - first.At).TotalSeconds : MaxRateRecords / last.At.TotalSeconds;
         progress.Say(string.Create(CultureInfo.InvariantCulture, $"maximum rate: {rate:0} records/s (the nodes drained {MaxRateRecords} records produced before they started, timed between commits)"));
         return rate;
+    }
+
+    /// <summary>
+    /// Waits until every node has ended a checkpoint (its API's checkpoint duration count is above
+    /// 0): a node checkpoints only partitions whose records it processed, so it has taken its
+    /// partitions up and the load flows through it. The group settles on the consumer's
+    /// assignment, while the node may still be recovering the partitions' journals (seconds on
+    /// a busy machine); sampled from there, the first samples would show a node that processes
+    /// nothing and ends no checkpoint, and with too few checkpoint durations after the warm-up
+    /// that figure could not be judged. Where the maximum rate was measured first, every node
+    /// has checkpointed already.
+    /// </summary>
+    private async Task WaitForCheckpointsAsync(NodeCluster cluster, Dictionary<int, Uri> addresses, HttpClient http, Task producing, CancellationToken stop)
+    {
+        progress.Report("waiting for every node to checkpoint the load", 0);
+        var waiting = new HashSet<int>(addresses.Keys);
+        var deadline = DateTime.UtcNow + RecoveryDrill.Timeout;
+        var last = new Dictionary<int, string>();
+        while (true)
+        {
+            if (cluster.Failure() is { } failure)
+            {
+                throw new InvalidOperationException($"soak: {failure}");
+            }
+
+            if (producing.IsFaulted)
+            {
+                await producing.ConfigureAwait(false);
+            }
+
+            foreach (var node in waiting.ToList())
+            {
+                try
+                {
+                    var metrics = NodeReading.Parse(await http.GetStringAsync(new Uri(addresses[node], "metrics"), stop).ConfigureAwait(false));
+                    if (metrics.GetValueOrDefault(NodeReading.CheckpointCount) > 0)
+                    {
+                        waiting.Remove(node);
+                    }
+                    else
+                    {
+                        last[node] = "no checkpoint ended yet";
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stop.IsCancellationRequested)
+                {
+                    last[node] = $"{addresses[node]}: {e.Message}";
+                }
+            }
+
+            if (waiting.Count == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"soak: waited {RecoveryDrill.Timeout} in vain for every node to end a checkpoint of the load\n{string.Join('\n', waiting.Select(n => $"{NodeCluster.Name(n)} ({last.GetValueOrDefault(n)}):\n{cluster.Tail(n, 15)}"))}");
+            }
+
+            await Task.Delay(100, stop).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Kafka offsets and every node's API, read now; a node that does not answer is noted, not fatal.</summary>

@@ -142,6 +142,21 @@ public sealed class GrowthTests
         Assert.True(verdict.Samples < series.Count * 3 / 4);
     }
 
+    [Fact]
+    public void The_warm_up_is_the_runs_even_when_its_first_samples_failed()
+    {
+        // A 40 s soak sampled every 5 s whose first two samples have no value (no checkpoint
+        // ended in them): the warm-up is still the run's first quarter, so the six samples
+        // after it are judged.
+        var series = Series(t => t <= 10 ? double.NaN : 20, seconds: 40, every: 5);
+
+        var verdict = Growth.Judge("checkpoint duration", "ms", series, floor: 20);
+
+        Assert.True(verdict.Judged, verdict.ToString());
+        Assert.Equal(6, verdict.Samples);
+        Assert.False(verdict.Grows, verdict.ToString());
+    }
+
     /// <summary>A sample every <paramref name="every"/> seconds from <paramref name="every"/> to <paramref name="seconds"/>.</summary>
     private static List<SoakPoint> Series(Func<double, double> value, int seconds = 600, int every = 10) =>
         [.. Enumerable.Range(1, seconds / every).Select(i => new SoakPoint(i * every, value(i * every)))];
