@@ -14,30 +14,6 @@ namespace FraudActors.Tooling.Drill;
 /// <param name="RateShare">The share of the measured maximum to run at, when no rate is given.</param>
 /// <param name="SampleEvery">Time between samples.</param>
 /// <param name="JsonFile">Where the series is written as JSON, or null.</param>
-public sealed record SoakOptions(TimeSpan Duration, double? Rate, double RateShare, TimeSpan SampleEvery, string? JsonFile);
-
-/// <summary>One node at one sample: memory as it stands, GC over the interval since the previous sample; null figures where its API did not answer.</summary>
-public sealed record SoakNodeSample(string Node, double? WorkingSetMib, double? GcHeapMib, double? GcHeapAfterCollectionMib, IReadOnlyList<long>? GcCollections, double? GcPauseMs, string? Error);
-
-/// <summary>
-/// One sample of a soak: rates over the interval since the previous sample, the group's lag
-/// (end offsets minus committed offsets, over all partitions) as it stands, the checkpoints that
-/// ended in the interval, every node's memory and GC.
-/// </summary>
-public sealed record SoakSample(
-    int Sample,
-    double ElapsedS,
-    string At,
-    double ProducedPerS,
-    double ProcessedPerS,
-    long Lag,
-    long DroppedByBroker,
-    long Checkpoints,
-    long FailedCheckpoints,
-    double? CheckpointMeanMs,
-    double? CheckpointMaxMs,
-    IReadOnlyList<SoakNodeSample> Nodes);
-
 /// <summary>
 /// The drill's soak mode (<c>fraud drill --soak 10m</c>): the dev broker, the store and
 /// <c>fraud run</c> nodes as the recovery drill has them, nothing killed. The nodes' maximum
@@ -457,52 +433,4 @@ public sealed class SoakDrill(RecoveryDrill drill, int nodes, SoakOptions option
     }
 
     private sealed record Reading(TimeSpan Elapsed, DateTimeOffset At, Offsets Offsets, Dictionary<int, (NodeReading? Reading, string? Error)> Nodes);
-
-    /// <param name="End">Records produced: the end offsets' sum.</param>
-    /// <param name="Committed">Records the group committed: the committed offsets' sum (none counts 0).</param>
-    /// <param name="Lag">End minus committed, over all partitions.</param>
-    /// <param name="Dropped">Records the dev broker deleted before the group committed past them.</param>
-    private readonly record struct Offsets(long End, long Committed, long Lag, long Dropped);
-
-    /// <summary>The transactions topic's offsets and the drill group's commits, through one client that never joins the group.</summary>
-    private sealed class GroupOffsets(string bootstrap, string group, string topic, int partitions) : IDisposable
-    {
-        private readonly IConsumer<Ignore, Ignore> _consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group, EnableAutoCommit = false })
-            .SetLogHandler((_, _) => { })
-            .Build();
-
-        private readonly List<TopicPartition> _partitions = [.. Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, new Partition(p)))];
-
-        public Offsets Read()
-        {
-            var committed = _consumer.Committed(_partitions, KafkaTimeout).ToDictionary(c => c.Partition.Value, c => Math.Max(0, c.Offset.Value));
-            long end = 0, sum = 0, lag = 0, dropped = 0;
-            foreach (var partition in _partitions)
-            {
-                var marks = _consumer.QueryWatermarkOffsets(partition, KafkaTimeout);
-                var done = committed.GetValueOrDefault(partition.Partition.Value);
-                end += marks.High.Value;
-                sum += done;
-                lag += Math.Max(0, marks.High.Value - done);
-                dropped += Math.Max(0, marks.Low.Value - done);
-            }
-
-            return new Offsets(end, sum, lag, dropped);
-        }
-
-        /// <summary>Fails when the dev broker already deleted records nobody read (it keeps ~5 MiB per partition).</summary>
-        public void ThrowIfDropped(string what)
-        {
-            if (Read().Dropped is var dropped and > 0)
-            {
-                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"soak: the dev broker dropped {dropped} of {what} before they were read (it keeps ~5 MiB per partition)"));
-            }
-        }
-
-        public void Dispose()
-        {
-            _consumer.Close();
-            _consumer.Dispose();
-        }
-    }
 }
