@@ -38,7 +38,8 @@ public sealed class ServiceProcess : IDisposable
         var info = new ProcessStartInfo(self) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            info.ArgumentList.Add(assembly ?? typeof(ServiceProcess).Assembly.Location);
+            // This executable's fraud.dll: the entry assembly, not this one (src/Tooling is a library).
+            info.ArgumentList.Add(assembly ?? System.Reflection.Assembly.GetEntryAssembly()!.Location);
         }
 
         foreach (var arg in args)
