@@ -38,9 +38,18 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 /usr/bin/chromium --version 2>/dev/null
 
+# The in-process suites first (seconds each), then tests/EndToEnd.Tests (child processes,
+# clusters, a browser: minutes), so the unit suites report first.
+slow=tests/EndToEnd.Tests/EndToEnd.Tests.csproj
+projects=()
+for project in tests/*/*.Tests.csproj; do
+    [ "$project" = "$slow" ] || projects+=("$project")
+done
+projects+=("$slow")
+
 results=$(mktemp -d)
 status=0
-for project in tests/*/*.Tests.csproj; do
+for project in "${projects[@]}"; do
     name=$(basename "$project" .csproj)
     echo "== test $name"
     if ! dotnet test "$project" -c Release --no-build -nologo \
