@@ -1,6 +1,3 @@
-using Akka.Actor;
-using FraudActors.Engine.Checkpoints;
-
 namespace FraudActors.Testkit;
 
 /// <summary>

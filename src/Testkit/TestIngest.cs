@@ -1,7 +1,5 @@
-using Akka.Actor;
 using Akka.Streams;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;

@@ -1,7 +1,5 @@
-using Akka.Actor;
 using Akka.Serialization;
 using FraudActors.Engine.Serialization;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Checkpoints;
 

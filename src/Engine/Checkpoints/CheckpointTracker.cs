@@ -1,5 +1,3 @@
-using FraudActors.Messages.Checkpoints;
-
 namespace FraudActors.Engine.Checkpoints;
 
 /// <summary>

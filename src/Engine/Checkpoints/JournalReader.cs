@@ -1,7 +1,5 @@
-using Akka.Actor;
 using Akka.Configuration;
 using FraudActors.Engine.Users;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Checkpoints;
 

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Akka.Actor;
-using Akka.Event;
 using Akka.Persistence;
 using FraudActors.Engine.Storage;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Checkpoints;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using FraudActors.Engine.Users;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Checkpoints;
 

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Akka.Actor;
 using Akka.Pattern;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Checkpoints;
 

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Akka.Actor;
 using Akka.Cluster.Sharding;
-using Akka.Event;
 using FraudActors.Engine.Cluster;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Checkpoints;
 

@@ -1,8 +1,6 @@
 using System.Globalization;
-using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Sharding.External;
-using Akka.Event;
 
 namespace FraudActors.Engine.Cluster;
 

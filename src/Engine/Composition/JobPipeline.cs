@@ -1,7 +1,4 @@
-using Akka.Actor;
-using Akka.Event;
 using Akka.Streams;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Outbox;

@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Cluster;
 using FraudActors.Engine.Users;
 
@@ -10,7 +7,7 @@ namespace FraudActors.Engine.Composition;
 /// A job's two shard regions on a cluster node: the partition journals (one per partition in the
 /// whole cluster) and the users. Both follow the consumer group's assignment (shard = partition,
 /// allocated to the node that reads it); with hash placement users are spread by a hash instead
-/// (docs/design.md, "Partition placement").
+/// (docs/design.md, section 5, "Cluster").
 /// </summary>
 public static class JobShards
 {

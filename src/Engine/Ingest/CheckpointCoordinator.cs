@@ -1,9 +1,5 @@
-using Akka.Actor;
-using Akka.Event;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Kafka;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Ingest;
 

@@ -1,8 +1,6 @@
 using Akka;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Kafka;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Ingest;
 

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using FraudActors.Engine.Time;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;

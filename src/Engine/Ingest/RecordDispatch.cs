@@ -1,5 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Time;
 using FraudActors.Messages.Alerts;

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Time;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Ingest;
 

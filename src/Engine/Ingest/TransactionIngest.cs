@@ -1,11 +1,7 @@
-using Akka.Actor;
-using Akka.Event;
 using Akka.Streams;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Storage;
-using FraudActors.Messages.Checkpoints;
 
 namespace FraudActors.Engine.Ingest;
 

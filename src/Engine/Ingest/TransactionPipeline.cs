@@ -1,9 +1,6 @@
 using Akka;
-using Akka.Actor;
-using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Outbox;
 using FraudActors.Messages.Alerts;

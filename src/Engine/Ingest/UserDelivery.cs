@@ -1,4 +1,3 @@
-using Akka.Actor;
 using FraudActors.Engine.Users;
 
 namespace FraudActors.Engine.Ingest;

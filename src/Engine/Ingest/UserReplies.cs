@@ -1,5 +1,3 @@
-using Akka.Actor;
-using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 

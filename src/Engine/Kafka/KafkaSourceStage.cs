@@ -1,4 +1,3 @@
-using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Confluent.Kafka;

@@ -1,4 +1,3 @@
-using Akka.Event;
 using Confluent.Kafka;
 
 namespace FraudActors.Engine.Outbox;

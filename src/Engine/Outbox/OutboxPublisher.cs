@@ -1,5 +1,4 @@
 using System.Text;
-using Akka.Event;
 using Confluent.Kafka;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Storage;

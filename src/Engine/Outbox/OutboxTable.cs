@@ -1,4 +1,3 @@
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Storage;
 
 namespace FraudActors.Engine.Outbox;

@@ -1,5 +1,4 @@
 using System.Runtime.Serialization;
-using Akka.Actor;
 using Akka.Serialization;
 
 namespace FraudActors.Engine.Serialization;

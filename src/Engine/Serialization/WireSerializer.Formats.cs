@@ -1,8 +1,5 @@
 using System.Runtime.Serialization;
-using Akka.Actor;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Messages.Alerts;
-using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Queries;

@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 

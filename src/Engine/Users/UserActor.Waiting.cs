@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-
 namespace FraudActors.Engine.Users;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using Akka.Actor;
-using Akka.Event;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Messages.Alerts;
-using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Queries;

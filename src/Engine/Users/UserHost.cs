@@ -1,6 +1,4 @@
 using System.Runtime.InteropServices;
-using Akka.Actor;
-using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Sharding;
 
 namespace FraudActors.Engine.Users;

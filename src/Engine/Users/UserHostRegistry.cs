@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Akka.Actor;
 
 namespace FraudActors.Engine.Users;
 

@@ -1,7 +1,4 @@
-using Akka.Actor;
 using Akka.Cluster.Sharding;
-using FraudActors.Engine.Checkpoints;
-using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Sharding;
 
 namespace FraudActors.Engine.Users;

@@ -16,7 +16,7 @@ public sealed record NodeOutputs(Action<Alert> OnAlert, Action<WindowResult>? On
 }
 
 /// <summary>
-/// A node's side of the outboxes (docs/design.md, "Exactly-once output"): its pipeline inserts
+/// A node's side of the outboxes (docs/design.md, section 4): its pipeline inserts
 /// alerts and window results into the outbox tables; the cluster's one publisher (a singleton, on
 /// the oldest node) puts the rows on the topics. The publisher takes each outbox's epoch in the
 /// store (and, when configured, the job's transactional ids), so that one of another cluster of

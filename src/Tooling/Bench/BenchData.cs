@@ -1,13 +1,9 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
-using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Checkpoints;
-using FraudActors.Messages.Transactions;
 using FraudActors.Testkit;
 using Npgsql;
 

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using Akka.Configuration;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Messages.Alerts;
 using FraudActors.Service.Composition;
 using FraudActors.Service.Configuration;

@@ -1,5 +1,3 @@
-using Akka.Actor;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Users;

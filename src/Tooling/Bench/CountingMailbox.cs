@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
 using Akka.Dispatch.MessageQueues;

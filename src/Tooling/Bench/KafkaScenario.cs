@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Confluent.Kafka;
 using FraudActors.Service.Configuration;
 using FraudActors.Service.Producing;

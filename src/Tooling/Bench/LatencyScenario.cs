@@ -1,9 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using FraudActors.Messages.Alerts;
-using FraudActors.Messages.Transactions;
 using FraudActors.Service.Configuration;
 using HdrHistogram;
 

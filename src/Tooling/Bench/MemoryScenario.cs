@@ -1,12 +1,8 @@
-using System.Diagnostics;
-using System.Globalization;
 using Akka;
-using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
@@ -17,7 +13,6 @@ using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
-using FraudActors.Messages.Transactions;
 using FraudActors.Service.Configuration;
 
 namespace FraudActors.Tooling.Bench;

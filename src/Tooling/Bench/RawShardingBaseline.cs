@@ -1,10 +1,7 @@
-using System.Diagnostics;
-using Akka.Actor;
 using Akka.Cluster.Sharding;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Commands;
-using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Tooling.Bench;
 

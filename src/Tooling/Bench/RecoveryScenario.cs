@@ -1,15 +1,11 @@
-using System.Diagnostics;
 using System.Text.Json;
-using Akka.Actor;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
-using FraudActors.Messages.Transactions;
 using FraudActors.Service.Configuration;
 using Npgsql;
 

@@ -1,8 +1,5 @@
-using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using FraudActors.Engine.Checkpoints;
-using FraudActors.Messages.Transactions;
 using FraudActors.Service.Configuration;
 using Microsoft.Data.Sqlite;
 using Npgsql;

@@ -1,8 +1,5 @@
-using System.Diagnostics;
-using Akka.Actor;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Commands;
-using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Tooling.Bench;
 

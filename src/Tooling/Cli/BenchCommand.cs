@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Storage;
 using FraudActors.Service.Cli;
 using FraudActors.Tooling.Bench;

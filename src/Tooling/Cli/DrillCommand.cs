@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Configuration;
 using FraudActors.Service.Cli;
 using FraudActors.Tooling.Drill;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using FraudActors.Service.Cli;
 
 namespace FraudActors.Tooling.Drill;

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace FraudActors.Tooling.Drill;
 
 /// <summary>What the cluster drill does to a node, in the order the kinds take turns.</summary>

@@ -1,6 +1,4 @@
-using System.Globalization;
 using FraudActors.Engine.Users;
-using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Tooling.Drill;
 

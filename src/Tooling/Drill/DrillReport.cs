@@ -1,4 +1,3 @@
-using System.Globalization;
 using FraudActors.Engine.Users;
 using FraudActors.Service.Configuration;
 

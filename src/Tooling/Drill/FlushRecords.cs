@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using FraudActors.Engine.Kafka;
-using FraudActors.Messages.Transactions;
 using FraudActors.Testkit;
 
 namespace FraudActors.Tooling.Drill;

@@ -1,12 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using Confluent.Kafka;
-using FraudActors.Engine.Configuration;
-using FraudActors.Messages.Transactions;
-using FraudActors.Service.Cli;
-using FraudActors.Service.Producing;
-
 namespace FraudActors.Tooling.Drill;
 
 /// <summary>The transactions topic's offsets and the drill group's commits, through one client that never joins the group.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace FraudActors.Tooling.Drill;
 
 /// <summary>One sample of a figure over a soak: seconds since the soak's start, and the value.</summary>

@@ -1,13 +1,10 @@
-using System.Globalization;
 using FraudActors.Engine.Alerts;
-using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Configuration;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Outbox;
 using FraudActors.Engine.Windows;
 using FraudActors.Engine.Windows.Output;
 using FraudActors.Messages.Alerts;
-using FraudActors.Messages.Transactions;
 using FraudActors.Messages.Windows;
 using FraudActors.Service.Cli;
 using FraudActors.Service.Configuration;

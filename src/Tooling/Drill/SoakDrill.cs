@@ -1,9 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
 using FraudActors.Engine.Configuration;
-using FraudActors.Messages.Transactions;
 using FraudActors.Service.Cli;
 using FraudActors.Service.Producing;
 

@@ -1,12 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using Confluent.Kafka;
-using FraudActors.Engine.Configuration;
-using FraudActors.Messages.Transactions;
-using FraudActors.Service.Cli;
-using FraudActors.Service.Producing;
-
 namespace FraudActors.Tooling.Drill;
 
 public sealed record SoakOptions(TimeSpan Duration, double? Rate, double RateShare, TimeSpan SampleEvery, string? JsonFile);

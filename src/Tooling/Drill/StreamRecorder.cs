@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-
 namespace FraudActors.Tooling.Drill;
 
 /// <summary>

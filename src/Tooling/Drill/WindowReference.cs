@@ -1,6 +1,3 @@
-using System.Globalization;
-using FraudActors.Messages.Transactions;
-
 namespace FraudActors.Tooling.Drill;
 
 /// <summary>

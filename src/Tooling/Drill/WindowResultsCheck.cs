@@ -1,9 +1,7 @@
-using System.Globalization;
 using Confluent.Kafka;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Windows;
 using FraudActors.Engine.Windows.Output;
-using FraudActors.Messages.Transactions;
 using FraudActors.Messages.Windows;
 
 namespace FraudActors.Tooling.Drill;
