@@ -95,38 +95,117 @@ public sealed partial class WireSerializer
         Format.Of<Status.Failure>("failure.v1", WriteFailure, ReadFailure),
     ];
 
-    // The longer formats, and those that travel inside others: each writer on one line above its
-    // reader, so that the two compare field for field.
-    private static void WriteApply(BinaryWriter w, ApplyTransaction m) { w.Write(m.Partition); w.Write(m.Offset); WriteTransaction(w, m.Transaction); w.Write(m.Generation); w.Write(m.TimeMs); w.Write(m.WatermarkBeforeMs); w.Write(m.WatermarkMs); w.Write(m.NowMs); w.Write(m.Late); w.Write(m.Sequence); w.WriteOptional(m.PreviousOffset); }
+    private static void WriteApply(BinaryWriter w, ApplyTransaction m)
+    {
+        w.Write(m.Partition);
+        w.Write(m.Offset);
+        WriteTransaction(w, m.Transaction);
+        w.Write(m.Generation);
+        w.Write(m.TimeMs);
+        w.Write(m.WatermarkBeforeMs);
+        w.Write(m.WatermarkMs);
+        w.Write(m.NowMs);
+        w.Write(m.Late);
+        w.Write(m.Sequence);
+        w.WriteOptional(m.PreviousOffset);
+    }
 
     private static ApplyTransaction ReadApply(BinaryReader r) =>
-        new(r.ReadInt32(), r.ReadInt64(), ReadTransaction(r), r.ReadInt64()) { TimeMs = r.ReadInt64(), WatermarkBeforeMs = r.ReadInt64(), WatermarkMs = r.ReadInt64(), NowMs = r.ReadInt64(), Late = r.ReadBoolean(), Sequence = r.ReadInt64(), PreviousOffset = r.ReadOptionalInt64() };
+        new(r.ReadInt32(), r.ReadInt64(), ReadTransaction(r), r.ReadInt64())
+        {
+            TimeMs = r.ReadInt64(),
+            WatermarkBeforeMs = r.ReadInt64(),
+            WatermarkMs = r.ReadInt64(),
+            NowMs = r.ReadInt64(),
+            Late = r.ReadBoolean(),
+            Sequence = r.ReadInt64(),
+            PreviousOffset = r.ReadOptionalInt64(),
+        };
 
-    private static void WriteTransaction(BinaryWriter w, Transaction t) { w.Write(t.UserId); w.Write(t.Amount); w.WriteOptional(t.Merchant); w.WriteTime(t.Timestamp); w.WriteOptional(t.TxId); }
+    private static void WriteTransaction(BinaryWriter w, Transaction t)
+    {
+        w.Write(t.UserId);
+        w.Write(t.Amount);
+        w.WriteOptional(t.Merchant);
+        w.WriteTime(t.Timestamp);
+        w.WriteOptional(t.TxId);
+    }
 
     private static Transaction ReadTransaction(BinaryReader r) =>
         new(r.ReadString(), r.ReadDecimal(), r.ReadOptionalString(), r.ReadTime(), r.ReadOptionalString());
 
-    private static void WriteApplied(BinaryWriter w, TransactionApplied m) { w.Write(m.UserId); w.Write(m.Partition); w.Write(m.Offset); w.WriteList(m.Alerts, WriteAlert); w.Write(m.Duplicate); w.WriteList(m.Windows, WriteWindow); w.WriteOptional(m.NextTimerMs); w.Write(m.Sequence); w.Write(m.DuplicateTxId); w.WriteOptional(m.ProcessingError); w.WriteOptional(m.Lost); }
+    private static void WriteApplied(BinaryWriter w, TransactionApplied m)
+    {
+        w.Write(m.UserId);
+        w.Write(m.Partition);
+        w.Write(m.Offset);
+        w.WriteList(m.Alerts, WriteAlert);
+        w.Write(m.Duplicate);
+        w.WriteList(m.Windows, WriteWindow);
+        w.WriteOptional(m.NextTimerMs);
+        w.Write(m.Sequence);
+        w.Write(m.DuplicateTxId);
+        w.WriteOptional(m.ProcessingError);
+        w.WriteOptional(m.Lost);
+    }
 
     private static TransactionApplied ReadApplied(BinaryReader r) =>
-        new(r.ReadString(), r.ReadInt32(), r.ReadInt64(), r.ReadList(ReadAlert), r.ReadBoolean()) { Windows = r.ReadList(ReadWindow), NextTimerMs = r.ReadOptionalInt64(), Sequence = r.ReadInt64(), DuplicateTxId = r.ReadBoolean(), ProcessingError = r.ReadOptionalString(), Lost = r.ReadOptionalString() };
+        new(r.ReadString(), r.ReadInt32(), r.ReadInt64(), r.ReadList(ReadAlert), r.ReadBoolean())
+        {
+            Windows = r.ReadList(ReadWindow),
+            NextTimerMs = r.ReadOptionalInt64(),
+            Sequence = r.ReadInt64(),
+            DuplicateTxId = r.ReadBoolean(),
+            ProcessingError = r.ReadOptionalString(),
+            Lost = r.ReadOptionalString(),
+        };
 
-    private static void WriteAlert(BinaryWriter w, Alert a) { w.Write(a.AlertId); w.Write(a.Rule); w.Write(a.UserId); w.Write(a.Count); w.Write(a.WindowMs); w.Write(a.LastAmount); w.WriteTime(a.TxTs); w.Write(a.Partition); w.Write(a.Offset); w.WriteTime(a.DetectedAt); w.WriteOptional(a.TxId); }
+    private static void WriteAlert(BinaryWriter w, Alert a)
+    {
+        w.Write(a.AlertId);
+        w.Write(a.Rule);
+        w.Write(a.UserId);
+        w.Write(a.Count);
+        w.Write(a.WindowMs);
+        w.Write(a.LastAmount);
+        w.WriteTime(a.TxTs);
+        w.Write(a.Partition);
+        w.Write(a.Offset);
+        w.WriteTime(a.DetectedAt);
+        w.WriteOptional(a.TxId);
+    }
 
     private static Alert ReadAlert(BinaryReader r) =>
         new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadInt64(), r.ReadDecimal(), r.ReadTime(), r.ReadInt32(), r.ReadInt64(), r.ReadTime(), r.ReadOptionalString());
 
-    private static void WriteWindow(BinaryWriter w, WindowResult m) { w.Write(m.ResultId); w.Write(m.Kind); w.Write(m.UserId); w.WriteTime(m.WindowStart); w.WriteTime(m.WindowEnd); w.Write(m.Count); w.Write(m.TotalAmount); w.WriteTime(m.EmittedAt); }
+    private static void WriteWindow(BinaryWriter w, WindowResult m)
+    {
+        w.Write(m.ResultId);
+        w.Write(m.Kind);
+        w.Write(m.UserId);
+        w.WriteTime(m.WindowStart);
+        w.WriteTime(m.WindowEnd);
+        w.Write(m.Count);
+        w.Write(m.TotalAmount);
+        w.WriteTime(m.EmittedAt);
+    }
 
     private static WindowResult ReadWindow(BinaryReader r) =>
         new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadTime(), r.ReadTime(), r.ReadInt64(), r.ReadDecimal(), r.ReadTime());
 
-    private static void WriteSnapshot(BinaryWriter w, UserSnapshot s) { w.Write(s.UserId); w.WriteBytes(s.State); }
+    private static void WriteSnapshot(BinaryWriter w, UserSnapshot s)
+    {
+        w.Write(s.UserId);
+        w.WriteBytes(s.State);
+    }
 
     private static UserSnapshot ReadSnapshot(BinaryReader r) => new(r.ReadString(), r.ReadBytes());
 
-    private static void WriteTimer(BinaryWriter w, UserTimerDue t) { w.Write(t.UserId); w.Write(t.DueMs); }
+    private static void WriteTimer(BinaryWriter w, UserTimerDue t)
+    {
+        w.Write(t.UserId);
+        w.Write(t.DueMs);
+    }
 
     private static UserTimerDue ReadTimer(BinaryReader r) => new(r.ReadString(), r.ReadInt64());
 
