@@ -65,16 +65,13 @@ public static class FraudHost
         // What the HTTP API adds: rates, Prometheus metrics, readiness.
         builder.Services
             .AddSingleton(services => new RateMeter(services.GetRequiredService<PipelineMetrics>()))
-            .AddSingleton(services =>
-            {
-                var prometheus = new FraudMetrics(services.GetRequiredService<PipelineMetrics>());
-                var queries = services.GetRequiredService<NodeQueries>();
-                prometheus.Bind(queries.PartitionsAsync, queries.ActiveUsersAsync);
-                return prometheus;
-            });
+            .AddSingleton<FraudMetrics>();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>(ReadinessCheck.Name, tags: [ReadinessCheck.Tag]);
 
         var app = builder.Build();
+
+        // Made now, not at the first scrape: the metrics count every checkpoint from the start.
+        _ = app.Services.GetRequiredService<FraudMetrics>();
         HttpApi.Map(app);
         return app;
     }

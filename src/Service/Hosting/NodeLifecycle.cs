@@ -66,8 +66,12 @@ public sealed class NodeLifecycle(
     public Task<string> Fenced => _fenced.Task;
 
     /// <summary>The user shard region and the partition journals, once started.</summary>
-    public (IActorRef Users, IPartitionJournals Journals) Shards =>
-        _running is { } r ? (r.Users, r.Journals) : throw new InvalidOperationException("the node has not started");
+    public (IActorRef Users, IPartitionJournals Journals) Shards => (Started.Users, Started.Journals);
+
+    /// <summary>The actor system the node runs on, once started.</summary>
+    public ActorSystem System => Started.System;
+
+    private Running Started => _running ?? throw new InvalidOperationException("the node has not started");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -31,17 +31,17 @@ public sealed record UserSnapshot(int Partition, UserState State);
 /// What a running node answers about itself: where its partitions stand, a user's live state,
 /// its members, and what keeps it from being ready. The HTTP API and the metrics ask it.
 /// </summary>
-public sealed class NodeQueries(FraudSettings settings, NodeStores stores, NodeLifecycle lifecycle, PipelineMetrics metrics, FraudJob job, ActorSystem system) : IDisposable
+public sealed class NodeQueries(FraudSettings settings, NodeStores stores, NodeLifecycle lifecycle, PipelineMetrics metrics, FraudJob job) : IDisposable
 {
     private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
 
     private readonly KafkaEndOffsets _endOffsets = new(settings.Bootstrap, KafkaClientConfigs.ConsumerProperties(settings));
 
     /// <summary>This node's cluster address as host:port.</summary>
-    public string NodeAddress => Akka.Cluster.Cluster.Get(system).SelfAddress is var a ? $"{a.Host}:{a.Port}" : string.Empty;
+    public string NodeAddress => Akka.Cluster.Cluster.Get(lifecycle.System).SelfAddress is var a ? $"{a.Host}:{a.Port}" : string.Empty;
 
     public IReadOnlyList<string> ClusterMembers() =>
-        [.. Akka.Cluster.Cluster.Get(system).State.Members.Select(m => m.Address.ToString())];
+        [.. Akka.Cluster.Cluster.Get(lifecycle.System).State.Members.Select(m => m.Address.ToString())];
 
     /// <summary>Where each assigned partition stands: offsets, lag against Kafka's end offsets, watermark.</summary>
     public async Task<IReadOnlyList<PartitionView>> PartitionsAsync(CancellationToken cancellationToken)

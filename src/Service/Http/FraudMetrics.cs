@@ -31,11 +31,15 @@ public sealed class FraudMetrics
     private readonly Gauge _gcHeapAfterCollection;
     private readonly Counter _gcCollections;
     private readonly Counter _gcPause;
-    private Func<CancellationToken, Task<IReadOnlyList<PartitionView>>>? _partitions;
-    private Func<Task<int?>>? _activeUsersSource;
+    private readonly NodeQueries _node;
 
-    public FraudMetrics(PipelineMetrics pipeline)
+    /// <summary>
+    /// Observes <paramref name="pipeline"/>'s checkpoints from now on (so it is made when the node
+    /// is, not at the first scrape) and asks <paramref name="node"/> for lag and active users.
+    /// </summary>
+    public FraudMetrics(PipelineMetrics pipeline, NodeQueries node)
     {
+        _node = node;
         var factory = Metrics.WithCustomRegistry(_registry);
         _totals =
         [
@@ -77,13 +81,6 @@ public sealed class FraudMetrics
         _registry.AddBeforeCollectCallback(CollectAsync);
     }
 
-    /// <summary>Where lag and active users come from, once the node is up.</summary>
-    public void Bind(Func<CancellationToken, Task<IReadOnlyList<PartitionView>>> partitions, Func<Task<int?>> activeUsers)
-    {
-        _partitions = partitions;
-        _activeUsersSource = activeUsers;
-    }
-
     public Task ExportAsync(Stream destination, CancellationToken cancellationToken) =>
         _registry.CollectAndExportAsTextAsync(destination, cancellationToken);
 
@@ -117,34 +114,31 @@ public sealed class FraudMetrics
         }
 
         _gcPause.IncTo(GC.GetTotalPauseDuration().TotalSeconds);
-        if (_partitions is { } partitions)
+        var current = await _node.PartitionsAsync(cancellationToken).ConfigureAwait(false);
+        _assigned.Set(current.Count);
+        foreach (var series in _lag.GetAllLabelValues().ToList())
         {
-            var current = await partitions(cancellationToken).ConfigureAwait(false);
-            _assigned.Set(current.Count);
-            foreach (var series in _lag.GetAllLabelValues().ToList())
+            if (!current.Any(p => p.Topic == series[0] && p.PartitionLabel == series[1]))
             {
-                if (!current.Any(p => p.Topic == series[0] && p.PartitionLabel == series[1]))
-                {
-                    _lag.RemoveLabelled(series);
-                    _committed.RemoveLabelled(series);
-                }
-            }
-
-            foreach (var p in current)
-            {
-                if (p.Lag is { } lag)
-                {
-                    _lag.WithLabels(p.Topic, p.PartitionLabel).Set(lag);
-                }
-
-                if (p.CommittedOffset is { } committed)
-                {
-                    _committed.WithLabels(p.Topic, p.PartitionLabel).Set(committed);
-                }
+                _lag.RemoveLabelled(series);
+                _committed.RemoveLabelled(series);
             }
         }
 
-        if (_activeUsersSource is { } users && await users().ConfigureAwait(false) is { } count)
+        foreach (var p in current)
+        {
+            if (p.Lag is { } lag)
+            {
+                _lag.WithLabels(p.Topic, p.PartitionLabel).Set(lag);
+            }
+
+            if (p.CommittedOffset is { } committed)
+            {
+                _committed.WithLabels(p.Topic, p.PartitionLabel).Set(committed);
+            }
+        }
+
+        if (await _node.ActiveUsersAsync().ConfigureAwait(false) is { } count)
         {
             _activeUsers.Set(count);
         }

@@ -140,6 +140,11 @@ public sealed partial class HttpApiTests(HttpApiTests.SeededBroker broker) : ICl
 
         Assert.Contains($"fraud_records_in_total {SeededBroker.Count}", metrics, StringComparison.Ordinal);
 
+        // This was the first scrape: the checkpoints counted before it are in the counter too.
+        var counted = Regex.Match(metrics, "^fraud_checkpoints_total\\{status=\"completed\"\\} ([0-9.e+]+)$", RegexOptions.Multiline);
+        Assert.True(counted.Success, metrics);
+        Assert.True(double.Parse(counted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= counts.GetProperty("completed").GetInt64(), metrics);
+
         // Unknown ids, routes and methods.
         await AssertProblemAsync(await http.GetAsync("/jobs/0123"), HttpStatusCode.NotFound);
         await AssertProblemAsync(await http.GetAsync("/jobs/0123/checkpoints"), HttpStatusCode.NotFound);
