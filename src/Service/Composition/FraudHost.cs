@@ -70,8 +70,10 @@ public static class FraudHost
 
         var app = builder.Build();
 
-        // Made now, not at the first scrape: the metrics count every checkpoint from the start.
+        // Made now, not at the first request: the metrics count every checkpoint from the start,
+        // and the rates have samples before /overview first asks for them.
         _ = app.Services.GetRequiredService<FraudMetrics>();
+        _ = app.Services.GetRequiredService<RateMeter>();
         HttpApi.Map(app);
         return app;
     }
