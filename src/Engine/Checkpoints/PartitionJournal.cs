@@ -98,6 +98,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             replyTo.Tell(Checkpoint());
         }));
         Command<StopJournal>(_ => AfterWrites(_ => Context.Stop(Self)));
+        Command<ReplacePartition>(replace => AfterWrites(replyTo => Replace(replace, replyTo)));
         Command<GetCommittedUsers>(_ => AfterWrites(replyTo => replyTo.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers(), _state.WatermarkMs))));
         Command<GetPartitionCheckpoint>(_ => AfterWrites(replyTo => replyTo.Tell(Checkpoint())));
         Command<DeleteMessagesSuccess>(deleted =>
@@ -270,6 +271,37 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             _deleteTo = firstChunk - 1;
             DeleteMessages(_deleteTo);
             DeleteSnapshots(new SnapshotSelectionCriteria(_deleteTo));
+        });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="replace"/>'s users as the whole state, the way a compaction does
+    /// (chunks closed by <see cref="CheckpointCompacted"/>), then deletes the events before them.
+    /// </summary>
+    private void Replace(ReplacePartition replace, IActorRef replyTo)
+    {
+        var firstChunk = LastSequenceNr + 1;
+        var chunks = Chunk(replace.Epoch, replace.Users, _settings.MaxChunkBytes);
+        _writing.Add(replyTo);
+        if (chunks.Count > 0)
+        {
+            PersistAllAsync(chunks, _state.Apply);
+        }
+
+        PersistAsync(new CheckpointCompacted(replace.Epoch, replace.NextOffset, replace.Users.Count, chunks.Count, replace.WatermarkMs), compacted =>
+        {
+            _writing.Remove(replyTo);
+            _state.Apply(compacted);
+            _handedOver.Clear();
+            _commitsSinceSnapshot = 0;
+            _deleteTo = firstChunk - 1;
+            if (_deleteTo > 0)
+            {
+                DeleteMessages(_deleteTo);
+                DeleteSnapshots(new SnapshotSelectionCriteria(_deleteTo));
+            }
+
+            replyTo.Tell(new PartitionReplaced(compacted.Epoch, compacted.NextOffset, compacted.Users));
         });
     }
 

@@ -56,3 +56,13 @@ public sealed record StopJournal
 {
     public static StopJournal Instance { get; } = new();
 }
+
+/// <summary>
+/// Replace everything a partition journal holds with <paramref name="Users"/> at
+/// <paramref name="Epoch"/> and <paramref name="NextOffset"/>: users not listed are gone. For
+/// offline tools (<c>fraud rescale</c>) on a stopped job; never sent across nodes.
+/// </summary>
+public sealed record ReplacePartition(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users, long? WatermarkMs = null);
+
+/// <summary>Reply to <see cref="ReplacePartition"/>, once the new state is durable.</summary>
+public sealed record PartitionReplaced(long Epoch, long NextOffset, int Users);
