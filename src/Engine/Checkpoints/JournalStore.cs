@@ -25,6 +25,8 @@ public static class JournalStore
 
     public static string Hocon(string store, string connection, SqliteAccess? sqlite = null)
     {
+        var original = connection;
+
         // The plugin opens its own connections: the connection string is where they get their busy timeout.
         if (store == Sqlite)
         {
@@ -72,7 +74,14 @@ public static class JournalStore
             : Sql("journal") + "\n" + Sql("snapshot-store");
         // Every actor system of the service (node, bench, tests, journal reader) is built on this
         // configuration, so the serializers go with it: the persisted events' and the wire's.
-        return plugins + "\n" + CheckpointSerializer.Hocon + "\n" + WireSerializer.Hocon;
+        // The users' states outside the journals live in the same database (UserStateStores).
+        var backend = $$"""
+            fraud.state.backend {
+              kind = {{(store == Memory ? Memory : store)}}
+              connection = "{{Escape(store == Sqlite ? original : connection)}}"
+            }
+            """;
+        return plugins + "\n" + backend + "\n" + CheckpointSerializer.Hocon + "\n" + WireSerializer.Hocon;
     }
 
     private static string Escape(string s) =>

@@ -1,19 +1,61 @@
 using System.Collections.Concurrent;
+using FraudActors.Engine.Checkpoints.Store;
 
 namespace FraudActors.Engine.Checkpoints;
 
 /// <summary>
 /// What a recovered partition journal lets the users of its node read without asking it: the
-/// state each user would get from <c>LoadUser</c> (handed over since the last commit, else the
-/// last commit). A user that starts on the journal's node takes its state from here at once — no
-/// round trip, no stash (docs/design.md, "Cheap user starts"); elsewhere, or while the journal
-/// recovers or restarts, it asks the journal as before.
+/// state each user would get from <c>LoadUser</c> (handed over since the last commit, else
+/// committed since the store's mark, else the store's), when that is in memory. A user that
+/// starts on the journal's node takes its state from here at once — no round trip, no stash
+/// (docs/design.md, "Cheap user starts"); when the state is only in the store, or elsewhere, or
+/// while the journal recovers or restarts, it asks the journal.
 /// </summary>
-public sealed class JournalView(IReadOnlyDictionary<string, byte[]> committed, IReadOnlyDictionary<string, byte[]> handedOver)
+public sealed class JournalView(string journal, PartitionJournalState state, IReadOnlyDictionary<string, byte[]> handedOver, UserStateStores stores)
 {
-    /// <summary>The user's last state as the journal holds it; null for a user it has never seen.</summary>
+    /// <summary>
+    /// The user's last state as the journal holds it (null: one it has never seen); false when
+    /// only the store can tell, which the journal reads without holding up the partition.
+    /// </summary>
+    public bool TryRead(string userId, out byte[]? userState)
+    {
+        if (handedOver.TryGetValue(userId, out var handed))
+        {
+            userState = handed;
+            return true;
+        }
+
+        if (state.Recent.TryGetValue(userId, out var recent))
+        {
+            userState = recent.State;
+            return true;
+        }
+
+        if (state.StoreIsStale)
+        {
+            userState = null;
+            return true;
+        }
+
+        if (stores.Store.InMemory)
+        {
+            userState = stores.Store.ReadNow(journal, userId);
+            return true;
+        }
+
+        if (stores.Cache.TryGet(journal, userId, out var cached))
+        {
+            userState = cached;
+            return true;
+        }
+
+        userState = null;
+        return false;
+    }
+
+    /// <summary>The user's last state, or null for one never seen; throws when it is only in the store (tests).</summary>
     public byte[]? Read(string userId) =>
-        handedOver.TryGetValue(userId, out var handed) ? handed : committed.GetValueOrDefault(userId);
+        TryRead(userId, out var userState) ? userState : throw new InvalidOperationException($"{userId}'s state is only in the store: ask the journal");
 }
 
 /// <summary>

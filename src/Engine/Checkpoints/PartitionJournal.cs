@@ -1,44 +1,54 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Akka.Persistence;
+using FraudActors.Engine.Checkpoints.Store;
 using FraudActors.Engine.Storage;
 
 namespace FraudActors.Engine.Checkpoints;
 
 /// <param name="MaxChunkBytes">Upper bound of one chunk event's user states, so no journal row grows without limit.</param>
-/// <param name="SnapshotEvery">
-/// Commits between compactions: the whole partition state rewritten as chunks (a full snapshot
-/// that no single row has to hold), after which the events before it are deleted.
+/// <param name="StoreEvery">
+/// Commits between writes of the committed states to the state store, after which the events
+/// they came from are deleted (docs/design.md, "State beyond memory"). 1: after every commit, so
+/// memory holds the states of one checkpoint at most and recovery replays one or two.
 /// </param>
-public sealed record PartitionJournalSettings(int MaxChunkBytes = 256 * 1024, int SnapshotEvery = 10);
+public sealed record PartitionJournalSettings(int MaxChunkBytes = 256 * 1024, int StoreEvery = 1);
 
 /// <summary>
 /// The partition journal of docs/design.md, section 4: one persistent actor per Kafka partition
 /// (<c>partition-&lt;topic&gt;-&lt;p&gt;</c>) whose events are checkpoints — chunks of changed
 /// users' states, then a commit event with the partition offset. Only the commit makes a
-/// checkpoint real, so the offsets and the state they reflect are durable together. Every
-/// <see cref="PartitionJournalSettings.SnapshotEvery"/> commits the journal compacts itself:
-/// the whole state as chunks, a <see cref="CheckpointCompacted"/> event, older events deleted.
-/// Recovery reads the last compaction plus a few deltas, not one query per user.
+/// checkpoint real, so the offsets and the state they reflect are durable together. The journal
+/// is the write-ahead log of the users' state store (<see cref="UserStateStores"/>): once a
+/// commit is durable, its states go to the store and its events are deleted, so recovery
+/// replays a checkpoint or two and memory holds only those and the node's bounded cache.
 /// </summary>
 public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 {
     private static readonly TimeSpan DeleteRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StoreRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PartitionJournalSettings _settings;
     private readonly PartitionJournalState _state = new();
+    private readonly UserStateStores _stores;
 
     /// <summary>States of users that stopped since the last commit; the next checkpoint persists them.</summary>
     private readonly ConcurrentDictionary<string, byte[]> _handedOver = new(StringComparer.Ordinal);
+
+    /// <summary>Users waiting for a state only the store has, with whom to answer; read in batches, one at a time.</summary>
+    private readonly Dictionary<string, List<(IActorRef ReplyTo, int Load)>> _waiting = new(StringComparer.Ordinal);
 
     /// <summary>What this node's users read at start instead of asking (registered once recovered).</summary>
     private readonly JournalView _view;
     private readonly string _topic;
     private readonly int _partition;
-    private int _commitsSinceSnapshot;
+    private int _commitsSinceStore;
+    private bool _storing;
+    private bool _reading;
 
-    /// <summary>Events up to here are covered by a compaction and may go; 0 when none are waiting.</summary>
+    /// <summary>Events up to here are in the store and may go; 0 when none are waiting.</summary>
     private long _deleteTo;
 
     /// <summary>Who asked for each write under way: told at once if the database fails it.</summary>
@@ -49,40 +59,24 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         PersistenceId = PersistenceIdFor(topic, partition);
         (_topic, _partition) = (topic, partition);
         _settings = settings;
-        _view = new JournalView(_state.Users, _handedOver);
+        _stores = UserStateStores.For(Context.System);
+        _view = new JournalView(PersistenceId, _state, _handedOver, _stores);
 
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is PartitionSnapshot snapshot)
             {
-                _state.Apply(snapshot);
+                _state.Apply(snapshot, offer.Metadata.SequenceNr);
             }
         });
         Recover<CheckpointChunk>(_state.Apply);
-        Recover<CheckpointCommitted>(commit =>
-        {
-            _state.Apply(commit);
-            _commitsSinceSnapshot++;
-        });
-        Recover<CheckpointCompacted>(compacted =>
-        {
-            _state.Apply(compacted);
-            _commitsSinceSnapshot = 0;
-        });
-        Recover<RecoveryCompleted>(_ =>
-        {
-            if (_state.PendingChunks > 0)
-            {
-                _log.Warning("{0}: {1} chunk(s) of an uncommitted checkpoint ignored", PersistenceId, _state.PendingChunks);
-            }
-
-            _state.DropUncommitted();
-            LocalJournalViews.For(Context.System).Register(_topic, _partition, _view);
-            _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users.Count);
-        });
+        Recover<CheckpointCommitted>(commit => _state.Apply(commit, LastSequenceNr));
+        Recover<CheckpointCompacted>(compacted => _state.Apply(compacted, LastSequenceNr));
+        Recover<RecoveryCompleted>(_ => Recovered());
 
         Command<WriteCheckpoint>(Write);
-        Command<LoadUser>(load => Sender.Tell(new UserLoaded(load.UserId, _handedOver.GetValueOrDefault(load.UserId) ?? _state.Users.GetValueOrDefault(load.UserId), load.Load)));
+        Command<LoadUser>(Load);
+        Command<UsersRead>(Read);
         Command<HandOverUser>(handOver =>
         {
             _handedOver[handOver.UserId] = handOver.State;
@@ -95,12 +89,20 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         Command<RewindPartition>(_ => AfterWrites(replyTo =>
         {
             _handedOver.Clear();
-            replyTo.Tell(Checkpoint());
+            ReplyCheckpoint(replyTo);
         }));
         Command<StopJournal>(_ => AfterWrites(_ => Context.Stop(Self)));
         Command<ReplacePartition>(replace => AfterWrites(replyTo => Replace(replace, replyTo)));
-        Command<GetCommittedUsers>(_ => AfterWrites(replyTo => replyTo.Tell(new CommittedUsers(_state.Epoch, _state.NextOffset, _state.AllUsers(), _state.WatermarkMs))));
-        Command<GetPartitionCheckpoint>(_ => AfterWrites(replyTo => replyTo.Tell(Checkpoint())));
+        Command<GetCommittedUsers>(_ => AfterWrites(ReplyCommittedUsers));
+        Command<GetPartitionCheckpoint>(_ => AfterWrites(ReplyCheckpoint));
+        Command<StateStored>(Stored);
+        Command<StateNotStored>(failed =>
+        {
+            _storing = false;
+            _log.Warning("{0}: committed states not yet in the state store ({1}); they stay in the journal and in memory, retrying in {2}", PersistenceId, DatabaseError.Describe(failed.Cause), StoreRetry);
+            Timers.StartSingleTimer(nameof(RetryStore), RetryStore.Instance, StoreRetry);
+        });
+        Command<RetryStore>(_ => StoreCommitted());
         Command<DeleteMessagesSuccess>(deleted =>
         {
             if (deleted.ToSequenceNr >= _deleteTo)
@@ -136,10 +138,11 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     public static Props PropsFor(string topic, int partition, PartitionJournalSettings settings) =>
         Props.Create(() => new PartitionJournal(topic, partition, settings));
 
-    /// <summary>Stopped or restarting: this node's users ask the journal (or its successor) again.</summary>
+    /// <summary>Stopped or restarting: this node's users ask the journal (or its successor) again, those waiting now.</summary>
     protected override void PostStop()
     {
         LocalJournalViews.For(Context.System).Withdraw(_topic, _partition, _view);
+        FailWaiting(new JournalRestartingException($"{PersistenceId} stopped before it read the state"));
         base.PostStop();
     }
 
@@ -197,12 +200,196 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         return chunks;
     }
 
-    /// <summary>Where the partition stands: its last commit, and whom to wake for timers (handed-over states included, as <see cref="LoadUser"/> answers).</summary>
-    private PartitionCheckpoint Checkpoint() => new(_state.Epoch, _state.NextOffset, _state.Users.Count)
+    /// <summary>
+    /// Recovery replayed the events the store may lack: those it already holds (a crash came
+    /// between its write and the delete) leave memory, and the rest go to it now.
+    /// </summary>
+    private void Recovered()
     {
-        WatermarkMs = _state.WatermarkMs,
-        Timers = _state.TimersDue(_handedOver),
-    };
+        if (_state.PendingChunks > 0)
+        {
+            _log.Warning("{0}: {1} chunk(s) of an uncommitted checkpoint ignored", PersistenceId, _state.PendingChunks);
+        }
+
+        _state.DropUncommitted();
+
+        // One small read, before any user can read the view: which replayed states are stale.
+        using var timeout = new CancellationTokenSource(StoreTimeout);
+        _state.StoredUpTo(_stores.Store.ReadMarkAsync(PersistenceId, timeout.Token).GetAwaiter().GetResult());
+        LocalJournalViews.For(Context.System).Register(_topic, _partition, _view);
+        _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users ({5} in memory)", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users, _state.Recent.Count);
+        StoreCommitted();
+    }
+
+    /// <summary>A user's state: from memory when there, else read from the store with the other users waiting for it.</summary>
+    private void Load(LoadUser load)
+    {
+        if (_view.TryRead(load.UserId, out var state))
+        {
+            Sender.Tell(new UserLoaded(load.UserId, state, load.Load));
+            return;
+        }
+
+        if (!_waiting.TryGetValue(load.UserId, out var waiting))
+        {
+            _waiting[load.UserId] = waiting = [];
+        }
+
+        waiting.Add((Sender, load.Load));
+        ReadWaiting();
+    }
+
+    /// <summary>Reads the waiting users' states, one batch at a time; users asking meanwhile go in the next.</summary>
+    private void ReadWaiting()
+    {
+        if (_reading || _waiting.Count == 0)
+        {
+            return;
+        }
+
+        _reading = true;
+        var userIds = _waiting.Keys.ToArray();
+        _stores.Store.ReadAsync(PersistenceId, userIds, CancellationToken.None).PipeTo(
+            Self,
+            success: found => new UsersRead(userIds, found, null),
+            failure: cause => new UsersRead(userIds, null, cause));
+    }
+
+    private void Read(UsersRead read)
+    {
+        _reading = false;
+        foreach (var userId in read.UserIds)
+        {
+            if (!_waiting.Remove(userId, out var waiting))
+            {
+                continue;
+            }
+
+            if (read.Found is null)
+            {
+                waiting.ForEach(w => w.ReplyTo.Tell(new Status.Failure(new InvalidOperationException($"{PersistenceId}: {userId}'s state not read: {DatabaseError.Describe(read.Failure!)}", read.Failure))));
+                continue;
+            }
+
+            // Memory first: a state committed or handed over while the store was read is newer.
+            if (!_view.TryRead(userId, out var state))
+            {
+                state = read.Found.GetValueOrDefault(userId);
+                if (state is not null)
+                {
+                    _stores.Cache.Put(PersistenceId, userId, state);
+                }
+            }
+
+            waiting.ForEach(w => w.ReplyTo.Tell(new UserLoaded(userId, state, w.Load)));
+        }
+
+        ReadWaiting();
+    }
+
+    private void FailWaiting(Exception cause)
+    {
+        foreach (var waiting in _waiting.Values.SelectMany(w => w))
+        {
+            waiting.ReplyTo.Tell(new Status.Failure(cause));
+        }
+
+        _waiting.Clear();
+    }
+
+    /// <summary>
+    /// Writes the states committed since the store's mark to the store, unless a write is under
+    /// way (its end starts the next). The journal keeps working meanwhile: the states stay in
+    /// memory and in the events until the store has them.
+    /// </summary>
+    private void StoreCommitted()
+    {
+        if (_storing || _state.LastCommitSequence <= _state.Stored.Sequence)
+        {
+            return;
+        }
+
+        _storing = true;
+        _commitsSinceStore = 0;
+        var write = _state.ToStore();
+        _stores.Store.WriteAsync(PersistenceId, write, CancellationToken.None).PipeTo(
+            Self,
+            success: mark => new StateStored(write, mark),
+            failure: cause => new StateNotStored(cause));
+    }
+
+    /// <summary>The store has the commits up to the mark: their states leave memory for the cache, their events go.</summary>
+    private void Stored(StateStored stored)
+    {
+        _storing = false;
+        if (stored.Write.Replace)
+        {
+            _stores.Cache.RemoveJournal(PersistenceId);
+        }
+
+        foreach (var user in _state.StoredUpTo(stored.Mark))
+        {
+            if (!_stores.Store.InMemory)
+            {
+                _stores.Cache.Put(PersistenceId, user.UserId, user.State);
+            }
+        }
+
+        // The last commit event stays (its chunks go): it is where recovery finds the epoch,
+        // the offset and the watermark.
+        _deleteTo = stored.Mark.Sequence - 1;
+        if (_deleteTo > 0)
+        {
+            DeleteMessages(_deleteTo);
+            DeleteSnapshots(new SnapshotSelectionCriteria(_deleteTo));
+        }
+        if (_commitsSinceStore >= _settings.StoreEvery)
+        {
+            StoreCommitted();
+        }
+    }
+
+    /// <summary>Where the partition stands: its last commit, and whom to wake for timers (handed-over states included, as <see cref="LoadUser"/> answers).</summary>
+    private void ReplyCheckpoint(IActorRef replyTo)
+    {
+        var (epoch, nextOffset, watermark, stale) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.StoreIsStale);
+        var handedOver = new Dictionary<string, byte[]>(_handedOver, StringComparer.Ordinal);
+        var recent = _state.TimersDue([], handedOver);
+        var recentUsers = _state.Recent.Keys.ToArray();
+        var overridden = new HashSet<string>(recentUsers.Concat(handedOver.Keys), StringComparer.Ordinal);
+        ReplyWhenRead(
+            async () =>
+            {
+                var stored = stale ? [] : await _stores.Store.TimersAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false);
+                var users = stale ? recentUsers.Length : await _stores.Store.CountWithAsync(PersistenceId, recentUsers, CancellationToken.None).ConfigureAwait(false);
+                var due = stored.Where(t => !overridden.Contains(t.UserId)).Concat(recent).ToList();
+                due.Sort(static (a, b) => a.DueMs != b.DueMs ? a.DueMs.CompareTo(b.DueMs) : string.CompareOrdinal(a.UserId, b.UserId));
+                return new PartitionCheckpoint(epoch, nextOffset, (int)Math.Min(int.MaxValue, users)) { WatermarkMs = watermark, Timers = due };
+            },
+            replyTo);
+    }
+
+    /// <summary>Every user's committed state: the store's under those in memory.</summary>
+    private void ReplyCommittedUsers(IActorRef replyTo)
+    {
+        var (epoch, nextOffset, watermark, stale) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.StoreIsStale);
+        var recent = _state.AllUsers([]);
+        ReplyWhenRead(
+            async () =>
+            {
+                var all = stale ? [] : (await _stores.Store.AllAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false)).ToDictionary(u => u.UserId, u => u.State, StringComparer.Ordinal);
+                foreach (var user in recent)
+                {
+                    all[user.UserId] = user.State;
+                }
+
+                return new CommittedUsers(epoch, nextOffset, [.. all.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))], watermark);
+            },
+            replyTo);
+    }
+
+    /// <summary>Answers <paramref name="replyTo"/> once the store has been read, off the actor (the reader touches only what it captured).</summary>
+    private static void ReplyWhenRead<T>(Func<Task<T>> read, IActorRef replyTo) => Task.Run(read).PipeTo(replyTo);
 
     /// <summary>Runs <paramref name="then"/> (with the asker) once every write under way has been handled.</summary>
     private void AfterWrites(Action<IActorRef> then)
@@ -227,7 +414,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         PersistAsync(commit, committed =>
         {
             _writing.Remove(replyTo);
-            _state.Apply(committed);
+            _state.Apply(committed, LastSequenceNr);
             // A handed-over state is dropped once this very state is committed; a newer one
             // (handed over after the barrier) waits for the next checkpoint.
             foreach (var user in write.Users)
@@ -239,38 +426,10 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             }
 
             replyTo.Tell(new CheckpointWritten(committed.Epoch, committed.NextOffset, committed.Users, committed.Bytes, chunks.Count, committed.WatermarkMs));
-            if (++_commitsSinceSnapshot >= _settings.SnapshotEvery)
+            if (++_commitsSinceStore >= _settings.StoreEvery)
             {
-                _commitsSinceSnapshot = 0;
-                Compact();
+                StoreCommitted();
             }
-        });
-    }
-
-    /// <summary>
-    /// Rewrites the committed state as chunks of the last committed epoch and closes them with
-    /// <see cref="CheckpointCompacted"/>; only then are the events before the chunks deleted. A
-    /// crash in between leaves chunks that recovery ignores and the old events still there.
-    /// </summary>
-    private void Compact()
-    {
-        var firstChunk = LastSequenceNr + 1;
-        var users = _state.AllUsers();
-        var chunks = Chunk(_state.Epoch, users, _settings.MaxChunkBytes);
-        // Asynchronous like the checkpoint writes (a synchronous persist inside their handler
-        // left the next write unanswered). Its pipeline writes one checkpoint at a time, after
-        // the last one's reply: no other write is queued before these chunks.
-        if (chunks.Count > 0)
-        {
-            PersistAllAsync(chunks, _ => { });
-        }
-
-        PersistAsync(new CheckpointCompacted(_state.Epoch, _state.NextOffset ?? 0, users.Count, chunks.Count, _state.WatermarkMs), compacted =>
-        {
-            _log.Debug("{0}: compacted at epoch {1}: {2} users in {3} chunks", PersistenceId, compacted.Epoch, compacted.Users, compacted.Chunks);
-            _deleteTo = firstChunk - 1;
-            DeleteMessages(_deleteTo);
-            DeleteSnapshots(new SnapshotSelectionCriteria(_deleteTo));
         });
     }
 
@@ -280,7 +439,6 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void Replace(ReplacePartition replace, IActorRef replyTo)
     {
-        var firstChunk = LastSequenceNr + 1;
         var chunks = Chunk(replace.Epoch, replace.Users, _settings.MaxChunkBytes);
         _writing.Add(replyTo);
         if (chunks.Count > 0)
@@ -291,17 +449,10 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         PersistAsync(new CheckpointCompacted(replace.Epoch, replace.NextOffset, replace.Users.Count, chunks.Count, replace.WatermarkMs), compacted =>
         {
             _writing.Remove(replyTo);
-            _state.Apply(compacted);
+            _state.Apply(compacted, LastSequenceNr);
             _handedOver.Clear();
-            _commitsSinceSnapshot = 0;
-            _deleteTo = firstChunk - 1;
-            if (_deleteTo > 0)
-            {
-                DeleteMessages(_deleteTo);
-                DeleteSnapshots(new SnapshotSelectionCriteria(_deleteTo));
-            }
-
             replyTo.Tell(new PartitionReplaced(compacted.Epoch, compacted.NextOffset, compacted.Users));
+            StoreCommitted();
         });
     }
 
@@ -310,4 +461,17 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     {
         public static RetryDelete Instance { get; } = new();
     }
+
+    /// <summary>The journal's own timer: never leaves the node.</summary>
+    private sealed record RetryStore : INoSerializationVerificationNeeded
+    {
+        public static RetryStore Instance { get; } = new();
+    }
+
+    /// <summary>The store answered a read of waiting users (<paramref name="Found"/> null: it failed with <paramref name="Failure"/>).</summary>
+    private sealed record UsersRead(string[] UserIds, Dictionary<string, byte[]>? Found, Exception? Failure) : INoSerializationVerificationNeeded;
+
+    private sealed record StateStored(StateWrite Write, StateMark Mark) : INoSerializationVerificationNeeded;
+
+    private sealed record StateNotStored(Exception Cause) : INoSerializationVerificationNeeded;
 }

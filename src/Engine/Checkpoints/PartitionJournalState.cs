@@ -1,19 +1,22 @@
 using System.Collections.Concurrent;
+using FraudActors.Engine.Checkpoints.Store;
 using FraudActors.Engine.Users;
 
 namespace FraudActors.Engine.Checkpoints;
 
 /// <summary>
-/// What a partition journal knows, rebuilt from its events: the committed state of each user
-/// and the offset and watermark it reflects. Chunks wait for their epoch's commit; a chunk of an
-/// epoch that never commits (a crash mid-checkpoint) is dropped as soon as another epoch's event
-/// appears, and is never part of <see cref="Users"/>.
+/// What a partition journal knows, rebuilt from its events and its mark in the state store
+/// (docs/design.md, "State beyond memory"): where the partition stands (epoch, offset,
+/// watermark), and the states of users committed since the store's mark. Every other user's
+/// committed state is in the store. Chunks wait for their epoch's commit; a chunk of an epoch
+/// that never commits (a crash mid-checkpoint) is dropped as soon as another epoch's event
+/// appears, and never becomes a user's state.
 /// </summary>
 public sealed class PartitionJournalState
 {
     // Concurrent: the journal's actor writes it, the users of its node read it through its
     // view when they start (LocalJournalViews).
-    private readonly ConcurrentDictionary<string, byte[]> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RecentState> _recent = new(StringComparer.Ordinal);
     private readonly List<CheckpointChunk> _pending = [];
 
     /// <summary>The next offset to read after the last committed checkpoint; null before the first.</summary>
@@ -25,10 +28,30 @@ public sealed class PartitionJournalState
     /// <summary>The watermark of the last commit (epoch milliseconds); null before the first, or when it carried none.</summary>
     public long? WatermarkMs { get; private set; }
 
-    public IReadOnlyDictionary<string, byte[]> Users => _users;
+    /// <summary>The journal sequence number of the last commit (or compaction): what the store must reach.</summary>
+    public long LastCommitSequence { get; private set; }
+
+    /// <summary>
+    /// Non-zero while a whole-state replacement (a compaction of an older build, a rescale) is
+    /// in the journal but not yet in the store: the store's rows are stale, every user is in
+    /// <see cref="Recent"/> or has no state.
+    /// </summary>
+    public long ReplacedAt { get; private set; }
+
+    /// <summary>How far the store holds this journal's commits.</summary>
+    public StateMark Stored { get; private set; } = StateMark.None;
+
+    /// <summary>Users committed since the store's mark, with the sequence number of their commit.</summary>
+    public IReadOnlyDictionary<string, RecentState> Recent => _recent;
+
+    /// <summary>Users with a committed state: the store's count, or those committed since a replacement while the store lags.</summary>
+    public long Users => ReplacedAt > 0 ? _recent.Count : Math.Max(Stored.Users, _recent.Count);
 
     /// <summary>Chunks still waiting for their commit (none after a clean recovery).</summary>
     public int PendingChunks => _pending.Count;
+
+    /// <summary>The store holds nothing of this journal that its events do not also hold: no read of it can find a user.</summary>
+    public bool StoreIsStale => ReplacedAt > 0;
 
     public void Apply(CheckpointChunk chunk)
     {
@@ -40,63 +63,76 @@ public sealed class PartitionJournalState
         _pending.Add(chunk);
     }
 
-    public void Apply(CheckpointCommitted commit) => Commit(commit.Epoch, commit.NextOffset, commit.WatermarkMs, replace: false);
+    public void Apply(CheckpointCommitted commit, long sequence) => Commit(commit.Epoch, commit.NextOffset, commit.WatermarkMs, sequence, replace: false);
 
     /// <summary>A compaction's chunks are the whole state: users not in them are gone.</summary>
-    public void Apply(CheckpointCompacted compacted) => Commit(compacted.Epoch, compacted.NextOffset, compacted.WatermarkMs, replace: true);
+    public void Apply(CheckpointCompacted compacted, long sequence) => Commit(compacted.Epoch, compacted.NextOffset, compacted.WatermarkMs, sequence, replace: true);
 
-    /// <summary>A snapshot of the snapshot store, as builds before journal compaction wrote them.</summary>
-    public void Apply(PartitionSnapshot snapshot)
+    /// <summary>A snapshot of the snapshot store, as builds before journal compaction wrote them: the whole state.</summary>
+    public void Apply(PartitionSnapshot snapshot, long sequence)
     {
-        _users.Clear();
+        _recent.Clear();
         _pending.Clear();
         foreach (var user in snapshot.Users)
         {
-            _users[user.UserId] = user.State;
+            _recent[user.UserId] = new RecentState(user.State, sequence);
         }
 
         Epoch = snapshot.Epoch;
         NextOffset = snapshot.NextOffset;
         WatermarkMs = null;
-    }
-
-    /// <summary>The chunks of <paramref name="epoch"/> become the committed state (all of it when <paramref name="replace"/>).</summary>
-    private void Commit(long epoch, long nextOffset, long? watermarkMs, bool replace)
-    {
-        if (replace)
-        {
-            _users.Clear();
-        }
-
-        foreach (var chunk in _pending.Where(c => c.Epoch == epoch))
-        {
-            foreach (var user in chunk.Users)
-            {
-                _users[user.UserId] = user.State;
-            }
-        }
-
-        _pending.Clear();
-        Epoch = epoch;
-        NextOffset = nextOffset;
-        WatermarkMs = watermarkMs;
+        LastCommitSequence = sequence;
+        ReplacedAt = sequence;
     }
 
     /// <summary>Recovery is over: chunks still without a commit belong to a checkpoint that failed.</summary>
     public void DropUncommitted() => _pending.Clear();
 
     /// <summary>
-    /// Every user with a next timer, by due time then user id (ordinal), where a state in
-    /// <paramref name="newer"/> (handed over since the last commit) stands for the committed one.
-    /// Reads only each state's fixed header (<see cref="UserStateCodec.PeekNextTimer"/>), so a
-    /// million users cost a scan, not a million decodes.
+    /// The store holds this journal's commits up to <paramref name="mark"/>: the recent states it
+    /// holds leave memory. Returns them (the cache may keep them).
     /// </summary>
-    public List<UserTimerDue> TimersDue(IReadOnlyDictionary<string, byte[]> newer)
+    public List<UserSnapshot> StoredUpTo(StateMark mark)
+    {
+        Stored = mark;
+        if (ReplacedAt <= mark.Sequence)
+        {
+            ReplacedAt = 0;
+        }
+
+        var stored = new List<UserSnapshot>();
+        foreach (var (userId, recent) in _recent)
+        {
+            if (recent.Sequence <= mark.Sequence && _recent.TryRemove(new KeyValuePair<string, RecentState>(userId, recent)))
+            {
+                stored.Add(new UserSnapshot(userId, recent.State));
+            }
+        }
+
+        return stored;
+    }
+
+    /// <summary>What the store lacks: every recent state, up to the last commit.</summary>
+    public StateWrite ToStore() =>
+        new(LastCommitSequence, ReplacedAt > 0, [.. _recent.Select(u => new StoredState(u.Key, u.Value.Sequence, u.Value.State))]);
+
+    /// <summary>
+    /// Every user with a next timer, by due time then user id (ordinal): <paramref name="stored"/>
+    /// (the store's, from <c>TimersAsync</c>) where no state in <see cref="Recent"/> or in
+    /// <paramref name="newer"/> (handed over since the last commit) stands for it. Reads only
+    /// each state's fixed header (<see cref="UserStateCodec.PeekNextTimer"/>).
+    /// </summary>
+    public List<UserTimerDue> TimersDue(IReadOnlyList<UserTimerDue> stored, IReadOnlyDictionary<string, byte[]> newer)
     {
         var due = new List<UserTimerDue>();
-        foreach (var (userId, state) in _users)
+        if (!StoreIsStale)
         {
-            if (!newer.ContainsKey(userId) && UserStateCodec.PeekNextTimer(state) is { } next)
+            due.AddRange(stored.Where(t => !_recent.ContainsKey(t.UserId) && !newer.ContainsKey(t.UserId)));
+        }
+
+        foreach (var (userId, recent) in _recent)
+        {
+            if (!newer.ContainsKey(userId) && UserStateCodec.PeekNextTimer(recent.State) is { } next)
             {
                 due.Add(new UserTimerDue(userId, next));
             }
@@ -114,7 +150,50 @@ public sealed class PartitionJournalState
         return due;
     }
 
-    /// <summary>Every user's committed state, in a stable order.</summary>
-    public List<UserSnapshot> AllUsers() =>
-        [.. _users.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))];
+    /// <summary>Every user's committed state in a stable order: <paramref name="stored"/> (the store's) under the recent ones.</summary>
+    public List<UserSnapshot> AllUsers(IReadOnlyList<UserSnapshot> stored)
+    {
+        var all = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (!StoreIsStale)
+        {
+            foreach (var user in stored)
+            {
+                all[user.UserId] = user.State;
+            }
+        }
+
+        foreach (var (userId, recent) in _recent)
+        {
+            all[userId] = recent.State;
+        }
+
+        return [.. all.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))];
+    }
+
+    /// <summary>The chunks of <paramref name="epoch"/> become committed states (all of them when <paramref name="replace"/>).</summary>
+    private void Commit(long epoch, long nextOffset, long? watermarkMs, long sequence, bool replace)
+    {
+        if (replace)
+        {
+            _recent.Clear();
+            ReplacedAt = sequence;
+        }
+
+        foreach (var chunk in _pending.Where(c => c.Epoch == epoch))
+        {
+            foreach (var user in chunk.Users)
+            {
+                _recent[user.UserId] = new RecentState(user.State, sequence);
+            }
+        }
+
+        _pending.Clear();
+        Epoch = epoch;
+        NextOffset = nextOffset;
+        WatermarkMs = watermarkMs;
+        LastCommitSequence = sequence;
+    }
 }
+
+/// <summary>A user's state committed since the store's mark, and the sequence number of its commit.</summary>
+public sealed record RecentState(byte[] State, long Sequence);

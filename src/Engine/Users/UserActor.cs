@@ -365,16 +365,16 @@ public sealed partial class UserActor : UntypedActor
     /// <summary>
     /// Takes the user's last state from its partition journal's view when the journal runs
     /// recovered on this node: a start without a round trip or a stash (docs/design.md, "Cheap
-    /// user starts"). False when it does not: the journal is asked.
+    /// user starts"). False when it does not, or the state is only in the store: the journal is asked.
     /// </summary>
     private bool LoadedLocally()
     {
-        if (_journals?.LocalView(_partition) is not { } view)
+        if (_journals?.LocalView(_partition) is not { } view || !view.TryRead(_userId, out var state))
         {
             return false;
         }
 
-        Loaded(view.Read(_userId));
+        Loaded(state);
         return true;
     }
 

@@ -26,7 +26,7 @@ public sealed class CheckpointScenario(IReadOnlyList<int> sizes, int repetitions
         try
         {
             var topic = "bench-" + Guid.NewGuid().ToString("N")[..8];
-            var journals = new PartitionJournals(system, topic, new PartitionJournalSettings(SnapshotEvery: int.MaxValue));
+            var journals = new PartitionJournals(system, topic, new PartitionJournalSettings());
             var users = new List<(string Id, IActorRef Actor)>();
             var offset = 0L;
             var epoch = 0L;

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Akka.Persistence;
 using Akka.TestKit.Xunit2;
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Checkpoints.Store;
 using FraudActors.Engine.Users;
 using FraudActors.Messages.Checkpoints;
 using FraudActors.Testkit;
@@ -21,12 +22,12 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     [Fact]
     public async Task Committed_checkpoints_survive_a_restart_with_users_and_offset()
     {
-        var journal = Start(snapshotEvery: 100);
+        var journal = Start(storeEvery: 100);
         await WriteAsync(journal, 1, 10, ("u1", 1), ("u2", 2));
         await WriteAsync(journal, 2, 20, ("u2", 22), ("u3", 3));
         await StopAsync(journal);
 
-        var recovered = Start(snapshotEvery: 100);
+        var recovered = Start(storeEvery: 100);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((2L, (long?)20L, 3), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
         Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
@@ -40,7 +41,7 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     {
         var views = LocalJournalViews.For(Sys);
         Assert.Null(views.Find(Topic, 0));
-        var journal = Start(snapshotEvery: 100);
+        var journal = Start(storeEvery: 100);
         await WriteAsync(journal, 1, 10, ("u1", 1), ("u2", 2));
         await journal.Ask<UserHandedOver>(new HandOverUser("u2", [22]), Timeout);
 
@@ -49,7 +50,8 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
         Assert.NotNull(view);
         Assert.Equal([1], view.Read("u1"));
         Assert.Equal([22], view.Read("u2"));
-        Assert.Null(view.Read("nobody"));
+        // A view either knows there is no state, or leaves the store to the journal.
+        Assert.True(!view.TryRead("nobody", out var nobody) || nobody is null);
         Assert.Null(views.Find(Topic, 1));
 
         await StopAsync(journal);
@@ -59,14 +61,14 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     [Fact]
     public async Task A_journal_that_never_committed_has_no_offset()
     {
-        var checkpoint = await Start(snapshotEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        var checkpoint = await Start(storeEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((0L, (long?)null, 0), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
     }
 
     [Fact]
     public async Task Chunks_persisted_without_their_commit_are_ignored_on_recovery()
     {
-        var journal = Start(snapshotEvery: 100);
+        var journal = Start(storeEvery: 100);
         await WriteAsync(journal, 1, 10, ("u1", 1));
         await StopAsync(journal);
 
@@ -77,7 +79,7 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
         Assert.Equal("persisted", await crashed.Ask<string>("write", Timeout));
         await StopAsync(crashed);
 
-        var recovered = Start(snapshotEvery: 100);
+        var recovered = Start(storeEvery: 100);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((1L, (long?)10L, 1), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
         Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
@@ -90,42 +92,63 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     }
 
     [Fact]
-    public async Task Compaction_keeps_the_state_and_deletes_the_events_before_it()
+    public async Task Committed_states_go_to_the_store_and_only_the_last_commit_event_stays()
     {
-        var journal = Start(snapshotEvery: 2, maxChunkBytes: 16);
+        var journal = Start(storeEvery: 1, maxChunkBytes: 16);
         for (var epoch = 1; epoch <= 5; epoch++)
         {
             await WriteAsync(journal, epoch, epoch * 100, ($"u{epoch}", (byte)epoch), ("shared", (byte)epoch));
         }
 
-        // Compactions followed epochs 2 and 4: the journal now starts with epoch 4's compaction
-        // chunks (several, as the chunks are small), its event, then epoch 5. (The journal stays
-        // up meanwhile: a delete that loses a race with a write is retried.)
+        // Each commit's states went to the store and its events were deleted, but for the last
+        // commit event, which keeps the epoch, offset and watermark.
         var id = PartitionJournal.PersistenceIdFor(Topic, 0);
         var events = await Eventually.ValueAsync(
             async () => await ReplayAsync(id),
-            replayed => replayed.FirstOrDefault() is CheckpointChunk { Epoch: 4 },
+            replayed => replayed is [CheckpointCommitted { Epoch: 5 }],
             Timeout);
-        var chunks = events.TakeWhile(e => e is CheckpointChunk).Cast<CheckpointChunk>().ToList();
-        Assert.True(chunks.Count > 1, $"{chunks.Count} compaction chunk(s)");
-        Assert.Equal(5, chunks.Sum(c => c.Users.Count));
-        Assert.Equal(new CheckpointCompacted(4, 400, 5, chunks.Count), events[chunks.Count]);
-        var after = events.Skip(chunks.Count + 1).ToList();
-        Assert.All(after.SkipLast(1), e => Assert.Equal(5, Assert.IsType<CheckpointChunk>(e).Epoch));
-        Assert.Equal(5, Assert.IsType<CheckpointCommitted>(after[^1]).Epoch);
+        Assert.Equal(new CheckpointCommitted(5, 500, 2, 2), events[0]);
+        var stored = await UserStateStores.For(Sys).Store.ReadMarkAsync(id, CancellationToken.None);
+        Assert.Equal(6, stored.Users);
         await StopAsync(journal);
 
-        var recovered = Start(snapshotEvery: 2);
+        var recovered = Start(storeEvery: 1);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((5L, (long?)500L, 6), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
         Assert.Equal([5], (await LoadAsync(recovered, "shared")).State);
         Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
+        Assert.Null((await LoadAsync(recovered, "nobody")).State);
+        Assert.Equal(
+            ["shared", "u1", "u2", "u3", "u4", "u5"],
+            (await recovered.Ask<CommittedUsers>(GetCommittedUsers.Instance, Timeout)).Users.Select(u => u.UserId));
+    }
+
+    [Fact]
+    public async Task A_user_only_in_the_store_is_read_for_its_first_start_and_then_served_from_memory()
+    {
+        var journal = Start(storeEvery: 1);
+        await WriteAsync(journal, 1, 10, ("u1", 1));
+        var id = PartitionJournal.PersistenceIdFor(Topic, 0);
+        await Eventually.ValueAsync(async () => await UserStateStores.For(Sys).Store.ReadMarkAsync(id, CancellationToken.None), mark => mark.Users == 1, Timeout);
+        await StopAsync(journal);
+        UserStateStores.For(Sys).Cache.RemoveJournal(id);
+
+        var recovered = Start(storeEvery: 1);
+        await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        var view = LocalJournalViews.For(Sys).Find(Topic, 0)!;
+        var inMemory = UserStateStores.For(Sys).Store.InMemory;
+
+        // Not in memory after a restart (unless the store is memory itself): the journal reads it.
+        Assert.Equal(inMemory, view.TryRead("u1", out _));
+        Assert.Equal([1], (await LoadAsync(recovered, "u1")).State);
+        Assert.True(view.TryRead("u1", out var cached));
+        Assert.Equal([1], cached);
     }
 
     [Fact]
     public async Task A_compaction_cut_short_by_a_crash_is_ignored_and_the_events_before_it_still_count()
     {
-        var journal = Start(snapshotEvery: 100);
+        var journal = Start(storeEvery: 100);
         await WriteAsync(journal, 1, 10, ("u1", 1), ("u2", 2));
         await StopAsync(journal);
 
@@ -136,7 +159,7 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
         Assert.Equal("persisted", await crashed.Ask<string>("write", Timeout));
         await StopAsync(crashed);
 
-        var recovered = Start(snapshotEvery: 100);
+        var recovered = Start(storeEvery: 100);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((1L, (long?)10L, 2), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users));
         Assert.Equal([2], (await LoadAsync(recovered, "u2")).State);
@@ -145,19 +168,19 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     [Fact]
     public async Task Large_checkpoints_are_written_in_chunks()
     {
-        var journal = Start(snapshotEvery: 100, maxChunkBytes: 1024);
+        var journal = Start(storeEvery: 100, maxChunkBytes: 1024);
         var users = Enumerable.Range(0, 200).Select(i => new UserSnapshot($"user-{i}", new byte[64])).ToList();
         var written = await journal.Ask<CheckpointWritten>(new WriteCheckpoint(1, 1000, users), Timeout);
         Assert.Equal(200, written.Users);
         Assert.True(written.Chunks > 10, $"{written.Chunks} chunks");
         await StopAsync(journal);
-        Assert.Equal(200, (await Start(snapshotEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Users);
+        Assert.Equal(200, (await Start(storeEvery: 100).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Users);
     }
 
     [Fact]
     public async Task The_watermark_of_the_last_commit_survives_a_restart()
     {
-        var journal = Start(snapshotEvery: 100);
+        var journal = Start(storeEvery: 100);
         Assert.Null((await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).WatermarkMs);
         Assert.Null((await WriteStatesAsync(journal, 1, 10, null, new UserSnapshot("u1", [1]))).WatermarkMs);
         Assert.Equal(1_000, (await WriteStatesAsync(journal, 2, 20, 1_000, new UserSnapshot("u1", [2]))).WatermarkMs);
@@ -165,29 +188,28 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
         Assert.Equal(2_500, (await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).WatermarkMs);
         await StopAsync(journal);
 
-        var recovered = Start(snapshotEvery: 100);
+        var recovered = Start(storeEvery: 100);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((3L, (long?)30L, (long?)2_500L), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.WatermarkMs));
         Assert.Equal(2_500, (await recovered.Ask<CommittedUsers>(GetCommittedUsers.Instance, Timeout)).WatermarkMs);
     }
 
     [Fact]
-    public async Task Compaction_carries_the_watermark_of_the_epoch_it_compacts()
+    public async Task The_watermark_and_offset_survive_once_every_state_is_in_the_store()
     {
-        var journal = Start(snapshotEvery: 2);
+        var journal = Start(storeEvery: 1);
         await WriteStatesAsync(journal, 1, 100, 1_000, new UserSnapshot("u1", [1]));
         await WriteStatesAsync(journal, 2, 200, 2_000, new UserSnapshot("u2", [2]));
 
-        // The compaction after epoch 2 is all that is left once the commits before it are
-        // deleted, so recovery can only take the watermark from the compaction event.
+        // Only the last commit event is left, without its chunk.
         var events = await Eventually.ValueAsync(
             async () => await ReplayAsync(PartitionJournal.PersistenceIdFor(Topic, 0)),
-            replayed => replayed.Count > 0 && replayed.All(e => e is CheckpointChunk or CheckpointCompacted),
+            replayed => replayed is [CheckpointCommitted],
             Timeout);
-        Assert.Equal(new CheckpointCompacted(2, 200, 2, 1, 2_000), events[^1]);
+        Assert.Equal(new CheckpointCommitted(2, 200, 1, 1, 2_000), events[0]);
         await StopAsync(journal);
 
-        var recovered = Start(snapshotEvery: 2);
+        var recovered = Start(storeEvery: 1);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal((2L, (long?)200L, 2, (long?)2_000L), (checkpoint.Epoch, checkpoint.NextOffset, checkpoint.Users, checkpoint.WatermarkMs));
     }
@@ -195,7 +217,7 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
     [Fact]
     public async Task The_timers_index_lists_users_with_a_next_timer_by_due_time_and_survives_a_restart()
     {
-        var journal = Start(snapshotEvery: 100, maxChunkBytes: 32);
+        var journal = Start(storeEvery: 100, maxChunkBytes: 32);
         await WriteStatesAsync(
             journal,
             1,
@@ -223,30 +245,35 @@ public abstract class PartitionJournalSpec(Config config) : TestKit(config)
         Assert.Equal(after, (await journal.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Timers);
         await StopAsync(journal);
 
-        var recovered = Start(snapshotEvery: 100);
+        var recovered = Start(storeEvery: 100);
         var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
         Assert.Equal(after, checkpoint.Timers);
         Assert.Equal((5, (long?)6_000L), (checkpoint.Users, checkpoint.WatermarkMs));
     }
 
     [Fact]
-    public async Task The_timers_index_survives_compaction()
+    public async Task The_timers_index_comes_from_the_store_with_newer_states_standing_in()
     {
-        var journal = Start(snapshotEvery: 2);
-        await WriteStatesAsync(journal, 1, 10, 1_000, new UserSnapshot("a", TimerState(700)), new UserSnapshot("b", TimerState(long.MaxValue)));
+        var journal = Start(storeEvery: 1);
+        await WriteStatesAsync(journal, 1, 10, 1_000, new UserSnapshot("a", TimerState(700)), new UserSnapshot("b", TimerState(long.MaxValue)), new UserSnapshot("d", TimerState(50)));
         await WriteStatesAsync(journal, 2, 20, 2_000, new UserSnapshot("c", TimerState(600)));
         await Eventually.ValueAsync(
             async () => await ReplayAsync(PartitionJournal.PersistenceIdFor(Topic, 0)),
-            replayed => replayed.Count > 0 && replayed.All(e => e is CheckpointChunk or CheckpointCompacted),
+            replayed => replayed is [CheckpointCommitted { Epoch: 2 }],
             Timeout);
         await StopAsync(journal);
 
-        var checkpoint = await Start(snapshotEvery: 2).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
-        Assert.Equal([new UserTimerDue("c", 600), new("a", 700)], checkpoint.Timers);
+        var recovered = Start(storeEvery: 1);
+        var checkpoint = await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        Assert.Equal([new UserTimerDue("d", 50), new("c", 600), new("a", 700)], checkpoint.Timers);
+
+        // d's timer fired and it handed its state over: that state stands for the stored one.
+        await recovered.Ask<UserHandedOver>(new HandOverUser("d", TimerState(long.MaxValue)), Timeout);
+        Assert.Equal([new UserTimerDue("c", 600), new("a", 700)], (await recovered.Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout)).Timers);
     }
 
-    protected IActorRef Start(int snapshotEvery, int maxChunkBytes = 256 * 1024) =>
-        Sys.ActorOf(PartitionJournal.PropsFor(Topic, 0, new PartitionJournalSettings(maxChunkBytes, snapshotEvery)));
+    protected IActorRef Start(int storeEvery, int maxChunkBytes = 256 * 1024) =>
+        Sys.ActorOf(PartitionJournal.PropsFor(Topic, 0, new PartitionJournalSettings(maxChunkBytes, storeEvery)));
 
     protected static async Task<CheckpointWritten> WriteAsync(IActorRef journal, long epoch, long nextOffset, params (string User, byte State)[] users)
     {
@@ -334,7 +361,7 @@ public sealed class PostgreSqlPartitionJournalTests() : PartitionJournalSpec(Jou
     [Fact]
     public async Task A_new_actor_system_recovers_what_another_committed_as_after_a_process_restart()
     {
-        var journal = Start(snapshotEvery: 3);
+        var journal = Start(storeEvery: 3);
         for (var epoch = 1; epoch <= 4; epoch++)
         {
             await WriteAsync(journal, epoch, epoch * 10, ($"u{epoch}", (byte)epoch));
