@@ -74,6 +74,12 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         Recover<CheckpointCompacted>(compacted => _state.Apply(compacted, LastSequenceNr));
         Recover<RecoveryCompleted>(_ => Recovered());
 
+        Ready();
+    }
+
+    /// <summary>What the journal answers once recovered and its mark in the store read.</summary>
+    private void Ready()
+    {
         Command<WriteCheckpoint>(Write);
         Command<LoadUser>(Load);
         Command<UsersRead>(Read);
@@ -213,12 +219,35 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 
         _state.DropUncommitted();
 
-        // One small read, before any user can read the view: which replayed states are stale.
-        using var timeout = new CancellationTokenSource(StoreTimeout);
-        _state.StoredUpTo(_stores.Store.ReadMarkAsync(PersistenceId, timeout.Token).GetAwaiter().GetResult());
-        LocalJournalViews.For(Context.System).Register(_topic, _partition, _view);
-        _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users ({5} in memory)", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users, _state.Recent.Count);
-        StoreCommitted();
+        // One small read before anything is answered (the rest waits in the stash): which
+        // replayed states the store already holds.
+        var timeout = new CancellationTokenSource(StoreTimeout);
+        _stores.Store.ReadMarkAsync(PersistenceId, timeout.Token).ContinueWith(
+            read =>
+            {
+                timeout.Dispose();
+                return read;
+            },
+            TaskScheduler.Default).Unwrap().PipeTo(Self, success: mark => new MarkRead(mark), failure: cause => new MarkNotRead(cause));
+        Become(() =>
+        {
+            Command<MarkRead>(read =>
+            {
+                _state.StoredUpTo(read.Mark);
+                LocalJournalViews.For(Context.System).Register(_topic, _partition, _view);
+                _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users ({5} in memory)", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users, _state.Recent.Count);
+                Become(Ready);
+                Stash.UnstashAll();
+                StoreCommitted();
+            });
+            Command<MarkNotRead>(failed =>
+            {
+                // Like a recovery that could not read the journal: the supervisor starts it again after a back-off.
+                _log.Warning("{0}: cannot read its mark in the state store: {1}; retrying after a back-off ({2})", PersistenceId, DatabaseError.Describe(failed.Cause), PartitionJournals.DescribeBackoff());
+                Context.Stop(Self);
+            });
+            CommandAny(_ => Stash.Stash());
+        });
     }
 
     /// <summary>A user's state: from memory when there, else read from the store with the other users waiting for it.</summary>
@@ -249,7 +278,14 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 
         _reading = true;
         var userIds = _waiting.Keys.ToArray();
-        _stores.Store.ReadAsync(PersistenceId, userIds, CancellationToken.None).PipeTo(
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        _stores.Store.ReadAsync(PersistenceId, userIds, CancellationToken.None).ContinueWith(
+            read =>
+            {
+                _stores.Reads.Record(userIds.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                return read;
+            },
+            TaskScheduler.Default).Unwrap().PipeTo(
             Self,
             success: found => new UsersRead(userIds, found, null),
             failure: cause => new UsersRead(userIds, null, cause));
@@ -470,6 +506,10 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
 
     /// <summary>The store answered a read of waiting users (<paramref name="Found"/> null: it failed with <paramref name="Failure"/>).</summary>
     private sealed record UsersRead(string[] UserIds, Dictionary<string, byte[]>? Found, Exception? Failure) : INoSerializationVerificationNeeded;
+
+    private sealed record MarkRead(StateMark Mark) : INoSerializationVerificationNeeded;
+
+    private sealed record MarkNotRead(Exception Cause) : INoSerializationVerificationNeeded;
 
     private sealed record StateStored(StateWrite Write, StateMark Mark) : INoSerializationVerificationNeeded;
 

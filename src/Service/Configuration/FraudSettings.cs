@@ -224,6 +224,16 @@ public sealed record FraudSettings(
             StorePath = Path.GetFullPath(reader.Text(SettingKeys.StorePath.Path)),
         };
 
+        // The state cache's bound is read by the actor system (UserStateStores); a bad one fails here, at start.
+        try
+        {
+            Engine.Checkpoints.Store.UserStateStores.CacheBytes(config);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or Akka.Configuration.ConfigurationException)
+        {
+            throw new ConfigurationException($"configuration key fraud.state.cache-bytes: '{config.GetString("fraud.state.cache-bytes", string.Empty)}' is not auto or a size (256MiB, 1GiB, bytes)");
+        }
+
         // SQLite without a connection string: the file at fraud.store.path.
         if (settings.Store == JournalStore.Sqlite && string.IsNullOrWhiteSpace(settings.Connection))
         {

@@ -71,6 +71,9 @@ public sealed class NodeLifecycle(
     /// <summary>The actor system the node runs on, once started.</summary>
     public ActorSystem System => Started.System;
 
+    /// <summary>The node has started (its actor system, shards and ingest are there).</summary>
+    public bool IsStarted => _running is not null;
+
     private Running Started => _running ?? throw new InvalidOperationException("the node has not started");
 
     public async Task StartAsync(CancellationToken cancellationToken)

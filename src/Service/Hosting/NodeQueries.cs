@@ -37,6 +37,10 @@ public sealed class NodeQueries(FraudSettings settings, NodeStores stores, NodeL
 
     private readonly KafkaEndOffsets _endOffsets = new(settings.Bootstrap, KafkaClientConfigs.ConsumerProperties(settings));
 
+    /// <summary>The node's state store and cache; null before its actor system runs.</summary>
+    public Engine.Checkpoints.Store.UserStateStores? StateStores =>
+        lifecycle.IsStarted ? Engine.Checkpoints.Store.UserStateStores.For(lifecycle.System) : null;
+
     /// <summary>This node's cluster address as host:port.</summary>
     public string NodeAddress => Akka.Cluster.Cluster.Get(lifecycle.System).SelfAddress is var a ? $"{a.Host}:{a.Port}" : string.Empty;
 

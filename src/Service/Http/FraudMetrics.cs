@@ -26,6 +26,14 @@ public sealed class FraudMetrics
     private readonly Gauge _committed;
     private readonly Gauge _activeUsers;
     private readonly Gauge _assigned;
+    private readonly Gauge _cacheBytes;
+    private readonly Gauge _cacheCapacity;
+    private readonly Gauge _cacheUsers;
+    private readonly Counter _cacheHits;
+    private readonly Counter _cacheMisses;
+    private readonly Counter _storeReads;
+    private readonly Counter _storeReadUsers;
+    private readonly Counter _storeReadSeconds;
     private readonly Gauge _workingSet;
     private readonly Gauge _gcHeap;
     private readonly Gauge _gcHeapAfterCollection;
@@ -69,6 +77,16 @@ public sealed class FraudMetrics
         _committed = factory.CreateGauge("fraud_partition_committed_offset", "The last checkpoint's next offset, per assigned partition.", new GaugeConfiguration { LabelNames = ["topic", "partition"] });
         _activeUsers = factory.CreateGauge("fraud_active_users", "User actors alive on this node (children of its user hosts).");
         _assigned = factory.CreateGauge("fraud_assigned_partitions", "Kafka partitions assigned to this node.");
+
+        // State beyond memory: the node's cache of committed states and the reads that missed it.
+        _cacheBytes = factory.CreateGauge("fraud_state_cache_bytes", "Bytes of users' committed states in the node's cache.");
+        _cacheCapacity = factory.CreateGauge("fraud_state_cache_capacity_bytes", "The cache's bound (fraud.state.cache-bytes).");
+        _cacheUsers = factory.CreateGauge("fraud_state_cache_users", "Users whose committed state the node's cache holds.");
+        _cacheHits = factory.CreateCounter("fraud_state_cache_hits_total", "User starts that found their state in the cache.");
+        _cacheMisses = factory.CreateCounter("fraud_state_cache_misses_total", "User starts whose state was not in memory (read from the store, or new).");
+        _storeReads = factory.CreateCounter("fraud_state_store_reads_total", "Batched reads of users' states from the store.");
+        _storeReadUsers = factory.CreateCounter("fraud_state_store_read_users_total", "Users those reads asked for.");
+        _storeReadSeconds = factory.CreateCounter("fraud_state_store_read_seconds_total", "Time spent in those reads (divide by the reads for the mean latency).");
 
         // The process's memory and GC, which a soak follows over time (fraud drill --soak).
         _workingSet = factory.CreateGauge("fraud_process_working_set_bytes", "Physical memory of the node's process (working set, RSS).");
@@ -136,6 +154,18 @@ public sealed class FraudMetrics
             {
                 _committed.WithLabels(p.Topic, p.PartitionLabel).Set(committed);
             }
+        }
+
+        if (_node.StateStores is { } state)
+        {
+            _cacheBytes.Set(state.Cache.Bytes);
+            _cacheCapacity.Set(state.Cache.CapacityBytes);
+            _cacheUsers.Set(state.Cache.Count);
+            _cacheHits.IncTo(state.Cache.Reads.Hits);
+            _cacheMisses.IncTo(state.Cache.Reads.Misses);
+            _storeReads.IncTo(state.Reads.Count);
+            _storeReadUsers.IncTo(state.Reads.Users);
+            _storeReadSeconds.IncTo(state.Reads.Time.TotalSeconds);
         }
 
         if (await _node.ActiveUsersAsync().ConfigureAwait(false) is { } count)

@@ -21,6 +21,9 @@ public sealed class StateCache(long capacityBytes)
 
     public long Bytes { get; private set; }
 
+    /// <summary>The most <see cref="Bytes"/> ever held: never above <see cref="CapacityBytes"/>.</summary>
+    public long PeakBytes { get; private set; }
+
     public int Count
     {
         get
@@ -71,14 +74,17 @@ public sealed class StateCache(long capacityBytes)
                 Bytes -= Cost(userId, old.Value.State);
             }
 
-            _entries[(journal, userId)] = _order.AddFirst(new Entry(journal, userId, state));
-            Bytes += cost;
-            while (Bytes > CapacityBytes && _order.Last is { } last)
+            // Room first, then the entry: the cache never holds more than its capacity.
+            while (Bytes + cost > CapacityBytes && _order.Last is { } last)
             {
                 _order.RemoveLast();
                 _entries.Remove((last.Value.Journal, last.Value.User));
                 Bytes -= Cost(last.Value.User, last.Value.State);
             }
+
+            _entries[(journal, userId)] = _order.AddFirst(new Entry(journal, userId, state));
+            Bytes += cost;
+            PeakBytes = Math.Max(PeakBytes, Bytes);
         }
     }
 

@@ -20,6 +20,9 @@ public sealed class UserStateStores : IExtension
 
     public StateCache Cache { get; }
 
+    /// <summary>The journals' reads of users' states from the store (a start that missed memory).</summary>
+    public StoreReads Reads { get; } = new();
+
     public static UserStateStores For(ActorSystem system) => system.WithExtension<UserStateStores, Provider>();
 
     /// <summary><c>auto</c> (or empty): sized for the machine; otherwise a HOCON size (<c>256MiB</c>) or a number of bytes.</summary>
@@ -48,5 +51,26 @@ public sealed class UserStateStores : IExtension
             };
             return new UserStateStores(store, new StateCache(CacheBytes(config)));
         }
+    }
+}
+
+/// <summary>How often, for how many users and how long the journals read states from the store: cumulative, for metrics and benchmarks.</summary>
+public sealed class StoreReads
+{
+    private long _reads;
+    private long _users;
+    private long _ticks;
+
+    public long Count => Interlocked.Read(ref _reads);
+
+    public long Users => Interlocked.Read(ref _users);
+
+    public TimeSpan Time => TimeSpan.FromTicks(Interlocked.Read(ref _ticks));
+
+    public void Record(int users, TimeSpan took)
+    {
+        Interlocked.Increment(ref _reads);
+        Interlocked.Add(ref _users, users);
+        Interlocked.Add(ref _ticks, took.Ticks);
     }
 }
