@@ -363,13 +363,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             _stores.Cache.RemoveJournal(PersistenceId);
         }
 
-        foreach (var user in _state.StoredUpTo(stored.Mark))
-        {
-            if (!_stores.Store.InMemory)
-            {
-                _stores.Cache.Put(PersistenceId, user.UserId, user.State);
-            }
-        }
+        _state.StoredUpTo(stored.Mark, _stores.Store.InMemory ? null : (userId, state) => _stores.Cache.Put(PersistenceId, userId, state));
 
         // The last commit event stays (its chunks go): it is where recovery finds the epoch,
         // the offset and the watermark.

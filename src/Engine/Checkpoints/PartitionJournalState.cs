@@ -90,9 +90,10 @@ public sealed class PartitionJournalState
 
     /// <summary>
     /// The store holds this journal's commits up to <paramref name="mark"/>: the recent states it
-    /// holds leave memory. Returns them (the cache may keep them).
+    /// holds leave memory. Each is handed to <paramref name="keep"/> (the cache) before it leaves,
+    /// so a reader on another thread finds either it or its copy, never an older cached state.
     /// </summary>
-    public List<UserSnapshot> StoredUpTo(StateMark mark)
+    public void StoredUpTo(StateMark mark, Action<string, byte[]>? keep = null)
     {
         Stored = mark;
         if (ReplacedAt <= mark.Sequence)
@@ -100,16 +101,14 @@ public sealed class PartitionJournalState
             ReplacedAt = 0;
         }
 
-        var stored = new List<UserSnapshot>();
         foreach (var (userId, recent) in _recent)
         {
-            if (recent.Sequence <= mark.Sequence && _recent.TryRemove(new KeyValuePair<string, RecentState>(userId, recent)))
+            if (recent.Sequence <= mark.Sequence)
             {
-                stored.Add(new UserSnapshot(userId, recent.State));
+                keep?.Invoke(userId, recent.State);
+                _recent.TryRemove(new KeyValuePair<string, RecentState>(userId, recent));
             }
         }
-
-        return stored;
     }
 
     /// <summary>What the store lacks: every recent state, up to the last commit.</summary>

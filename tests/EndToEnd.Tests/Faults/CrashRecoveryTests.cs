@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using FraudActors.Engine.Checkpoints;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
@@ -16,7 +18,7 @@ namespace FraudActors.EndToEnd.Tests.Faults;
 /// user's checkpointed transaction count equal to the input's. Both velocity rules run, so the
 /// timer rule's timers and the windows' ends must survive the kills and fire once.
 /// </summary>
-public sealed class CrashRecoveryTests
+public sealed partial class CrashRecoveryTests
 {
     private const int Seed = 7;
     private const int Count = 20_000;
@@ -26,9 +28,35 @@ public sealed class CrashRecoveryTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
 
     [Fact]
-    public async Task Three_kill_9s_while_processing_lose_no_alert_or_window_result_duplicate_none_and_count_every_transaction_once()
+    public Task Three_kill_9s_while_processing_lose_no_alert_or_window_result_duplicate_none_and_count_every_transaction_once() =>
+        KillThreeTimesAsync("crash", RulesFile.Value, (_, _) => Task.CompletedTask);
+
+    /// <summary>
+    /// The same with state beyond memory at work: a cache of 64 KiB (a few hundred of the 3,000
+    /// users' states) and users passivated after 1 s idle, so users leave, are evicted and come
+    /// back from the store all through the stream, and after each kill every user is only in the
+    /// store. The cache keeps within its bound, users are read from the store, and the results
+    /// are as exact as with everything in memory.
+    /// </summary>
+    [Fact]
+    public Task With_a_small_state_cache_users_come_back_from_the_store_and_three_kill_9s_still_lose_nothing() =>
+        KillThreeTimesAsync("crash_small_cache", SmallCacheFile.Value, async (final, restarts) =>
+        {
+            // After a kill the partitions recover with their users in the store, not in memory.
+            var recovered = restarts.Select(l => RecoveredLine().Match(l)).Where(m => m.Success).Select(m => (Users: long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), InMemory: long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))).ToList();
+            Assert.Contains(recovered, r => r.Users > 500 && r.InMemory * 4 < r.Users);
+
+            using var http = new HttpClient { BaseAddress = await HttpAddressAsync(final) };
+            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            Assert.Equal(64 * 1024, Metric(metrics, "fraud_state_cache_capacity_bytes"));
+            Assert.InRange(Metric(metrics, "fraud_state_cache_bytes"), 1, 64 * 1024);
+            Assert.True(Metric(metrics, "fraud_state_store_read_users_total") > 500, "few users were read from the store:\n" + string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("fraud_state", StringComparison.Ordinal) || l.StartsWith("fraud_active", StringComparison.Ordinal))));
+        },
+        flushLast: true);
+
+    private static async Task KillThreeTimesAsync(string name, string config, Func<FraudProcess, List<string>, Task> beforeFinalStop, bool flushLast = false)
     {
-        var database = await TestPostgres.CreateDatabaseAsync("crash");
+        var database = await TestPostgres.CreateDatabaseAsync(name);
         var bootstrapFile = Path.GetTempFileName();
         await using var broker = FraudProcess.Start("broker", "--bootstrap-file", bootstrapFile);
         var bootstrap = (await broker.WaitForOutputAsync(l => l.StartsWith("bootstrap=", StringComparison.Ordinal), Timeout))["bootstrap=".Length..];
@@ -39,16 +67,20 @@ public sealed class CrashRecoveryTests
         // One record a day later on each partition (the drill's flush records) moves every
         // watermark past every real window: all of them must close, also for users that received
         // nothing more before a kill, while the flush users' own windows stay open.
+        // Produced after the kills when flushLast: the final run then wakes every user with an
+        // open window, so it cannot be idle however far the killed runs got.
         var parser = new TransactionParser();
         var last = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout).Max(r => parser.Parse(r.Message.Key, true, r.Message.Value).Transaction!.Timestamp);
-        await FlushRecords.ProduceAsync(bootstrap, "transactions", 3, last, CancellationToken.None);
-        var transactions = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout);
-        Assert.Equal(Count + 3, transactions.Count);
+        if (!flushLast)
+        {
+            await FlushRecords.ProduceAsync(bootstrap, "transactions", 3, last, CancellationToken.None);
+        }
 
         var resumedFrom = new List<string>();
+        var restarts = new List<string>();
         foreach (var fraction in new[] { 0.1, 0.35, 0.6 })
         {
-            await using var service = StartService(bootstrap, database);
+            await using var service = StartService(bootstrap, database, config);
 
             // Kill once the checkpoints have committed past this fraction of the stream: the node
             // is then mid-stream, with records applied beyond its last commit.
@@ -59,13 +91,22 @@ public sealed class CrashRecoveryTests
             Assert.False(service.HasExited, service.StandardErrorTail());
             await service.KillHardAsync();
             resumedFrom.AddRange(service.StandardError.Split('\n').Where(l => l.Contains("resuming at offset", StringComparison.Ordinal)));
+            restarts.AddRange(service.StandardError.Split('\n'));
         }
 
-        await using (var final = StartService(bootstrap, database))
+        if (flushLast)
+        {
+            await FlushRecords.ProduceAsync(bootstrap, "transactions", 3, last, CancellationToken.None);
+        }
+
+        var transactions = KafkaTestTopics.ReadAll(bootstrap, "transactions", Timeout);
+        Assert.Equal(Count + 3, transactions.Count);
+        await using (var final = StartService(bootstrap, database, config))
         {
             // Running (its stop handler is in place) and caught up with the whole stream.
             await Eventually.TrueAsync(() => final.StandardError.Contains("Partitions assigned", StringComparison.Ordinal), Timeout, () => final.StandardErrorTail());
             await Eventually.TrueAsync(() => Committed(bootstrap) == transactions.Count, Timeout, () => final.StandardErrorTail());
+            await beforeFinalStop(final, [.. restarts, .. final.StandardError.Split('\n')]);
             final.Interrupt();
             Assert.Equal(0, await final.WaitForExitAsync(Timeout));
             resumedFrom.AddRange(final.StandardError.Split('\n').Where(l => l.Contains("resuming at offset", StringComparison.Ordinal)));
@@ -139,9 +180,33 @@ public sealed class CrashRecoveryTests
             .Sum(c => Math.Max(0, c.Value));
     }
 
-    private static FraudProcess StartService(string bootstrap, string database) => FraudProcess.Start(
+    private static FraudProcess StartService(string bootstrap, string database, string config) => FraudProcess.Start(
         new Dictionary<string, string> { ["FRAUD_ENV"] = "dev", ["FRAUD_GROUP"] = Group, ["FRAUD_CONNECTION"] = database },
-        "run", "--bootstrap", bootstrap, "--store", "postgres", "--checkpoint-interval", "300ms", "--config", RulesFile.Value);
+        "run", "--bootstrap", bootstrap, "--store", "postgres", "--checkpoint-interval", "300ms", "--config", config, "--http", "127.0.0.1:0");
+
+    /// <summary>The rules as in <see cref="RulesFile"/>, a 64 KiB state cache and users passivated after 1 s idle.</summary>
+    private static readonly Lazy<string> SmallCacheFile = new(() =>
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "fraud.rules.timer-velocity.enabled = on\nfraud.state.cache-bytes = 64KiB\nfraud.users.passivate-after = 1s\n");
+        return file;
+    });
+
+    private static async Task<Uri> HttpAddressAsync(FraudProcess service)
+    {
+        await Eventually.TrueAsync(() => HttpLine().IsMatch(service.StandardError), Timeout, () => service.StandardErrorTail());
+        return new Uri(HttpLine().Match(service.StandardError).Groups[1].Value);
+    }
+
+    /// <summary>A Prometheus sample without labels: "name value".</summary>
+    private static double Metric(string exposition, string name) =>
+        double.Parse(exposition.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"recovered epoch \d+, next offset \S+, watermark \S+, (\d+) users \((\d+) in memory\)")]
+    private static partial Regex RecoveredLine();
+
+    [GeneratedRegex(@"HTTP API and dashboard on (http://\S+/)")]
+    private static partial Regex HttpLine();
 
     /// <summary>The timer rule on beside the sliding one; windows as by default (tumbling 5 min, sessions 10 min).</summary>
     private static readonly Lazy<string> RulesFile = new(() =>
