@@ -49,9 +49,11 @@ public sealed record RescalePlan(
     /// old partitions, and any partition an interrupted rescale already wrote).
     /// </summary>
     /// <exception cref="ArgumentException">Fewer partitions than there were: Kafka cannot shrink a topic.</exception>
+    /// <param name="move">What a user's state becomes in another partition; <see cref="MovedUserState.ForgetOffset"/> unless a test says otherwise.</param>
     /// <exception cref="InvalidOperationException">A user's state is in two journals, differs, and neither is in its partition.</exception>
-    public static RescalePlan Compute(IReadOnlyList<JournalContents> journals, int toPartitions, ProducerPartitioner partitioner)
+    public static RescalePlan Compute(IReadOnlyList<JournalContents> journals, int toPartitions, ProducerPartitioner partitioner, Func<UserSnapshot, UserSnapshot>? move = null)
     {
+        move ??= MovedUserState.ForgetOffset;
         ArgumentOutOfRangeException.ThrowIfLessThan(toPartitions, 1);
         var byPartition = journals.ToDictionary(j => j.Partition);
         var fromPartitions = journals.Where(j => j.NextOffset is not null || j.Users.Count > 0).Select(j => j.Partition + 1).DefaultIfEmpty(0).Max();
@@ -98,7 +100,7 @@ public sealed record RescalePlan(
         foreach (var (userId, (from, user)) in chosen)
         {
             var to = partitioner.PartitionOf(userId, toPartitions);
-            incoming[to].Add((from, user));
+            incoming[to].Add((from, from == to ? user : move(user)));
             moves[(from, to)] = moves.GetValueOrDefault((from, to)) + 1;
         }
 
