@@ -112,6 +112,25 @@ public sealed class RescaleProcessTests
         Assert.Empty(CountReference.Differences(counts, state));
     }
 
+    [Fact]
+    public async Task Rescale_help_names_its_options_and_bad_arguments_exit_2()
+    {
+        var (help, helped) = await FraudProcess.RunAsync(Timeout, "rescale", "--help");
+        Assert.Equal(0, help);
+        foreach (var option in new[] { "--to-partitions", "--partitioner", "--store", "--connection", "--dry-run" })
+        {
+            Assert.Contains(helped.StandardOutput, l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+        }
+
+        var (missing, _) = await FraudProcess.RunAsync(Timeout, "rescale", "--to-partitions", "6");
+        Assert.Equal(2, missing);
+        var (unknown, _) = await FraudProcess.RunAsync(Timeout, "rescale", "--to-partitions", "6", "--partitioner", "fnv1a");
+        Assert.Equal(2, unknown);
+        var (memory, inMemory) = await FraudProcess.RunAsync(Timeout, "rescale", "--to-partitions", "6", "--partitioner", "murmur2", "--store", "memory");
+        Assert.Equal(2, memory);
+        Assert.Contains("--store", inMemory.StandardError, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// The lab's stream cut in two, with <see cref="Movers"/> users of a new partition bursting
     /// across the cut: four transactions at the end of the first half, four at the start of the
