@@ -11,6 +11,7 @@ var root = new RootCommand("FraudActors: fraud detection on sharded, persistent 
     AlertsCommand.Create(),
     DrillCommand.Create(),
     CheckpointsCommand.Create(),
+    RescaleCommand.Create(),
     CertsCommand.Create(),
     BenchCommand.Create(),
 };

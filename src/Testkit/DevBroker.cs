@@ -83,6 +83,24 @@ public sealed unsafe class DevBroker : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes a topic with its records (the mock has no CreatePartitions: a test that grows a
+    /// topic deletes it and creates it again, see <see cref="DevBrokerTopics.GrowAsync"/>).
+    /// </summary>
+    public void DeleteTopic(string name)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == 0, this);
+        var topicDelete = (delegate* unmanaged[Cdecl]<nint, byte*, int>)LibRdKafka.Export("rd_kafka_mock_topic_delete");
+        var utf8 = Encoding.UTF8.GetBytes(name + "\0");
+        int code;
+        fixed (byte* topic = utf8)
+        {
+            code = topicDelete(_cluster, topic);
+        }
+
+        Check(code, $"delete topic '{name}'");
+    }
+
     /// <summary>The ids of the mock brokers: 1 to the number started.</summary>
     public IReadOnlyList<int> BrokerIds { get; private init; } = [];
 
