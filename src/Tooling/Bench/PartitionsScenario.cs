@@ -100,7 +100,8 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
             ("cpu_us_per_tx", Math.Round(run.CpuSeconds * 1e6 / transactions, 1)),
             ("checkpoints", run.Checkpoints.Count),
             ("checkpoint_median_ms", Math.Round(BenchData.Median(run.Checkpoints))),
-            ("checkpoint_max_ms", run.Checkpoints.Count > 0 ? Math.Round(run.Checkpoints.Max()) : 0));
+            ("checkpoint_max_ms", run.Checkpoints.Count > 0 ? Math.Round(run.Checkpoints.Max()) : 0),
+            ("commit_ms_per_partition", Math.Round(BenchData.Median(run.CommitStepsMs), 1)));
     }
 
     private void Summarize(BenchContext context, Dictionary<(string, int), List<Run>> runs, string way, int transactions)
@@ -115,6 +116,8 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
         var fewCpu = Median(Few, r => r.CpuSeconds * 1e6 / transactions);
         var manyCheckpoint = Median(Many, r => BenchData.Median(r.Checkpoints));
         var fewCheckpoint = Median(Few, r => BenchData.Median(r.Checkpoints));
+        var manyStep = Median(Many, r => BenchData.Median(r.CommitStepsMs));
+        var fewStep = Median(Few, r => BenchData.Median(r.CommitStepsMs));
         context.Figure(scenario, "tx_per_s", many);
         context.Figure(scenario, "baseline_tx_per_s", few);
         context.Figure(scenario, "ratio", many / few);
@@ -125,6 +128,8 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
         context.Figure(scenario, "baseline_cpu_us_per_tx", fewCpu);
         context.Figure(scenario, "checkpoint_median_ms", manyCheckpoint);
         context.Figure(scenario, "baseline_checkpoint_median_ms", fewCheckpoint);
+        context.Figure(scenario, "commit_ms_per_partition", manyStep);
+        context.Figure(scenario, "baseline_commit_ms_per_partition", fewStep);
         context.Line(
             scenario,
             ("transactions", transactions),
@@ -140,7 +145,9 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
             ("cpu_us_per_tx", Math.Round(manyCpu, 1)),
             ("baseline_cpu_us_per_tx", Math.Round(fewCpu, 1)),
             ("checkpoint_median_ms", Math.Round(manyCheckpoint)),
-            ("baseline_checkpoint_median_ms", Math.Round(fewCheckpoint)));
+            ("baseline_checkpoint_median_ms", Math.Round(fewCheckpoint)),
+            ("commit_ms_per_partition", Math.Round(manyStep, 1)),
+            ("baseline_commit_ms_per_partition", Math.Round(fewStep, 1)));
     }
 
     private static Stream Generate(int seed, int count)
@@ -192,7 +199,7 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
             stop).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-        return new Run(seconds, applied, startup, cpuSeconds, checkpoints.Durations());
+        return new Run(seconds, applied, startup, cpuSeconds, checkpoints.Durations(), checkpoints.PerPartition());
     }
 
     /// <summary>
@@ -260,7 +267,7 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
             await run.Completion.ConfigureAwait(false);
             var seconds = clock.Elapsed.TotalSeconds;
             var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-            return new Run(seconds, applied ?? seconds, startup, cpuSeconds, checkpoints.Durations());
+            return new Run(seconds, applied ?? seconds, startup, cpuSeconds, checkpoints.Durations(), checkpoints.PerPartition());
         }
         finally
         {
@@ -275,12 +282,19 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
     /// <param name="StartupSeconds">kafka: from the node's start to its first record read; engine: the cluster, region and hosts' start.</param>
     /// <param name="CpuSeconds">The process's CPU over <paramref name="Seconds"/>: the node's, and on kafka the dev broker's and the alert watch's (the topic is filled before).</param>
     /// <param name="Checkpoints">Each completed checkpoint's duration in milliseconds, from its barrier to its last partition's commit.</param>
-    private sealed record Run(double Seconds, double AppliedSeconds, double StartupSeconds, double CpuSeconds, List<double> Checkpoints);
+    /// <param name="CommitStepsMs">Per checkpoint, the milliseconds from one partition's commit to the next (<see cref="Checkpoints.PerPartition"/>).</param>
+    private sealed record Run(double Seconds, double AppliedSeconds, double StartupSeconds, double CpuSeconds, List<double> Checkpoints, List<double> CommitStepsMs);
 
-    /// <summary>The checkpoints a run completed: a checkpoint commits its partitions one by one, and lasts until its last.</summary>
+    /// <summary>
+    /// The checkpoints a run completed. A checkpoint commits its partitions one after another
+    /// (<c>CheckpointCoordinator.CommitAsync</c>) and lasts until its last; the time between its
+    /// first partition's commit and its last, over the partitions after the first, is what each
+    /// partition adds to it (its replies verified, the outputs flushed, its ownership checked, its
+    /// journal written, its history row inserted).
+    /// </summary>
     private sealed class Checkpoints
     {
-        private readonly Dictionary<long, double> _byEpoch = [];
+        private readonly Dictionary<long, (double First, double Last, int Partitions)> _byEpoch = [];
 
         public void Ended(CheckpointRecord record)
         {
@@ -289,9 +303,12 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
                 return;
             }
 
+            var ms = record.Duration.TotalMilliseconds;
             lock (_byEpoch)
             {
-                _byEpoch[record.Epoch] = Math.Max(_byEpoch.GetValueOrDefault(record.Epoch), record.Duration.TotalMilliseconds);
+                _byEpoch[record.Epoch] = _byEpoch.TryGetValue(record.Epoch, out var seen)
+                    ? (Math.Min(seen.First, ms), Math.Max(seen.Last, ms), seen.Partitions + 1)
+                    : (ms, ms, 1);
             }
         }
 
@@ -299,7 +316,16 @@ public sealed class PartitionsScenario(int kafkaTransactions, int engineTransact
         {
             lock (_byEpoch)
             {
-                return [.. _byEpoch.Values];
+                return [.. _byEpoch.Values.Select(c => c.Last)];
+            }
+        }
+
+        /// <summary>Per checkpoint of more than one partition: milliseconds from one partition's commit to the next.</summary>
+        public List<double> PerPartition()
+        {
+            lock (_byEpoch)
+            {
+                return [.. _byEpoch.Values.Where(c => c.Partitions > 1).Select(c => (c.Last - c.First) / (c.Partitions - 1))];
             }
         }
     }
