@@ -249,7 +249,8 @@ internal sealed class ScratchDatabase : IAsyncDisposable
         if (_file is not null)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            foreach (var path in new[] { _file, _file + "-wal", _file + "-shm" })
+            // FILE.lock is the node's ownership of the file (SqliteOwnership), gone with the node: the bench's files leave with it.
+            foreach (var path in new[] { _file, _file + "-wal", _file + "-shm", _file + ".lock" })
             {
                 File.Delete(path);
             }

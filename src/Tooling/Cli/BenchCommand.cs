@@ -21,12 +21,13 @@ public static class BenchCommand
     public const string Latency = "latency";
     public const string Restart = "restart";
     public const string Memory = "memory";
+    public const string Partitions = "partitions";
     public const string All = "all";
 
     public static Command Create()
     {
         var command = new Command("bench", "Measure engine throughput, checkpoint cost, recovery time, memory per user, shard placement in a cluster, Kafka end to end and alert latency on a real store, each against a same-run baseline.");
-        var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, memory (bytes per resident user; passivation over a stream of distinct users), placement (three nodes, PostgreSQL only), kafka (dev broker → node → alerts topic, against a bare consumer), latency (alert latency p50/p99/p99.9 at 50% and 80% of the node's maximum rate), restart (from a failed checkpoint to the next record processed, against the restart back-off) or all", DefaultValueFactory = _ => All };
+        var scenario = new Option<string>("--scenario") { Description = "engine, checkpoint, recovery, memory (bytes per resident user; passivation over a stream of distinct users), placement (three nodes, PostgreSQL only), kafka (dev broker → node → alerts topic, against a bare consumer), latency (alert latency p50/p99/p99.9 at 50% and 80% of the node's maximum rate), restart (from a failed checkpoint to the next record processed, against the restart back-off), partitions (one node on 48 partitions against 3, same stream; not in all) or all", DefaultValueFactory = _ => All };
         var transactions = new Option<int>("--transactions") { Description = "transactions the placement scenario streams through the cluster (default 100000, 10000 with --quick)" };
         var engineUsers = new Option<int>("--engine-users") { Description = "distinct users of the engine scenario's transactions (default 100000; fewer users means more records per resident user)", DefaultValueFactory = _ => 100_000 };
         var engineRules = new Option<string>("--engine-rules") { Description = "rules of the engine scenario's users: lab (the sliding-velocity rule alone) or node (the node's default set: sliding velocity, tumbling and session windows, state TTL, tx_id dedup)", DefaultValueFactory = _ => EngineScenario.LabRules };
@@ -36,7 +37,7 @@ public static class BenchCommand
         var json = new Option<FileInfo?>("--json") { Description = "also write the figures as JSON: {\"scenario\": {\"figure\": value}}" };
         var quick = new Option<bool>("--quick") { Description = "smaller sizes (1,000 and 10,000 changed users; 100,000 users recovered with a backlog of 1,000 records; 20,000 resident users and a stream of 50,000; 20,000 Kafka records; 4 s per latency load; one failed checkpoint for restart), a few minutes at most" };
         engineRules.AcceptOnlyFromAmong(EngineScenario.LabRules, EngineScenario.NodeRules);
-        scenario.AcceptOnlyFromAmong(Engine, Checkpoint, Recovery, Memory, Placement, Kafka, Latency, Restart, All);
+        scenario.AcceptOnlyFromAmong(Engine, Checkpoint, Recovery, Memory, Placement, Kafka, Latency, Restart, Partitions, All);
         transactions.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1000 or > 300_000)
@@ -105,6 +106,12 @@ public static class BenchCommand
             if (chosen is Restart or All)
             {
                 scenarios.Add(new RestartScenario(rounds: isQuick ? 1 : 3));
+            }
+
+            if (chosen is Partitions)
+            {
+                // Kafka: 90,000 records fill ~4 MiB of each of three partitions, near the dev broker's ~5 MiB.
+                scenarios.Add(new PartitionsScenario(isQuick ? 30_000 : 90_000, engineTransactions: isQuick ? 100_000 : 400_000, rounds: isQuick ? 2 : 3));
             }
 
             var given = parse.GetValue(connection);

@@ -111,7 +111,7 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
-    public void The_topics_service_creates_every_topic_of_fraud_conf_and_transactions_with_three_partitions()
+    public void The_topics_service_creates_every_topic_of_fraud_conf_and_transactions_with_twelve_partitions()
     {
         var topics = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(RepositoryRoot, "hocon", "fraud.conf")))
             .GetConfig("fraud.topics").AsEnumerable().Select(kv => kv.Value.GetString()).ToList();
@@ -129,7 +129,7 @@ public sealed partial class DeploymentFilesTests
             Assert.True(created.ContainsKey(topic!), $"the topics service does not create '{topic}' (creates {string.Join(", ", created.Keys)})");
         }
 
-        Assert.Equal(3, created["transactions"]);
+        Assert.Equal(12, created["transactions"]);
     }
 
     [Fact]
