@@ -48,6 +48,9 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     private bool _storing;
     private bool _reading;
 
+    /// <summary>Replacements waiting for the store to hold them, by their event's sequence number.</summary>
+    private readonly List<(long Sequence, IActorRef ReplyTo, PartitionReplaced Reply)> _replacing = [];
+
     /// <summary>Events up to here are in the store and may go; 0 when none are waiting.</summary>
     private long _deleteTo;
 
@@ -364,6 +367,11 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         }
 
         _state.StoredUpTo(stored.Mark, _stores.Store.InMemory ? null : (userId, state) => _stores.Cache.Put(PersistenceId, userId, state));
+        foreach (var replaced in _replacing.Where(r => r.Sequence <= stored.Mark.Sequence).ToList())
+        {
+            replaced.ReplyTo.Tell(replaced.Reply);
+            _replacing.Remove(replaced);
+        }
 
         // The last commit event stays (its chunks go): it is where recovery finds the epoch,
         // the offset and the watermark.
@@ -481,7 +489,9 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             _writing.Remove(replyTo);
             _state.Apply(compacted, LastSequenceNr);
             _handedOver.Clear();
-            replyTo.Tell(new PartitionReplaced(compacted.Epoch, compacted.NextOffset, compacted.Users));
+
+            // Answered once the store holds it too: the tool that asked may end its process at once.
+            _replacing.Add((LastSequenceNr, replyTo, new PartitionReplaced(compacted.Epoch, compacted.NextOffset, compacted.Users)));
             StoreCommitted();
         });
     }

@@ -32,6 +32,38 @@ public static class UserStateCodec
     public static long? PeekNextTimer(ReadOnlySpan<byte> bytes) =>
         bytes.Length >= 9 && bytes[0] is Version3 or Version4 && BitConverter.ToInt64(bytes[1..9]) is var next && next != long.MaxValue ? next : null;
 
+    /// <summary>
+    /// The same state as one that applied no record of its partition yet (last applied offset
+    /// -1, as a new user's), every other byte as it was: what a user whose state moves to another
+    /// partition holds there (<c>fraud rescale</c>), without the decode and encode that would
+    /// need the job's rule settings and drop the state of rules they leave out.
+    /// </summary>
+    /// <exception cref="FormatException">A version this build does not know, or the state of another user.</exception>
+    public static byte[] WithNothingApplied(string userId, byte[] bytes)
+    {
+        using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+        var version = bytes.Length > 0 ? r.ReadByte() : (byte)0;
+        if (version is not (Version1 or Version2 or Version3 or Version4))
+        {
+            throw new FormatException($"user {userId}: state version {version} is unknown to this build (it reads versions {Version1} to {Version4})");
+        }
+
+        if (version >= Version3)
+        {
+            r.ReadInt64();
+        }
+
+        if (r.ReadString() is var id && id != userId)
+        {
+            throw new FormatException($"user {userId}: its state names user {id}");
+        }
+
+        // The last applied offset follows the user id in every version.
+        var moved = (byte[])bytes.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(moved.AsSpan((int)r.BaseStream.Position, sizeof(long)), -1);
+        return moved;
+    }
+
     public static byte[] Encode(UserState state) => Encode(state, UserSettings.Default);
 
     /// <summary>Encodes with <paramref name="settings"/>: the rules' codecs and which windows make the next timer.</summary>

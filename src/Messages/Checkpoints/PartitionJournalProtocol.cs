@@ -64,5 +64,5 @@ public sealed record StopJournal
 /// </summary>
 public sealed record ReplacePartition(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users, long? WatermarkMs = null);
 
-/// <summary>Reply to <see cref="ReplacePartition"/>, once the new state is durable.</summary>
+/// <summary>Reply to <see cref="ReplacePartition"/>, once the new state is durable in the journal and in the users' state store.</summary>
 public sealed record PartitionReplaced(long Epoch, long NextOffset, int Users);
