@@ -26,7 +26,7 @@ namespace FraudActors.Tooling.Bench;
 /// pipeline (as the engine scenario runs it) with a short idle time before users passivate and
 /// checkpoints running: the heap and the resident users sampled every second, the live heap at
 /// each quarter of the stream, and at the end once every user has passivated. Baseline: the same
-/// users' encoded states in a dictionary, which is what a partition journal keeps of each user.
+/// users' encoded states in a dictionary, which is what a partition journal kept of each user before its states went to the store (docs/design.md, "State beyond memory").
 /// The quarters are taken at the first one-second sample at or past each quarter.
 /// </summary>
 public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchScenario
@@ -38,6 +38,9 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
     private const int WarmUp = 1_000;
     private const double MiB = 1024 * 1024;
     private static readonly TimeSpan PassivateAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>The node's state cache in the stream (<c>fraud.state.cache-bytes</c>): what memory keeps of users it no longer runs.</summary>
+    private const long CacheBytes = 16L << 20;
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
     private static readonly UserSettings Settings = new(RuleSettings.Default);
@@ -142,10 +145,10 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
 
     private async Task PassivationAsync(BenchContext context, CancellationToken stop)
     {
-        context.Say(string.Create(CultureInfo.InvariantCulture, $"memory: a stream of {streamUsers} distinct users, one record each, users passivated after {PassivateAfter.TotalSeconds:0} s idle, checkpoints every {CheckpointInterval.TotalSeconds:0} s on {context.Store}"));
+        context.Say(string.Create(CultureInfo.InvariantCulture, $"memory: a stream of {streamUsers} distinct users, one record each, users passivated after {PassivateAfter.TotalSeconds:0} s idle, checkpoints every {CheckpointInterval.TotalSeconds:0} s on {context.Store}, a state cache of {CacheBytes / MiB:0} MiB"));
         var (journalBaseline, stateBytes) = BaselineEncoded(streamUsers);
         var topic = "memory-" + Guid.NewGuid().ToString("N")[..8];
-        var system = BenchData.StartClusterSystem(context, "bench-memory-stream", passivateIdleAfter: (long)PassivateAfter.TotalMilliseconds + "ms");
+        var system = BenchData.StartClusterSystem(context, "bench-memory-stream", passivateIdleAfter: (long)PassivateAfter.TotalMilliseconds + "ms", config: $"fraud.state.cache-bytes = {CacheBytes}");
         using var broker = Service.Cli.BrokerCommand.Start(new TopicNames(topic, "alerts", "transactions.dlq"), Partitions);
         using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
         try
@@ -212,6 +215,8 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
 
             var final = LiveHeap();
             var settled = clock.Elapsed.TotalSeconds;
+            var stores = Engine.Checkpoints.Store.UserStateStores.For(system);
+            var (hits, misses) = stores.Cache.Reads;
             var checkpoints = await Task.WhenAll(Enumerable.Range(0, Partitions).Select(p => journals.For(p).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout))).ConfigureAwait(false);
             var committed = checkpoints.Sum(c => c.Users);
             var perUser = (final - before) / (double)streamUsers;
@@ -227,6 +232,10 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
 
             context.Figure(Name, "final_heap_mb", final / MiB);
             context.Figure(Name, "final_bytes_per_stream_user", perUser);
+            context.Figure(Name, "heap_bytes_per_user_ever_seen", perUser);
+            context.Figure(Name, "state_cache_mb", stores.Cache.Bytes / MiB);
+            context.Figure(Name, "state_cache_hit_rate", hits / (double)Math.Max(1, hits + misses));
+            context.Figure(Name, "store_read_mean_ms", stores.Reads.Count == 0 ? 0 : stores.Reads.Time.TotalMilliseconds / stores.Reads.Count);
             context.Figure(Name, "journal_users", committed);
             context.Figure(Name, "baseline_journal_bytes_per_user", journalBaseline);
             context.Figure(Name, "encoded_state_bytes", stateBytes);
@@ -244,6 +253,11 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
                     }),
                     ("final_heap_mb", final / MiB),
                     ("final_bytes_per_user", Math.Round(perUser)),
+                    ("heap_bytes_per_user_ever_seen", Math.Round(perUser)),
+                    ("state_cache_mb", stores.Cache.Bytes / MiB),
+                    ("state_cache_hit_rate", hits / (double)Math.Max(1, hits + misses)),
+                    ("store_reads", stores.Reads.Count),
+                    ("store_read_mean_ms", stores.Reads.Count == 0 ? 0 : stores.Reads.Time.TotalMilliseconds / stores.Reads.Count),
                     ("baseline_journal_bytes_per_user", Math.Round(journalBaseline)),
                     ("encoded_state_bytes", stateBytes),
                     ("journal_users", committed),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Confluent.Kafka;
+using FraudActors.Engine.Checkpoints.Store;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Rules;
 using FraudActors.Engine.Users;
@@ -21,8 +22,10 @@ namespace FraudActors.Tooling.Bench;
 /// for what earlier runs committed), and started again: the restart is timed from its start to
 /// its log line "First record processed",
 /// to having read the whole backlog (its <c>/partitions</c> at the end offsets) and to zero lag
-/// (the consumer group's committed offsets at the end of every partition). Baseline: reading
-/// the same journal rows with one plain SELECT.
+/// (the consumer group's committed offsets at the end of every partition). Between the two,
+/// 20,000 random users start and load their state: the store's read latency and the cache's hit
+/// rate. Baseline: reading every user's state from the store with one plain SELECT, what a
+/// recovery that loaded every user would at least cost (docs/design.md, "State beyond memory").
 /// </summary>
 public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
 {
@@ -52,6 +55,14 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
                         journals.For(p.Key).Ask<CheckpointWritten>(new WriteCheckpoint(epoch, 0, [.. p.Select(i => BenchData.User(i, -1))]), Timeout));
                     await Task.WhenAll(writes).ConfigureAwait(false);
                 }
+
+                // Until the state store holds every commit: a restarted node then replays no chunk.
+                var store = UserStateStores.For(system).Store;
+                var ids = Enumerable.Range(0, Partitions).Select(p => PartitionJournal.PersistenceIdFor(topic, p)).ToList();
+                while ((await Task.WhenAll(ids.Select(id => store.ReadMarkAsync(id, stop))).ConfigureAwait(false)).Sum(m => m.Users) < users)
+                {
+                    await Task.Delay(100, stop).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -80,6 +91,7 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
                 throw new InvalidOperationException($"recovery bench: {checkpoints.Sum(c => c.Users)} users recovered of {users}, first record duplicate={applied.Duplicate}");
             }
 
+            var reads = await ReadUsersAsync(restarted, journals, stop).ConfigureAwait(false);
             await restarted.Terminate().ConfigureAwait(false);
             var process = await ProcessAsync(context, topic, stop).ConfigureAwait(false);
             var baseline = await SelectBaselineAsync(context, topic).ConfigureAwait(false);
@@ -92,6 +104,11 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
             context.Figure(Name, "zero_lag_ms", process.ZeroLag);
             context.Figure(Name, "backlog_records_per_s", backlog / ((process.CaughtUp - process.FirstRecord) / 1000));
             context.Figure(Name, "users_per_s", users / (recovered / 1000));
+            context.Figure(Name, "fill_s", fill / 1000);
+            context.Figure(Name, "store_read_mean_ms", reads.MeanMs);
+            context.Figure(Name, "load_p50_ms", reads.P50Ms);
+            context.Figure(Name, "load_p99_ms", reads.P99Ms);
+            context.Figure(Name, "cache_hit_rate", reads.HitRate);
             context.Line(
                 Name,
                 [
@@ -102,7 +119,13 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
                     ("backlog_records", backlog),
                     ("caught_up_ms", process.CaughtUp),
                     ("zero_lag_ms", process.ZeroLag),
-                    ("users_per_s", users / (recovered / 1000)),
+                    ("fill_s", fill / 1000),
+                    ("sampled_users", SampledUsers),
+                    ("store_read_mean_ms", reads.MeanMs),
+                    ("store_read_users_per_batch", reads.UsersPerBatch),
+                    ("load_p50_ms", reads.P50Ms),
+                    ("load_p99_ms", reads.P99Ms),
+                    ("cache_hit_rate", reads.HitRate),
                     .. context.Baseline(Name, string.Empty, "baseline_select_ms", recovered, baseline),
                 ]);
         }
@@ -233,7 +256,49 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
         return ends.All(e => e.Value == 0 || (read.TryGetValue(e.Key, out var offset) && offset >= e.Value));
     }
 
-    /// <summary>The floor under recovery: the journals' rows read with one SELECT, bytes only. Null on SQLite.</summary>
+    private const int SampledUsers = 20_000;
+
+    /// <summary>
+    /// The users' starts after recovery, as a stream of many quiet users makes them: 20,000
+    /// users picked at random start and load their state (only in the store after a restart: the
+    /// journal reads them in batches), then the same users again in another order (from the
+    /// cache now, as far as it holds them). Each load is timed as a user sees it, 256 at a time.
+    /// </summary>
+    private async Task<(double MeanMs, double UsersPerBatch, double P50Ms, double P99Ms, double HitRate)> ReadUsersAsync(ActorSystem system, PartitionJournals journals, CancellationToken stop)
+    {
+        var stores = UserStateStores.For(system);
+        var random = new Random(42);
+        var sample = Enumerable.Range(0, SampledUsers).Select(_ => random.Next(users)).Distinct().ToList();
+        var (readsBefore, timeBefore, usersBefore) = (stores.Reads.Count, stores.Reads.Time, stores.Reads.Users);
+        var (hitsBefore, missesBefore) = stores.Cache.Reads;
+        var loads = new List<double>();
+        foreach (var round in new[] { sample, [.. sample.OrderBy(_ => random.Next())] })
+        {
+            foreach (var window in round.Chunk(256))
+            {
+                stop.ThrowIfCancellationRequested();
+                var timed = window.Select(async i =>
+                {
+                    var clock = Stopwatch.StartNew();
+                    var loaded = await journals.For(i % Partitions).Ask<UserLoaded>(new LoadUser(BenchData.UserId(i)), Timeout).ConfigureAwait(false);
+                    return loaded.State is null ? throw new InvalidOperationException($"recovery bench: user {i} has no state in the store") : clock.Elapsed.TotalMilliseconds;
+                });
+                loads.AddRange(await Task.WhenAll(timed).ConfigureAwait(false));
+            }
+        }
+
+        var reads = stores.Reads.Count - readsBefore;
+        var (hits, misses) = stores.Cache.Reads;
+        loads.Sort();
+        return (
+            reads == 0 ? 0 : (stores.Reads.Time - timeBefore).TotalMilliseconds / reads,
+            reads == 0 ? 0 : (stores.Reads.Users - usersBefore) / (double)reads,
+            loads[loads.Count / 2],
+            loads[(int)(loads.Count * 0.99)],
+            (hits - hitsBefore) / (double)Math.Max(1, hits - hitsBefore + misses - missesBefore));
+    }
+
+    /// <summary>The floor under loading every user: the users' states read from the store with one SELECT, bytes only. Null on SQLite.</summary>
     private static async Task<double?> SelectBaselineAsync(BenchContext context, string topic)
     {
         if (context.Store != JournalStore.Postgres)
@@ -244,7 +309,7 @@ public sealed class RecoveryScenario(int users, int backlog) : IBenchScenario
         await using var connection = new NpgsqlConnection(context.Connection);
         await connection.OpenAsync().ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
-        await using var command = new NpgsqlCommand("SELECT payload FROM event_journal WHERE persistence_id = ANY(@ids) AND NOT is_deleted ORDER BY persistence_id, sequence_nr", connection);
+        await using var command = new NpgsqlCommand("SELECT state FROM fraud_user_state WHERE journal = ANY(@ids)", connection);
         command.Parameters.AddWithValue("ids", Enumerable.Range(0, Partitions).Select(p => PartitionJournal.PersistenceIdFor(topic, p)).ToArray());
         var bytes = 0L;
         await using (var reader = await command.ExecuteReaderAsync().ConfigureAwait(false))
