@@ -311,7 +311,9 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             }
 
             // Memory first: a state committed or handed over while the store was read is newer.
-            if (!_view.TryRead(userId, out var state))
+            // (Not through the view: the cache's miss for this start is counted already.)
+            var state = _handedOver.GetValueOrDefault(userId) ?? _state.Recent.GetValueOrDefault(userId)?.State;
+            if (state is null && !_state.StoreIsStale)
             {
                 state = read.Found.GetValueOrDefault(userId);
                 if (state is not null)
