@@ -6,12 +6,13 @@ namespace FraudActors.Engine.Checkpoints;
 /// <summary>
 /// What a recovered partition journal lets the users of its node read without asking it: the
 /// state each user would get from <c>LoadUser</c> (handed over since the last commit, else
-/// committed since the store's mark, else the store's), when that is in memory. A user that
+/// committed since the store's mark, else the store's), when that is in memory or the user is
+/// certainly new (<see cref="KnownUsers"/>). A user that
 /// starts on the journal's node takes its state from here at once — no round trip, no stash
 /// (docs/design.md, "Cheap user starts"); when the state is only in the store, or elsewhere, or
 /// while the journal recovers or restarts, it asks the journal.
 /// </summary>
-public sealed class JournalView(string journal, PartitionJournalState state, IReadOnlyDictionary<string, byte[]> handedOver, UserStateStores stores)
+public sealed class JournalView(string journal, PartitionJournalState state, IReadOnlyDictionary<string, byte[]> handedOver, UserStateStores stores, Func<KnownUsers?> known)
 {
     /// <summary>
     /// The user's last state as the journal holds it (null: one it has never seen); false when
@@ -49,8 +50,9 @@ public sealed class JournalView(string journal, PartitionJournalState state, IRe
             return true;
         }
 
+        // Certainly not in the store: a new user, no read needed.
         userState = null;
-        return false;
+        return known() is { } users && !users.MightContain(userId);
     }
 
     /// <summary>The user's last state, or null for one never seen; throws when it is only in the store (tests).</summary>

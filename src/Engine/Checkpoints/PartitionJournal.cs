@@ -48,6 +48,12 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     private bool _storing;
     private bool _reading;
 
+    /// <summary>Which users the store holds (null until a scan of it has ended, and for the memory store): who is certainly new.</summary>
+    private volatile KnownUsers? _known;
+
+    /// <summary>Users stored while a scan for <see cref="_known"/> runs: the filter it builds gets them too.</summary>
+    private List<string>? _storedWhileScanning;
+
     /// <summary>Replacements waiting for the store to hold them, by their event's sequence number.</summary>
     private readonly List<(long Sequence, IActorRef ReplyTo, PartitionReplaced Reply)> _replacing = [];
 
@@ -63,7 +69,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
         (_topic, _partition) = (topic, partition);
         _settings = settings;
         _stores = UserStateStores.For(Context.System);
-        _view = new JournalView(PersistenceId, _state, _handedOver, _stores);
+        _view = new JournalView(PersistenceId, _state, _handedOver, _stores, () => _known);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -112,6 +118,18 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             Timers.StartSingleTimer(nameof(RetryStore), RetryStore.Instance, StoreRetry);
         });
         Command<RetryStore>(_ => StoreCommitted());
+        Command<UsersScanned>(scanned =>
+        {
+            _storedWhileScanning?.ForEach(scanned.Known.Add);
+            _storedWhileScanning = null;
+            _known = scanned.Known;
+        });
+        Command<UsersNotScanned>(failed =>
+        {
+            // Only slower: every user not in memory is read from the store.
+            _storedWhileScanning = null;
+            _log.Warning("{0}: could not list the store's users ({1}); starts of new users read the store", PersistenceId, DatabaseError.Describe(failed.Cause));
+        });
         Command<DeleteMessagesSuccess>(deleted =>
         {
             if (deleted.ToSequenceNr >= _deleteTo)
@@ -241,6 +259,7 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
                 _log.Info("{0}: recovered epoch {1}, next offset {2}, watermark {3}, {4} users ({5} in memory)", PersistenceId, _state.Epoch, _state.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.WatermarkMs?.ToString(CultureInfo.InvariantCulture) ?? "none", _state.Users, _state.Recent.Count);
                 Become(Ready);
                 Stash.UnstashAll();
+                ScanKnownUsers(read.Mark.Users);
                 StoreCommitted();
             });
             Command<MarkNotRead>(failed =>
@@ -251,6 +270,31 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             });
             CommandAny(_ => Stash.Stash());
         });
+    }
+
+    /// <summary>
+    /// Builds the filter of the store's users in the background (an empty store needs no scan);
+    /// until it is there, a user not in memory is read from the store, as a new one is.
+    /// </summary>
+    private void ScanKnownUsers(long users)
+    {
+        if (_stores.Store.InMemory || _storedWhileScanning is not null)
+        {
+            return;
+        }
+
+        var known = KnownUsers.For(users);
+        if (users == 0)
+        {
+            _known = known;
+            return;
+        }
+
+        _storedWhileScanning = [];
+        _stores.Store.ScanUserIdsAsync(PersistenceId, known.Add, CancellationToken.None).PipeTo(
+            Self,
+            success: () => new UsersScanned(known),
+            failure: cause => new UsersNotScanned(cause));
     }
 
     /// <summary>A user's state: from memory when there, else read from the store with the other users waiting for it.</summary>
@@ -368,7 +412,24 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
             _stores.Cache.RemoveJournal(PersistenceId);
         }
 
+        // Known to the filter before it leaves memory: a reader then finds it in one or the other.
+        if (stored.Write.Replace && !_stores.Store.InMemory)
+        {
+            _known = KnownUsers.For(stored.Mark.Users);
+        }
+
+        foreach (var user in stored.Write.Users)
+        {
+            _known?.Add(user.UserId);
+            _storedWhileScanning?.Add(user.UserId);
+        }
+
         _state.StoredUpTo(stored.Mark, _stores.Store.InMemory ? null : (userId, state) => _stores.Cache.Put(PersistenceId, userId, state));
+        if (_known is { Full: true })
+        {
+            // Past its size it says "maybe" too often: a larger one from the store.
+            ScanKnownUsers(stored.Mark.Users);
+        }
         foreach (var replaced in _replacing.Where(r => r.Sequence <= stored.Mark.Sequence).ToList())
         {
             replaced.ReplyTo.Tell(replaced.Reply);
@@ -514,6 +575,10 @@ public sealed class PartitionJournal : ReceivePersistentActor, IWithTimers
     private sealed record UsersRead(string[] UserIds, Dictionary<string, byte[]>? Found, Exception? Failure) : INoSerializationVerificationNeeded;
 
     private sealed record MarkRead(StateMark Mark) : INoSerializationVerificationNeeded;
+
+    private sealed record UsersScanned(KnownUsers Known) : INoSerializationVerificationNeeded;
+
+    private sealed record UsersNotScanned(Exception Cause) : INoSerializationVerificationNeeded;
 
     private sealed record MarkNotRead(Exception Cause) : INoSerializationVerificationNeeded;
 

@@ -85,6 +85,35 @@ public sealed class UserStateBeyondMemoryTests() : TestKit(ConfigurationFactory.
         Assert.True(reads.Count - before < 300, $"{reads.Count - before} reads for 300 users");
     }
 
+    [Fact]
+    public async Task Once_the_journal_knows_the_stores_users_a_new_user_starts_without_reading_the_store()
+    {
+        var topic = "t" + Guid.NewGuid().ToString("N")[..8];
+        var journals = new PartitionJournals(Sys, topic, new PartitionJournalSettings());
+        await journals.For(0).Ask<CheckpointWritten>(new WriteCheckpoint(1, 1, [new UserSnapshot("old", UserStateCodec.Encode(new UserState("old", 0)))]), Timeout);
+        var id = PartitionJournal.PersistenceIdFor(topic, 0);
+        await Eventually.ValueAsync(() => UserStateStores.For(Sys).Store.ReadMarkAsync(id, CancellationToken.None), mark => mark.Users == 1, Timeout);
+
+        // A restarted journal lists the store's users in the background.
+        Watch(journals.For(0));
+        await journals.For(0).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        var restarted = new PartitionJournals(Sys, topic, new PartitionJournalSettings());
+        journals.For(0).Tell(StopJournal.Instance);
+        await ExpectTerminatedAsync(journals.For(0), Timeout);
+        await restarted.For(0).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout);
+        var view = restarted.LocalView(0)!;
+        await Eventually.TrueAsync(() => view.TryRead("new", out _), Timeout, () => "the journal never knew that 'new' is not in the store");
+        Assert.True(view.TryRead("new", out var none));
+        Assert.Null(none);
+        Assert.False(view.TryRead("old", out _));
+
+        var readsBefore = UserStateStores.For(Sys).Reads.Users;
+        var user = Sys.ActorOf(UserActor.PropsFor("new", RuleSettings.Default, TimeProvider.System, restarted));
+        user.Tell(Apply(1, T0, "new"), TestActor);
+        Assert.False(ExpectMsg<TransactionApplied>().Duplicate);
+        Assert.Equal(readsBefore, UserStateStores.For(Sys).Reads.Users);
+    }
+
     private static ApplyTransaction Apply(long offset, DateTimeOffset ts, string user = "u1") =>
         new(0, offset, new Transaction(user, 10m, "shop", ts));
 }

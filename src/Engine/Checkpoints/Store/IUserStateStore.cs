@@ -35,6 +35,9 @@ public interface IUserStateStore
     /// </summary>
     Task<long> CountWithAsync(string journal, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken);
 
+    /// <summary>Hands every stored user's id to <paramref name="each"/>, as the rows stream in (no list of them is made).</summary>
+    Task ScanUserIdsAsync(string journal, Action<string> each, CancellationToken cancellationToken);
+
     /// <summary>Every stored user with a next timer (the state's header), unordered.</summary>
     Task<List<UserTimerDue>> TimersAsync(string journal, CancellationToken cancellationToken);
 

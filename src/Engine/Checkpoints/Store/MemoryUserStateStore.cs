@@ -77,6 +77,20 @@ public sealed class MemoryUserStateStore : IUserStateStore
         }
     }
 
+    public Task ScanUserIdsAsync(string journal, Action<string> each, CancellationToken cancellationToken)
+    {
+        var table = TableOf(journal);
+        lock (table)
+        {
+            foreach (var userId in table.Users.Keys)
+            {
+                each(userId);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<List<UserTimerDue>> TimersAsync(string journal, CancellationToken cancellationToken)
     {
         var table = TableOf(journal);

@@ -127,6 +127,18 @@ public sealed class SqlUserStateStore(SqlDatabase database) : IUserStateStore
             atomic: true).ConfigureAwait(false);
     }
 
+    public async Task ScanUserIdsAsync(string journal, Action<string> each, CancellationToken cancellationToken)
+    {
+        await TablesAsync().ConfigureAwait(false);
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var read = SqlDatabase.Command(connection, "SELECT user_id FROM fraud_user_state WHERE journal = @journal", ("journal", journal));
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            each(reader.GetString(0));
+        }
+    }
+
     public async Task<List<UserTimerDue>> TimersAsync(string journal, CancellationToken cancellationToken)
     {
         await TablesAsync().ConfigureAwait(false);
