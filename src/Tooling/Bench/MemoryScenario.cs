@@ -217,6 +217,8 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             var settled = clock.Elapsed.TotalSeconds;
             var stores = Engine.Checkpoints.Store.UserStateStores.For(system);
             var (hits, misses) = stores.Cache.Reads;
+            var hitRate = hits / (double)Math.Max(1, hits + misses);
+            var readMeanMs = stores.Reads.Count == 0 ? 0 : stores.Reads.Time.TotalMilliseconds / stores.Reads.Count;
             var checkpoints = await Task.WhenAll(Enumerable.Range(0, Partitions).Select(p => journals.For(p).Ask<PartitionCheckpoint>(GetPartitionCheckpoint.Instance, Timeout))).ConfigureAwait(false);
             var committed = checkpoints.Sum(c => c.Users);
             var perUser = (final - before) / (double)streamUsers;
@@ -234,8 +236,8 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
             context.Figure(Name, "final_bytes_per_stream_user", perUser);
             context.Figure(Name, "heap_bytes_per_user_ever_seen", perUser);
             context.Figure(Name, "state_cache_mb", stores.Cache.Bytes / MiB);
-            context.Figure(Name, "state_cache_hit_rate", hits / (double)Math.Max(1, hits + misses));
-            context.Figure(Name, "store_read_mean_ms", stores.Reads.Count == 0 ? 0 : stores.Reads.Time.TotalMilliseconds / stores.Reads.Count);
+            context.Figure(Name, "state_cache_hit_rate", hitRate);
+            context.Figure(Name, "store_read_mean_ms", readMeanMs);
             context.Figure(Name, "journal_users", committed);
             context.Figure(Name, "baseline_journal_bytes_per_user", journalBaseline);
             context.Figure(Name, "encoded_state_bytes", stateBytes);
@@ -255,9 +257,9 @@ public sealed class MemoryScenario(int residentUsers, int streamUsers) : IBenchS
                     ("final_bytes_per_user", Math.Round(perUser)),
                     ("heap_bytes_per_user_ever_seen", Math.Round(perUser)),
                     ("state_cache_mb", stores.Cache.Bytes / MiB),
-                    ("state_cache_hit_rate", hits / (double)Math.Max(1, hits + misses)),
+                    ("state_cache_hit_rate", hitRate),
                     ("store_reads", stores.Reads.Count),
-                    ("store_read_mean_ms", stores.Reads.Count == 0 ? 0 : stores.Reads.Time.TotalMilliseconds / stores.Reads.Count),
+                    ("store_read_mean_ms", readMeanMs),
                     ("baseline_journal_bytes_per_user", Math.Round(journalBaseline)),
                     ("encoded_state_bytes", stateBytes),
                     ("journal_users", committed),
