@@ -240,6 +240,9 @@ public sealed partial class PartitionJournal : ReceivePersistentActor, IWithTime
 
         _state.DropUncommitted();
 
+        // What this node's cache holds of the partition may be from before another node had it.
+        _stores.Cache.RemoveJournal(PersistenceId);
+
         // One small read before anything is answered (the rest waits in the stash): which
         // replayed states the store already holds.
         var timeout = new CancellationTokenSource(StoreTimeout);
