@@ -245,14 +245,8 @@ public sealed partial class PartitionJournal : ReceivePersistentActor, IWithTime
 
         // One small read before anything is answered (the rest waits in the stash): which
         // replayed states the store already holds.
-        var timeout = new CancellationTokenSource(StoreTimeout);
-        _stores.Store.ReadMarkAsync(PersistenceId, timeout.Token).ContinueWith(
-            read =>
-            {
-                timeout.Dispose();
-                return read;
-            },
-            TaskScheduler.Default).Unwrap().PipeTo(Self, success: mark => new MarkRead(mark), failure: cause => new MarkNotRead(cause));
+        _stores.Store.ReadMarkAsync(PersistenceId, CancellationToken.None).WaitAsync(StoreTimeout)
+            .PipeTo(Self, success: mark => new MarkRead(mark), failure: cause => new MarkNotRead(cause));
         Become(() =>
         {
             Command<MarkRead>(read =>
@@ -278,19 +272,15 @@ public sealed partial class PartitionJournal : ReceivePersistentActor, IWithTime
     /// <summary>Where the partition stands: its last commit, and whom to wake for timers (handed-over states included, as <see cref="LoadUser"/> answers).</summary>
     private void ReplyCheckpoint(IActorRef replyTo)
     {
-        var (epoch, nextOffset, watermark, stale) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.StoreIsStale);
+        var (epoch, nextOffset, watermark, memory) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.Snapshot());
         var handedOver = new Dictionary<string, byte[]>(_handedOver, StringComparer.Ordinal);
-        var recent = _state.TimersDue([], handedOver);
-        var recentUsers = _state.Recent.Keys.ToArray();
-        var overridden = new HashSet<string>(recentUsers.Concat(handedOver.Keys), StringComparer.Ordinal);
+        var recentUsers = memory.Recent.Keys.ToArray();
         ReplyWhenRead(
             async () =>
             {
-                var stored = stale ? [] : await _stores.Store.TimersAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false);
-                var users = stale ? recentUsers.Length : await _stores.Store.CountWithAsync(PersistenceId, recentUsers, CancellationToken.None).ConfigureAwait(false);
-                var due = stored.Where(t => !overridden.Contains(t.UserId)).Concat(recent).ToList();
-                due.Sort(static (a, b) => a.DueMs != b.DueMs ? a.DueMs.CompareTo(b.DueMs) : string.CompareOrdinal(a.UserId, b.UserId));
-                return new PartitionCheckpoint(epoch, nextOffset, (int)Math.Min(int.MaxValue, users)) { WatermarkMs = watermark, Timers = due };
+                var stored = memory.StoreIsStale ? [] : await _stores.Store.TimersAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false);
+                var users = memory.StoreIsStale ? recentUsers.Length : await _stores.Store.CountWithAsync(PersistenceId, recentUsers, CancellationToken.None).ConfigureAwait(false);
+                return new PartitionCheckpoint(epoch, nextOffset, (int)Math.Min(int.MaxValue, users)) { WatermarkMs = watermark, Timers = memory.TimersDue(stored, handedOver) };
             },
             replyTo);
     }
@@ -298,18 +288,12 @@ public sealed partial class PartitionJournal : ReceivePersistentActor, IWithTime
     /// <summary>Every user's committed state: the store's under those in memory.</summary>
     private void ReplyCommittedUsers(IActorRef replyTo)
     {
-        var (epoch, nextOffset, watermark, stale) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.StoreIsStale);
-        var recent = _state.AllUsers([]);
+        var (epoch, nextOffset, watermark, memory) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.Snapshot());
         ReplyWhenRead(
             async () =>
             {
-                var all = stale ? [] : (await _stores.Store.AllAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false)).ToDictionary(u => u.UserId, u => u.State, StringComparer.Ordinal);
-                foreach (var user in recent)
-                {
-                    all[user.UserId] = user.State;
-                }
-
-                return new CommittedUsers(epoch, nextOffset, [.. all.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))], watermark);
+                var stored = memory.StoreIsStale ? [] : await _stores.Store.AllAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false);
+                return new CommittedUsers(epoch, nextOffset, memory.AllUsers(stored), watermark);
             },
             replyTo);
     }

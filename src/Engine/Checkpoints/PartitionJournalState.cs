@@ -118,56 +118,18 @@ public sealed class PartitionJournalState
     /// <summary>
     /// Every user with a next timer, by due time then user id (ordinal): <paramref name="stored"/>
     /// (the store's, from <c>TimersAsync</c>) where no state in <see cref="Recent"/> or in
-    /// <paramref name="newer"/> (handed over since the last commit) stands for it. Reads only
-    /// each state's fixed header (<see cref="UserStateCodec.PeekNextTimer"/>).
+    /// <paramref name="newer"/> (handed over since the last commit) stands for it.
     /// </summary>
-    public List<UserTimerDue> TimersDue(IReadOnlyList<UserTimerDue> stored, IReadOnlyDictionary<string, byte[]> newer)
-    {
-        var due = new List<UserTimerDue>();
-        if (!StoreIsStale)
-        {
-            due.AddRange(stored.Where(t => !_recent.ContainsKey(t.UserId) && !newer.ContainsKey(t.UserId)));
-        }
-
-        foreach (var (userId, recent) in _recent)
-        {
-            if (!newer.ContainsKey(userId) && UserStateCodec.PeekNextTimer(recent.State) is { } next)
-            {
-                due.Add(new UserTimerDue(userId, next));
-            }
-        }
-
-        foreach (var (userId, state) in newer)
-        {
-            if (UserStateCodec.PeekNextTimer(state) is { } next)
-            {
-                due.Add(new UserTimerDue(userId, next));
-            }
-        }
-
-        due.Sort(static (a, b) => a.DueMs != b.DueMs ? a.DueMs.CompareTo(b.DueMs) : string.CompareOrdinal(a.UserId, b.UserId));
-        return due;
-    }
+    public List<UserTimerDue> TimersDue(IReadOnlyList<UserTimerDue> stored, IReadOnlyDictionary<string, byte[]> newer) =>
+        new CommittedInMemory(_recent, StoreIsStale).TimersDue(stored, newer);
 
     /// <summary>Every user's committed state in a stable order: <paramref name="stored"/> (the store's) under the recent ones.</summary>
-    public List<UserSnapshot> AllUsers(IReadOnlyList<UserSnapshot> stored)
-    {
-        var all = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        if (!StoreIsStale)
-        {
-            foreach (var user in stored)
-            {
-                all[user.UserId] = user.State;
-            }
-        }
+    public List<UserSnapshot> AllUsers(IReadOnlyList<UserSnapshot> stored) =>
+        new CommittedInMemory(_recent, StoreIsStale).AllUsers(stored);
 
-        foreach (var (userId, recent) in _recent)
-        {
-            all[userId] = recent.State;
-        }
-
-        return [.. all.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))];
-    }
+    /// <summary>A copy of what memory holds over the store, for a reader off the journal's thread that merges it with the store's answer.</summary>
+    public CommittedInMemory Snapshot() =>
+        new(new Dictionary<string, RecentState>(_recent, StringComparer.Ordinal), StoreIsStale);
 
     /// <summary>The chunks of <paramref name="epoch"/> become committed states (all of them when <paramref name="replace"/>).</summary>
     private void Commit(long epoch, long nextOffset, long? watermarkMs, long sequence, bool replace)
@@ -196,3 +158,63 @@ public sealed class PartitionJournalState
 
 /// <summary>A user's state committed since the store's mark, and the sequence number of its commit.</summary>
 public sealed record RecentState(byte[] State, long Sequence);
+
+/// <summary>
+/// The committed states memory holds over the store (<paramref name="Recent"/>), and whether the
+/// store's rows are stale (a replacement it does not hold yet): how the store's answers are read.
+/// </summary>
+public sealed record CommittedInMemory(IReadOnlyDictionary<string, RecentState> Recent, bool StoreIsStale)
+{
+    /// <summary>
+    /// Every user with a next timer, by due time then user id (ordinal): <paramref name="stored"/>
+    /// where no state in <see cref="Recent"/> or in <paramref name="newer"/> stands for it. Reads
+    /// only each state's fixed header (<see cref="UserStateCodec.PeekNextTimer"/>).
+    /// </summary>
+    public List<UserTimerDue> TimersDue(IReadOnlyList<UserTimerDue> stored, IReadOnlyDictionary<string, byte[]> newer)
+    {
+        var due = new List<UserTimerDue>();
+        if (!StoreIsStale)
+        {
+            due.AddRange(stored.Where(t => !Recent.ContainsKey(t.UserId) && !newer.ContainsKey(t.UserId)));
+        }
+
+        foreach (var (userId, recent) in Recent)
+        {
+            if (!newer.ContainsKey(userId) && UserStateCodec.PeekNextTimer(recent.State) is { } next)
+            {
+                due.Add(new UserTimerDue(userId, next));
+            }
+        }
+
+        foreach (var (userId, state) in newer)
+        {
+            if (UserStateCodec.PeekNextTimer(state) is { } next)
+            {
+                due.Add(new UserTimerDue(userId, next));
+            }
+        }
+
+        due.Sort(static (a, b) => a.DueMs != b.DueMs ? a.DueMs.CompareTo(b.DueMs) : string.CompareOrdinal(a.UserId, b.UserId));
+        return due;
+    }
+
+    /// <summary>Every user's committed state in a stable order: <paramref name="stored"/> under <see cref="Recent"/>.</summary>
+    public List<UserSnapshot> AllUsers(IReadOnlyList<UserSnapshot> stored)
+    {
+        var all = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (!StoreIsStale)
+        {
+            foreach (var user in stored)
+            {
+                all[user.UserId] = user.State;
+            }
+        }
+
+        foreach (var (userId, recent) in Recent)
+        {
+            all[userId] = recent.State;
+        }
+
+        return [.. all.OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new UserSnapshot(u.Key, u.Value))];
+    }
+}

@@ -25,9 +25,7 @@ public sealed class SqlUserStateStore(SqlDatabase database) : IUserStateStore
     {
         await TablesAsync().ConfigureAwait(false);
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var read = SqlDatabase.Command(connection, "SELECT seq, users FROM fraud_state_marks WHERE journal = @journal", ("journal", journal));
-        await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new StateMark(reader.GetInt64(0), reader.GetInt64(1)) : StateMark.None;
+        return await ReadMarkAsync(connection, null, journal, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<Dictionary<string, byte[]>> ReadAsync(string journal, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken)
