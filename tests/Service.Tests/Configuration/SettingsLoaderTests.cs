@@ -49,6 +49,34 @@ public sealed class SettingsLoaderTests
         Assert.Equal(expected, Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).Ingest.MaxAbsAmount);
     }
 
+    [Theory]
+    [InlineData("fraud.state.cache-bytes = 64KiB", 64 * 1024)]
+    [InlineData("fraud.state.cache-bytes = 1000000", 1_000_000)]
+    [InlineData("fraud.state.cache-bytes = auto", -1)]
+    public void The_state_cache_is_auto_or_a_size(string line, long expected)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, line);
+        var bytes = Engine.Checkpoints.Store.UserStateStores.CacheBytes(Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file).Hocon);
+        if (expected < 0)
+        {
+            Assert.InRange(bytes, Engine.Checkpoints.Store.UserStateStores.MinAutoCacheBytes, Engine.Checkpoints.Store.UserStateStores.MaxAutoCacheBytes);
+        }
+        else
+        {
+            Assert.Equal(expected, bytes);
+        }
+    }
+
+    [Fact]
+    public void A_state_cache_that_is_not_a_size_stops_the_start_naming_its_key()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "fraud.state.cache-bytes = lots");
+        var e = Assert.Throws<ConfigurationException>(() => Load(new Dictionary<SettingKey, string>(), new Dictionary<string, string>(), file));
+        Assert.Contains("fraud.state.cache-bytes", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Rules_windows_and_time_are_chosen_in_configuration()
     {
