@@ -34,6 +34,7 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
     private readonly List<string> _steps = [];
     private readonly List<string> _uncleanStops = [];
     private readonly List<string> _frozenExits = [];
+    private readonly List<string> _downedRestarts = [];
     private readonly Dictionary<ClusterEvent, int> _done = ClusterEvents.Rotation.ToDictionary(k => k, _ => 0);
 
     public async Task<int> RunAsync(CancellationToken stop)
@@ -101,6 +102,7 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
         var (failed, agreed) = await drill.CompareAsync(stream, stop).ConfigureAwait(false);
         failed |= ReportUncleanStops();
         failed |= ReportFrozenExits();
+        ReportDownedRestarts();
         var moves = cluster.Ownership.Moves.Count;
         var without = cluster.Ownership.MovesWithoutUserCount;
         if (!failed)
@@ -200,12 +202,43 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
         _steps.Add($"{step}: {cluster.Ownership.Describe(cluster.Running, Partitions)}");
     }
 
-    /// <summary>Polls <paramref name="condition"/>; a node that ends by itself, or no progress within the drill's timeout, ends the drill.</summary>
-    private static async Task WaitAsync(NodeCluster cluster, Func<bool> condition, string what, CancellationToken stop)
+    /// <summary>
+    /// Polls <paramref name="condition"/>. A node the split-brain resolver downed (on a loaded
+    /// machine a busy node can be found unreachable too) is started again and noted, as its
+    /// supervisor would; a node that ends by itself otherwise, or no progress within the drill's
+    /// timeout, ends the drill.
+    /// </summary>
+    private async Task WaitAsync(NodeCluster cluster, Func<bool> condition, string what, CancellationToken stop)
     {
         try
         {
-            await RecoveryDrill.WaitAsync(() => cluster.Failure() is { } failure ? throw new InvalidOperationException(failure) : condition(), stop).ConfigureAwait(false);
+            var deadline = DateTime.UtcNow + RecoveryDrill.Timeout;
+            while (true)
+            {
+                foreach (var downed in cluster.TakeDowned())
+                {
+                    _downedRestarts.Add($"{NodeCluster.Name(downed)} while waiting for {what}");
+                    progress.Say($"{NodeCluster.Name(downed)} was downed by the others and exited 1; starting it again, as its supervisor would");
+                    await cluster.StartAsync(downed, stop).ConfigureAwait(false);
+                }
+
+                if (cluster.Failure() is { } failure)
+                {
+                    throw new InvalidOperationException(failure);
+                }
+
+                if (condition())
+                {
+                    return;
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"drill: no progress within {RecoveryDrill.Timeout}");
+                }
+
+                await Task.Delay(100, stop).ConfigureAwait(false);
+            }
         }
         catch (TimeoutException)
         {
@@ -249,6 +282,16 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
         }
 
         return _frozenExits.Count > 0;
+    }
+
+    /// <summary>Nodes downed though not frozen or killed: started again, they do not fail the drill, whose counts still have to agree.</summary>
+    private void ReportDownedRestarts()
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"nodes downed besides the frozen and killed ones, and started again: {_downedRestarts.Count}"));
+        foreach (var line in _downedRestarts)
+        {
+            Console.WriteLine("  " + line);
+        }
     }
 
     /// <summary>A graceful stop must end with exit code 0; any other fails the drill.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using FraudActors.Service.Cli;
 
 namespace FraudActors.Tooling.Drill;
 
@@ -17,6 +18,7 @@ namespace FraudActors.Tooling.Drill;
 public sealed partial class NodeCluster : IAsyncDisposable
 {
     private const string Listening = "Started up successfully";
+    private const string DownedLine = "fraud: this node was removed from the cluster";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
@@ -186,6 +188,20 @@ public sealed partial class NodeCluster : IAsyncDisposable
         {
             _frozen[node - 1] = null;
         }
+    }
+
+    /// <summary>
+    /// The running nodes that ended because the split-brain resolver downed them (exit code 1 and
+    /// the service's line saying so): each is no longer running once returned, for the caller to
+    /// start again, as a supervisor (compose's <c>restart: unless-stopped</c>) would.
+    /// </summary>
+    public IReadOnlyList<int> TakeDowned()
+    {
+        var downed = Running
+            .Where(n => _running[n - 1]!.HasExited && _running[n - 1]!.ExitCode == ExitCodes.Failure && _running[n - 1]!.StandardError.Any(l => l.StartsWith(DownedLine, StringComparison.Ordinal)))
+            .ToList();
+        downed.ForEach(Ended);
+        return downed;
     }
 
     /// <summary>A node that ended without being told to, with the end of its log; null while none did.</summary>
