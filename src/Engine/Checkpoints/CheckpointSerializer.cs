@@ -8,6 +8,7 @@ namespace FraudActors.Engine.Checkpoints;
 /// names type and version (<c>chunk.v1</c>): a later format gets a new manifest and this class
 /// keeps reading the old ones, so state written today loads after tomorrow's change. Version 2
 /// of the commit and compaction events added the partition watermark; version 1 reads as none.
+/// Version 3 of the commit added the rules in force (docs/design.md, "Dynamic rules").
 /// </summary>
 public sealed class CheckpointSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -18,6 +19,7 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
     public const string CompactedV1 = "compacted.v1";
     public const string CommitV2 = "commit.v2";
     public const string CompactedV2 = "compacted.v2";
+    public const string CommitV3 = "commit.v3";
 
     /// <summary>HOCON that binds the persisted types to this serializer.</summary>
     public static string Hocon => $$"""
@@ -58,6 +60,7 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
             SnapshotV1 => new PartitionSnapshot(r.ReadInt64(), r.ReadInt64(), ReadUsers(r)),
             CompactedV1 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32()),
             CommitV2 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), r.ReadOptionalInt64()),
+            CommitV3 => new CheckpointCommitted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt64(), r.ReadOptionalInt64()) { Rules = r.ReadOptionalRecordedRules() },
             CompactedV2 => new CheckpointCompacted(r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadOptionalInt64()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown checkpoint manifest '{manifest}': written by a newer FraudActors?"),
         };
@@ -70,7 +73,7 @@ public sealed class CheckpointSerializer(ExtendedActorSystem system) : Serialize
     private static (string Manifest, Action<BinaryWriter> Write) Current(object o) => o switch
     {
         CheckpointChunk c => (ChunkV1, w => { w.Write(c.Epoch); w.Write(c.Index); WriteUsers(w, c.Users); }),
-        CheckpointCommitted c => (CommitV2, w => { w.Write(c.Epoch); w.Write(c.NextOffset); w.Write(c.Users); w.Write(c.Bytes); w.WriteOptional(c.WatermarkMs); }),
+        CheckpointCommitted c => (CommitV3, w => { w.Write(c.Epoch); w.Write(c.NextOffset); w.Write(c.Users); w.Write(c.Bytes); w.WriteOptional(c.WatermarkMs); w.WriteOptional(c.Rules); }),
         PartitionSnapshot s => (SnapshotV1, w => { w.Write(s.Epoch); w.Write(s.NextOffset); WriteUsers(w, s.Users); }),
         CheckpointCompacted c => (CompactedV2, w => { w.Write(c.Epoch); w.Write(c.NextOffset); w.Write(c.Users); w.Write(c.Chunks); w.WriteOptional(c.WatermarkMs); }),
         _ => throw new ArgumentException($"{o.GetType()} is not persisted by {nameof(CheckpointSerializer)}", nameof(o)),

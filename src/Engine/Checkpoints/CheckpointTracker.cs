@@ -80,6 +80,12 @@ public sealed class CheckpointTracker
         return true;
     }
 
+    /// <summary>
+    /// The next cut must include <paramref name="partition"/> though no record moved it (its rules
+    /// changed); false when it has no position to cut at yet.
+    /// </summary>
+    public bool Mark(int partition) => _lastSent.ContainsKey(partition) && _moved.Add(partition) | true;
+
     /// <summary>A record that went to no user (a dead letter) still moves the partition's cut.</summary>
     public void Skipped(int partition, long offset)
     {

@@ -272,7 +272,7 @@ public sealed partial class PartitionJournal : ReceivePersistentActor, IWithTime
     /// <summary>Where the partition stands: its last commit, and whom to wake for timers (handed-over states included, as <see cref="LoadUser"/> answers).</summary>
     private void ReplyCheckpoint(IActorRef replyTo)
     {
-        var (epoch, nextOffset, watermark, memory) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.Snapshot());
+        var (epoch, nextOffset, watermark, memory, rules) = (_state.Epoch, _state.NextOffset, _state.WatermarkMs, _state.Snapshot(), _state.Rules);
         var handedOver = new Dictionary<string, byte[]>(_handedOver, StringComparer.Ordinal);
         var recentUsers = memory.Recent.Keys.ToArray();
         ReplyWhenRead(
@@ -280,7 +280,7 @@ public sealed partial class PartitionJournal : ReceivePersistentActor, IWithTime
             {
                 var stored = memory.StoreIsStale ? [] : await _stores.Store.TimersAsync(PersistenceId, CancellationToken.None).ConfigureAwait(false);
                 var users = memory.StoreIsStale ? recentUsers.Length : await _stores.Store.CountWithAsync(PersistenceId, recentUsers, CancellationToken.None).ConfigureAwait(false);
-                return new PartitionCheckpoint(epoch, nextOffset, (int)Math.Min(int.MaxValue, users)) { WatermarkMs = watermark, Timers = memory.TimersDue(stored, handedOver) };
+                return new PartitionCheckpoint(epoch, nextOffset, (int)Math.Min(int.MaxValue, users)) { WatermarkMs = watermark, Timers = memory.TimersDue(stored, handedOver), Rules = rules };
             },
             replyTo);
     }
@@ -313,7 +313,8 @@ public sealed partial class PartitionJournal : ReceivePersistentActor, IWithTime
         var replyTo = Sender;
         var chunks = Chunk(write.Epoch, write.Users, _settings.MaxChunkBytes);
         var bytes = write.Users.Sum(u => (long)u.State.Length);
-        var commit = new CheckpointCommitted(write.Epoch, write.NextOffset, write.Users.Count, bytes, write.WatermarkMs);
+        // The rules in force stay in the last commit, which is the one event the journal keeps.
+        var commit = new CheckpointCommitted(write.Epoch, write.NextOffset, write.Users.Count, bytes, write.WatermarkMs) { Rules = write.Rules ?? _state.Rules };
         _writing.Add(replyTo);
         if (chunks.Count > 0)
         {

@@ -28,6 +28,9 @@ public sealed class PartitionJournalState
     /// <summary>The watermark of the last commit (epoch milliseconds); null before the first, or when it carried none.</summary>
     public long? WatermarkMs { get; private set; }
 
+    /// <summary>The rules the last commit that recorded any holds: in force from its next offset (docs/design.md, "Dynamic rules").</summary>
+    public Messages.Rules.RecordedRules? Rules { get; private set; }
+
     /// <summary>The journal sequence number of the last commit (or compaction): what the store must reach.</summary>
     public long LastCommitSequence { get; private set; }
 
@@ -63,7 +66,11 @@ public sealed class PartitionJournalState
         _pending.Add(chunk);
     }
 
-    public void Apply(CheckpointCommitted commit, long sequence) => Commit(commit.Epoch, commit.NextOffset, commit.WatermarkMs, sequence, replace: false);
+    public void Apply(CheckpointCommitted commit, long sequence)
+    {
+        Commit(commit.Epoch, commit.NextOffset, commit.WatermarkMs, sequence, replace: false);
+        Rules = commit.Rules ?? Rules;
+    }
 
     /// <summary>A compaction's chunks are the whole state: users not in them are gone.</summary>
     public void Apply(CheckpointCompacted compacted, long sequence) => Commit(compacted.Epoch, compacted.NextOffset, compacted.WatermarkMs, sequence, replace: true);

@@ -29,9 +29,12 @@ public sealed record JobPipeline(
     /// <summary>Event time, windows and late records; null: processing time without windows.</summary>
     public PipelineTime? Time { get; init; }
 
+    /// <summary>The node's rules as the <c>rules</c> topic sets them; null: the users' configured rules, never changed.</summary>
+    public Rules.RulesBoard? Rules { get; init; }
+
     /// <summary>The pipeline, to run over a source of the caller's.</summary>
     public TransactionPipeline Build() =>
-        new(Users, Journals, Parser, Alerts, DeadLetters, Settings, Checkpoints, History, Metrics, Log, Time);
+        new(Users, Journals, Parser, Alerts, DeadLetters, Settings, Checkpoints, History, Metrics, Log, Time, Rules);
 
     /// <summary>
     /// The pipeline over a Kafka source, rewound and restarted in place on failures (not started yet).

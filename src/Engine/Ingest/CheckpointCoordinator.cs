@@ -26,7 +26,7 @@ internal sealed class CheckpointCoordinator(
     /// <summary>At the stream's turn: the tick cuts a barrier, unless a periodic tick must wait.</summary>
     public Step Trigger(CheckpointTick tick, RunState run)
     {
-        if (!tick.IsFinal && (run.Gate.InFlight || DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause))
+        if (!tick.IsFinal && (run.Gate.InFlight || (!tick.ForRules && DateTimeOffset.UtcNow - history.LastEnded < checkpoints.MinPause)))
         {
             // One checkpoint at a time (Flink's max-concurrent-checkpoints = 1), and min-pause
             // after it ends: the partitions keep moving and a later tick cuts them.
@@ -41,6 +41,7 @@ internal sealed class CheckpointCoordinator(
     {
         var epoch = NextEpoch();
         var started = DateTimeOffset.UtcNow;
+        AdoptRules(run);
         var cuts = run.Tracker.Partitions.ToList().Select(p => CutPartition(run, epoch, p)).ToList();
         if (cuts.Count > 0)
         {
@@ -52,6 +53,37 @@ internal sealed class CheckpointCoordinator(
         }
 
         return new Barrier(epoch, started, cuts, run.Gate) { Outputs = run.Outputs };
+    }
+
+    /// <summary>
+    /// At a cut, each partition whose rules differ from the node's desired ones adopts them from
+    /// the cut's offset on, and a partition with rules not yet recorded is cut, though no record
+    /// moved it, so that this checkpoint records them (docs/design.md, "Dynamic rules"). Alerts
+    /// of the records after the cut wait for that commit.
+    /// </summary>
+    private void AdoptRules(RunState run)
+    {
+        if (run.Board is not { } board)
+        {
+            return;
+        }
+
+        var desired = board.Desired;
+        foreach (var (partition, rules) in run.Rules)
+        {
+            var offset = run.Tracker.LastOffset(partition) is { } last ? last + 1 : 0;
+            if (rules.Adopt(desired, offset))
+            {
+                log.Info("Partition {0}: rules take effect from offset {1}: {2}", partition, offset, PartitionLifecycle.Describe(rules.InForce, offset));
+                run.Outputs.HoldFrom(partition, offset);
+                board.InForce(partition, rules.InForce, recorded: false);
+            }
+
+            if (!rules.IsRecorded)
+            {
+                run.Tracker.Mark(partition);
+            }
+        }
     }
 
     /// <summary>Sends partition <paramref name="partition"/>'s barrier to its dirty users now, behind their records.</summary>
@@ -66,13 +98,20 @@ internal sealed class CheckpointCoordinator(
         }
 
         var watermark = run.Clocks.TryGetValue(partition, out var clock) && clock.Given != long.MinValue ? clock.Given : (long?)null;
+        if (run.Rules.TryGetValue(partition, out var rules))
+        {
+            var (recorded, adopted) = rules.ForCut(epoch);
+            return new PartitionCut(cut, replies.States, watermark) { Rules = new CutRules(rules, recorded, adopted, run.Board!) };
+        }
+
         return new PartitionCut(cut, replies.States, watermark);
     }
 
     public async Task CommitAsync(Barrier barrier, IKafkaSourceControl control, string topic)
     {
-        foreach (var (cut, replies, watermark) in barrier.Cuts)
+        foreach (var partitionCut in barrier.Cuts)
         {
+            var (cut, replies, watermark) = partitionCut;
             CutOutcome outcome;
             try
             {
@@ -105,7 +144,7 @@ internal sealed class CheckpointCoordinator(
             try
             {
                 written = await journals.For(cut.Partition)
-                    .Ask<CheckpointWritten>(new WriteCheckpoint(cut.Epoch, cut.NextOffset, outcome.States, watermark), checkpoints.Timeout)
+                    .Ask<CheckpointWritten>(new WriteCheckpoint(cut.Epoch, cut.NextOffset, outcome.States, watermark) { Rules = partitionCut.Rules?.Recorded }, checkpoints.Timeout)
                     .ConfigureAwait(false);
                 metrics.RecordJournalWrite(writing.Elapsed);
             }
@@ -117,6 +156,18 @@ internal sealed class CheckpointCoordinator(
             {
                 // The journal's database failed the write (the journal says why, at once).
                 throw await FailAsync(barrier, cut, Storage.DatabaseError.Describe(e), e).ConfigureAwait(false);
+            }
+
+            if (partitionCut.Rules is { } rules)
+            {
+                // The rules in force from the cut are durable: the alerts kept back for them go out.
+                rules.Partition.Committed(rules.Recorded);
+                if (rules.Adopted is { } adopted)
+                {
+                    barrier.Outputs.Recorded(cut.Partition, adopted);
+                }
+
+                rules.Board.InForce(cut.Partition, rules.Partition.InForce, rules.Partition.IsRecorded);
             }
 
             var completed = new CheckpointRecord(cut.Epoch, cut.Partition, barrier.Started, DateTimeOffset.UtcNow - barrier.Started, written.Users, written.Bytes, written.NextOffset, CheckpointStatus.Completed, null);

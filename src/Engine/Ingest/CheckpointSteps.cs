@@ -39,7 +39,18 @@ internal sealed record Steps(IReadOnlyList<Step> All) : Step
 }
 
 /// <summary>One partition's part of a barrier: its cut, its users' replies, its watermark at the cut.</summary>
-internal sealed record PartitionCut(BarrierCut Cut, Task<UserCheckpointState[]> Replies, long? WatermarkMs);
+internal sealed record PartitionCut(BarrierCut Cut, Task<UserCheckpointState[]> Replies, long? WatermarkMs)
+{
+    /// <summary>The rules the cut records, when the node has a rules board.</summary>
+    public CutRules? Rules { get; init; }
+}
+
+/// <summary>
+/// The rules a partition's cut records (<paramref name="Recorded"/>), the partition's rules to
+/// tell once the commit is durable, and <paramref name="Adopted"/>, the offset of the latest
+/// change the cut records, whose held alerts the commit releases.
+/// </summary>
+internal sealed record CutRules(PartitionRules Partition, Messages.Rules.RecordedRules Recorded, long? Adopted, Rules.RulesBoard Board);
 
 /// <param name="Gate">The periodic checkpoints' gate; null for a revocation's checkpoint, which never waits for it.</param>
 internal sealed record Barrier(long Epoch, DateTimeOffset Started, List<PartitionCut> Cuts, CheckpointGate? Gate) : Step

@@ -11,5 +11,10 @@ public sealed record CheckpointTick : SourceEvent
     /// <summary>The stop's tick (stop-with-savepoint): always cuts.</summary>
     public static CheckpointTick Final { get; } = new() { IsFinal = true };
 
+    /// <summary>The rules changed: cuts at once unless a checkpoint is under way (min-pause aside), so the change takes effect soon.</summary>
+    public static CheckpointTick RulesChanged { get; } = new() { ForRules = true };
+
     public bool IsFinal { get; private init; }
+
+    public bool ForRules { get; private init; }
 }

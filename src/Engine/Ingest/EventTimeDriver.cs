@@ -58,11 +58,12 @@ internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings setti
         }
 
         var to = users.For(run, partition);
+        var rules = run.RulesFor(partition);
         var replies = new CountedReplies<TimeAdvanced>(((IInternalActorRef)users.Region).Provider, woken.Count, settings.AskTimeout, "AdvanceTime");
         foreach (var user in woken)
         {
             run.Tracker.Touched(partition, user);
-            to.Tell(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation), replies);
+            to.Tell(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation) { Rules = rules }, replies);
         }
 
         var fired = new List<WindowResult>();

@@ -30,6 +30,14 @@ internal sealed class OutputWriter(IOutputSink<Alert> alerts, IOutputSink<Window
     private bool _writing;
     private Exception? _failure;
 
+    /// <summary>
+    /// Per partition, the offsets from which rules not yet recorded by a commit apply, and the
+    /// alerts of records at or past the first of them, kept back until a commit records those
+    /// rules (docs/design.md, "Dynamic rules"): a replay must not find in the table an alert its
+    /// rules would not raise.
+    /// </summary>
+    private readonly Dictionary<int, (SortedSet<long> From, List<Alert> Alerts)> _held = [];
+
     /// <summary>Adds outputs of records already applied (any thread); a write starts unless one is under way.</summary>
     public void Add(IReadOnlyList<Alert>? raised, IReadOnlyList<WindowResult>? closed)
     {
@@ -45,6 +53,11 @@ internal sealed class OutputWriter(IOutputSink<Alert> alerts, IOutputSink<Window
 
         lock (_gate)
         {
+            if (raised is { Count: > 0 } && _held.Count > 0)
+            {
+                raised = Hold(raised);
+            }
+
             if (raised is { Count: > 0 })
             {
                 _alerts.AddRange(raised);
@@ -65,6 +78,87 @@ internal sealed class OutputWriter(IOutputSink<Alert> alerts, IOutputSink<Window
         }
 
         _ = WriteAsync();
+    }
+
+    /// <summary>
+    /// From <paramref name="offset"/> on, <paramref name="partition"/> applies rules no commit
+    /// records yet: its alerts from there wait for <see cref="Recorded"/>. Called at the
+    /// stream's turn, before any record at that offset is sent.
+    /// </summary>
+    public void HoldFrom(int partition, long offset)
+    {
+        lock (_gate)
+        {
+            if (!_held.TryGetValue(partition, out var held))
+            {
+                _held[partition] = held = (new SortedSet<long>(), []);
+            }
+
+            held.From.Add(offset);
+        }
+    }
+
+    /// <summary>
+    /// A commit of <paramref name="partition"/> recorded the rules in force from
+    /// <paramref name="offset"/>: the alerts held for them (and earlier ones) are written; those
+    /// of rules adopted later still wait.
+    /// </summary>
+    public void Recorded(int partition, long offset)
+    {
+        List<Alert> released;
+        lock (_gate)
+        {
+            if (!_held.TryGetValue(partition, out var held))
+            {
+                return;
+            }
+
+            held.From.RemoveWhere(from => from <= offset);
+            if (held.From.Count == 0)
+            {
+                _held.Remove(partition);
+                released = held.Alerts;
+            }
+            else
+            {
+                var next = held.From.Min;
+                released = [.. held.Alerts.Where(a => a.Offset < next)];
+                held.Alerts.RemoveAll(a => a.Offset < next);
+            }
+        }
+
+        Add(released, null);
+    }
+
+    /// <summary>The alerts that may be written now; the others are kept in <see cref="_held"/>.</summary>
+    private List<Alert> Hold(IReadOnlyList<Alert> raised)
+    {
+        var free = new List<Alert>(raised.Count);
+        foreach (var alert in raised)
+        {
+            if (_held.TryGetValue(alert.Partition, out var held) && alert.Offset >= held.From.Min)
+            {
+                held.Alerts.Add(alert);
+            }
+            else
+            {
+                free.Add(alert);
+            }
+        }
+
+        return free;
+    }
+
+    /// <summary>Alerts held for rules no commit records yet.</summary>
+    public int HeldAlerts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _held.Values.Sum(h => h.Alerts.Count);
+            }
+        }
     }
 
     /// <summary>Completes when every output added so far is in the tables; fails when a write failed.</summary>

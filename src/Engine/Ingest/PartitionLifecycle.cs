@@ -75,6 +75,7 @@ internal sealed class PartitionLifecycle(
             run.Clocks[partition] = clock;
             UserDelivery.Forget(run, partition);
             run.Tracker.Started(partition, checkpoint?.NextOffset);
+            RestoreRules(run, partition, checkpoint);
             metrics.Partitions.Assign(partition, checkpoint?.NextOffset);
             metrics.Partitions.Clock(partition, clock.Given);
             wakes.Add(clocks.WakeAsync(run, partition, clock, nowMs));
@@ -83,6 +84,36 @@ internal sealed class PartitionLifecycle(
         await Task.WhenAll(wakes).ConfigureAwait(false);
         return Step.Nothing;
     }
+
+    /// <summary>
+    /// The partition resumes with the rules its last commit recorded; where the node's desired
+    /// rules differ, they take effect at once, from the resume offset, their alerts held until
+    /// the next commit records them (docs/design.md, "Dynamic rules"), which is asked for now.
+    /// </summary>
+    private void RestoreRules(RunState run, int partition, PartitionCheckpoint? checkpoint)
+    {
+        if (run.Board is not { } board)
+        {
+            return;
+        }
+
+        var offset = checkpoint?.NextOffset ?? 0;
+        var rules = PartitionRules.Restored(checkpoint?.Rules, board.Configured, checkpoint?.Epoch ?? 0, offset);
+        if (rules.Adopt(board.Desired, offset))
+        {
+            run.Outputs.HoldFrom(partition, offset);
+            log.Info("Partition {0}: rules changed since its last checkpoint take effect from offset {1}: {2}", partition, offset, Describe(rules.InForce, offset));
+            run.RulesChanged?.Invoke();
+        }
+
+        run.Rules[partition] = rules;
+        board.InForce(partition, rules.InForce, rules.IsRecorded);
+    }
+
+    /// <summary>The rules that take effect at <paramref name="offset"/>, as the log says them.</summary>
+    internal static string Describe(Messages.Rules.RecordedRules rules, long offset) =>
+        string.Join("; ", rules.Rules.Where(r => r.SinceEpoch is null && r.SinceOffset == offset).Select(r =>
+            $"{r.Spec.Name} {(r.Spec.Enabled ? "on" : "off")} v{r.Spec.Version} ({string.Join(", ", r.Spec.Params.Select(p => $"{p.Key}={p.Value}"))})"));
 
     /// <summary>
     /// The group takes <paramref name="emitted"/>'s partitions away (called on the source's own
@@ -138,6 +169,8 @@ internal sealed class PartitionLifecycle(
         {
             run.Tracker.Forget(partition.Partition.Value);
             run.Clocks.Remove(partition.Partition.Value);
+            run.Rules.Remove(partition.Partition.Value);
+            run.Board?.Forget(partition.Partition.Value);
             UserDelivery.Forget(run, partition.Partition.Value);
             metrics.Partitions.Revoked(partition.Partition.Value);
             journals.Release(partition.Partition.Value);

@@ -123,7 +123,7 @@ internal sealed class RecordDispatch(
         var sequence = replies.Expect(group, group.Sent.Count);
         var previous = tracker.Sent(record.Partition, tx.UserId, record.Offset);
         var command = RecordClock.Stamp(
-            new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation) { Sequence = sequence, PreviousOffset = previous },
+            new ApplyTransaction(record.Partition, record.Offset, tx, run.Generation) { Sequence = sequence, PreviousOffset = previous, Rules = run.RulesFor(record.Partition) },
             ref watermark,
             nowMs,
             time.Settings);

@@ -27,6 +27,18 @@ internal sealed class RunState(long generation)
     /// <summary>Where each partition's user messages go in this run (<see cref="UserDelivery"/>); touched only at the stream's turn.</summary>
     public Dictionary<int, Akka.Actor.IActorRef> Routes { get; } = [];
 
+    /// <summary>The node's rules (null: every record applies the users' configured rules, as before rules could change).</summary>
+    public Rules.RulesBoard? Board { get; init; }
+
+    /// <summary>Each partition's rules in force (docs/design.md, "Dynamic rules"); touched only at the stream's turn.</summary>
+    public Dictionary<int, PartitionRules> Rules { get; } = [];
+
+    /// <summary>The rules partition <paramref name="partition"/>'s records apply now; null without a board.</summary>
+    public Messages.Rules.RuleSet? RulesFor(int partition) => Rules.TryGetValue(partition, out var rules) ? rules.Set : null;
+
+    /// <summary>Asks for a checkpoint soon (a partition's rules wait for one to be recorded); set when the run starts.</summary>
+    public Action? RulesChanged { get; set; }
+
     /// <summary>Revocations waiting for their records; touched only at the stream's turn.</summary>
     public List<Revocation> Revocations { get; } = [];
 

@@ -3,6 +3,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using FraudActors.Engine.Kafka;
 using FraudActors.Engine.Outbox;
+using FraudActors.Engine.Rules;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Transactions;
 
@@ -28,6 +29,7 @@ public sealed class TransactionPipeline
     private readonly PartitionLifecycle _partitions;
     private readonly RecordDispatch _dispatch;
     private readonly IOutputSink<Alert> _alerts;
+    private readonly RulesBoard? _rules;
 
     public TransactionPipeline(
         IActorRef users,
@@ -40,8 +42,10 @@ public sealed class TransactionPipeline
         CheckpointHistory history,
         PipelineMetrics metrics,
         ILoggingAdapter log,
-        PipelineTime? time = null)
+        PipelineTime? time = null,
+        RulesBoard? rules = null)
     {
+        _rules = rules;
         _users = users;
         _settings = settings;
         _checkpoints = checkpoints;
@@ -63,7 +67,7 @@ public sealed class TransactionPipeline
     /// </summary>
     public PipelineRun Run(KafkaSourceSettings source, IMaterializer materializer, long generation)
     {
-        var run = new RunState(generation);
+        var run = new RunState(generation) { Board = _rules };
         var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
 
         // The source runs in an actor of its own (pre-materialized), so it can wait in a
@@ -91,7 +95,7 @@ public sealed class TransactionPipeline
     public PipelineRun Run(Source<SourceEvent, NotUsed> records, IKafkaSourceControl control, string topic, IMaterializer materializer, long generation)
     {
         var (ticks, barriers) = Source.Queue<SourceEvent>(4, OverflowStrategy.DropNew).PreMaterialize(materializer);
-        return Run(new RunState(generation), records, control, topic, ticks, barriers, materializer);
+        return Run(new RunState(generation) { Board = _rules }, records, control, topic, ticks, barriers, materializer);
     }
 
     private PipelineRun Run(
@@ -104,6 +108,15 @@ public sealed class TransactionPipeline
         IMaterializer materializer)
     {
         var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, _checkpoints.Interval, _checkpoints.Interval);
+
+        // A change of the rules is cut soon, not at the next interval: its alerts wait for that commit.
+        Action rulesChanged = () => _ = ticks.OfferAsync(CheckpointTick.RulesChanged);
+        run.RulesChanged = rulesChanged;
+        if (_rules is not null)
+        {
+            _rules.Changed += rulesChanged;
+        }
+
         var clockTicks = Source.Tick(_time.Settings.TickInterval, _time.Settings.TickInterval, (SourceEvent)ClockTick.Instance).MapMaterializedValue(_ => NotUsed.Instance);
         var replies = new UserReplies(((IInternalActorRef)_users).Provider);
         _metrics.RecordRunStarted(run.Generation);
@@ -127,6 +140,11 @@ public sealed class TransactionPipeline
             _ =>
             {
                 timer.Dispose();
+                if (_rules is not null)
+                {
+                    _rules.Changed -= rulesChanged;
+                }
+
                 replies.Dispose();
                 run.AbandonRevocations();
             },

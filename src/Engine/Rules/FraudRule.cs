@@ -1,6 +1,8 @@
+using System.Globalization;
 using Akka.Configuration;
 using FraudActors.Engine.Configuration;
 using FraudActors.Engine.Time;
+using FraudActors.Messages.Rules;
 using FraudActors.Messages.Transactions;
 
 namespace FraudActors.Engine.Rules;
@@ -78,41 +80,60 @@ public sealed class FraudRuleAttribute(string name) : Attribute
 }
 
 /// <summary>
-/// A rule's settings: the keys under <c>fraud.rules.&lt;name&gt;</c>, each with the rule's own
-/// default when absent. A malformed value fails with the full key's name.
+/// A rule's settings: the keys under <c>fraud.rules.&lt;name&gt;</c>, or the <c>params</c> of a
+/// record of the <c>rules</c> topic, each with the rule's own default when absent. A malformed
+/// value fails naming its key (<paramref name="keyName"/> says how). Every key the rule reads is
+/// noted with the value it took (<see cref="Read"/>), so the settings in force can be shown and
+/// compared, and a key the rule does not read can be refused.
 /// </summary>
-public sealed class RuleConfig(string ruleName, Func<string, string?> lookup)
+public sealed class RuleConfig(string ruleName, Func<string, string?> lookup, Func<string, string>? keyName = null)
 {
+    private readonly List<KeyValuePair<string, string>> _read = [];
+
     public static RuleConfig Defaults(string ruleName) => new(ruleName, _ => null);
 
     public static RuleConfig FromHocon(string ruleName, Config config) =>
         new(ruleName, key => config.HasPath($"fraud.rules.{ruleName}.{key}") ? config.GetString($"fraud.rules.{ruleName}.{key}") : null);
+
+    public string RuleName => ruleName;
+
+    /// <summary>The keys read so far (enabled aside), each with the value it took as text, in key order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Read =>
+        [.. _read.Where(p => p.Key != "enabled").DistinctBy(p => p.Key).OrderBy(p => p.Key, StringComparer.Ordinal)];
 
     public bool Boolean(string key, bool fallback) => Parse(key, fallback, text => text.ToLowerInvariant() switch
     {
         "on" or "true" or "yes" => (true, true),
         "off" or "false" or "no" => (true, false),
         _ => (false, false),
-    }, "is not on or off");
+    }, "is not on or off", b => b ? "on" : "off");
 
     public int PositiveInt(string key, int fallback) =>
-        Parse(key, fallback, text => (int.TryParse(text, out var n) && n > 0, n), "is not a positive whole number");
+        Parse(key, fallback, text => (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0, n), "is not a positive whole number", n => n.ToString(CultureInfo.InvariantCulture));
 
     public decimal Decimal(string key, decimal fallback) =>
-        Parse(key, fallback, text => (decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var d), d), "is not a number");
+        Parse(key, fallback, text => (decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var d), d), "is not a number", d => d.ToString(CultureInfo.InvariantCulture));
 
     public TimeSpan Duration(string key, TimeSpan fallback) =>
-        Parse(key, fallback, text => (Durations.TryParse(text, out var d) && d > TimeSpan.Zero, d), "is not a positive duration such as 60s or 5m");
+        Parse(key, fallback, text => (Durations.TryParse(text, out var d) && d > TimeSpan.Zero, d), "is not a positive duration such as 60s or 5m", Durations.Format);
 
-    private T Parse<T>(string key, T fallback, Func<string, (bool Ok, T Value)> parse, string what)
+    private T Parse<T>(string key, T fallback, Func<string, (bool Ok, T Value)> parse, string what, Func<T, string> format)
     {
         if (lookup(key) is not { } text)
         {
+            _read.Add(new(key, format(fallback)));
             return fallback;
         }
 
         var (ok, value) = parse(text.Trim());
-        return ok ? value : throw new ConfigurationException($"configuration key fraud.rules.{ruleName}.{key}: '{text}' {what}");
+        if (!ok)
+        {
+            var name = keyName?.Invoke(key) ?? $"configuration key fraud.rules.{ruleName}.{key}";
+            throw new ConfigurationException($"{name}: '{text}' {what}");
+        }
+
+        _read.Add(new(key, format(value)));
+        return value;
     }
 }
 
@@ -130,13 +151,32 @@ public static class RuleCatalog
     /// <summary>
     /// The enabled rules, each built from its settings; <paramref name="settingsFor"/> gives a
     /// rule's keys. Every rule's settings are checked, also those of rules turned off, so a typo
-    /// is reported at start and not when someone turns the rule on.
+    /// is reported at start and not when someone turns the rule on. The result knows the
+    /// <see cref="RuleSet"/> it came from (every rule at version 0, the configuration's).
     /// </summary>
     public static RuleSettings Create(Func<string, RuleConfig> settingsFor) =>
-        new([.. Known
-            .Select(r => (Enabled: settingsFor(r.Name).Boolean("enabled", r.EnabledByDefault), Rule: Instantiate(r.Type, settingsFor(r.Name))))
-            .Where(r => r.Enabled)
-            .Select(r => r.Rule)]);
+        RuleSets.Settings(new RuleSet(Known.Select(r => Spec(settingsFor(r.Name), r.EnabledByDefault, version: 0))));
+
+    /// <summary>
+    /// The spec of a rule as <paramref name="config"/> sets it: the rule is built once to check
+    /// every value, and each key it read is kept with the value it took.
+    /// </summary>
+    public static RuleSpec Spec(RuleConfig config, bool enabledByDefault, long version)
+    {
+        var enabled = config.Boolean("enabled", enabledByDefault);
+        var type = Known.First(r => r.Name == config.RuleName).Type;
+        _ = Instantiate(type, config);
+        return new RuleSpec(config.RuleName, enabled, config.Read, version);
+    }
+
+    /// <summary>Whether the rule runs when neither the configuration nor the rules topic says.</summary>
+    public static bool EnabledByDefault(string name) => Known.First(r => r.Name == name).EnabledByDefault;
+
+    /// <summary>A rule with its defaults, for reading and writing its state whatever the settings in force.</summary>
+    public static IFraudRule? Codec(string name) => Codecs.GetValueOrDefault(name);
+
+    private static readonly Dictionary<string, IFraudRule> Codecs =
+        Known.ToDictionary(r => r.Name, r => Instantiate(r.Type, RuleConfig.Defaults(r.Name)), StringComparer.Ordinal);
 
     public static IFraudRule Create(string name, RuleConfig? settings = null) =>
         Known.FirstOrDefault(r => r.Name == name) is { Type: not null } known

@@ -1,4 +1,5 @@
 using System.Runtime.Serialization;
+using FraudActors.Messages.Rules;
 
 namespace FraudActors.Engine.Serialization;
 
@@ -98,4 +99,53 @@ internal static class BinaryWire
 
         return items;
     }
+
+    /// <summary>A rule set: its rules, each with name, switch, version and parameters.</summary>
+    public static void WriteRuleSet(this BinaryWriter w, RuleSet set) => w.WriteList(set.Specs, WriteRuleSpec);
+
+    public static RuleSet ReadRuleSet(this BinaryReader r) => new(r.ReadList(ReadRuleSpec));
+
+    public static void WriteOptional(this BinaryWriter w, RuleSet? set)
+    {
+        w.Write(set is not null);
+        if (set is not null)
+        {
+            w.WriteRuleSet(set);
+        }
+    }
+
+    public static RuleSet? ReadOptionalRuleSet(this BinaryReader r) => r.ReadBoolean() ? r.ReadRuleSet() : null;
+
+    /// <summary>The rules a checkpoint records: each spec with the offset and epoch where it took effect.</summary>
+    public static void WriteOptional(this BinaryWriter w, RecordedRules? rules)
+    {
+        w.Write(rules is not null);
+        if (rules is not null)
+        {
+            w.WriteList(rules.Rules, (w, rule) =>
+            {
+                WriteRuleSpec(w, rule.Spec);
+                w.Write(rule.SinceOffset);
+                w.WriteOptional(rule.SinceEpoch);
+            });
+        }
+    }
+
+    public static RecordedRules? ReadOptionalRecordedRules(this BinaryReader r) =>
+        r.ReadBoolean() ? new RecordedRules(r.ReadList(r => new RuleInForce(ReadRuleSpec(r), r.ReadInt64(), r.ReadOptionalInt64()))) : null;
+
+    private static void WriteRuleSpec(BinaryWriter w, RuleSpec spec)
+    {
+        w.Write(spec.Name);
+        w.Write(spec.Enabled);
+        w.WriteList(spec.Params, (w, p) =>
+        {
+            w.Write(p.Key);
+            w.Write(p.Value);
+        });
+        w.Write(spec.Version);
+    }
+
+    private static RuleSpec ReadRuleSpec(BinaryReader r) =>
+        new(r.ReadString(), r.ReadBoolean(), r.ReadList(r => new KeyValuePair<string, string>(r.ReadString(), r.ReadString())), r.ReadInt64());
 }

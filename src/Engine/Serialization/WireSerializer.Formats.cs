@@ -19,11 +19,13 @@ public sealed partial class WireSerializer
     private static Format[] CreateFormats() =>
     [
         // To a user (through the user region) and its answers.
-        Format.Of<ApplyTransaction>("apply-tx.v1", WriteApply, ReadApply),
+        Format.ReadOnly("apply-tx.v1", ReadApply),
+        Format.Of<ApplyTransaction>("apply-tx.v2", (w, m) => { WriteApply(w, m); w.WriteOptional(m.Rules); }, r => ReadApply(r) with { Rules = r.ReadOptionalRuleSet() }),
+        Format.ReadOnly("advance-time.v1", r => new AdvanceTime(r.ReadInt32(), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64())),
         Format.Of<AdvanceTime>(
-            "advance-time.v1",
-            (w, m) => { w.Write(m.Partition); w.Write(m.UserId); w.Write(m.WatermarkMs); w.Write(m.NowMs); w.Write(m.Generation); },
-            r => new AdvanceTime(r.ReadInt32(), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64())),
+            "advance-time.v2",
+            (w, m) => { w.Write(m.Partition); w.Write(m.UserId); w.Write(m.WatermarkMs); w.Write(m.NowMs); w.Write(m.Generation); w.WriteOptional(m.Rules); },
+            r => new AdvanceTime(r.ReadInt32(), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64()) { Rules = r.ReadOptionalRuleSet() }),
         Format.Of<CheckpointBarrier>(
             "barrier.v1",
             (w, m) => { w.Write(m.Epoch); w.Write(m.Partition); w.Write(m.UserId); },
@@ -33,12 +35,14 @@ public sealed partial class WireSerializer
             (w, m) => { w.Write(m.Partition); w.Write(m.UserId); },
             r => new GetUserState(r.ReadInt32(), r.ReadString())),
         Format.Singleton("stop-user.v1", StopUser.Instance),
-        Format.Of<TransactionApplied>("tx-applied.v1", WriteApplied, ReadApplied),
+        Format.ReadOnly("tx-applied.v1", r => ReadApplied(r, ReadAlertV1)),
+        Format.Of<TransactionApplied>("tx-applied.v2", WriteApplied, r => ReadApplied(r, ReadAlert)),
         Format.Of<TimeAdvanced>(
             "time-advanced.v1",
             (w, m) => { w.Write(m.UserId); w.Write(m.Partition); w.WriteList(m.Windows, WriteWindow); w.WriteOptional(m.NextTimerMs); },
             r => new TimeAdvanced(r.ReadString(), r.ReadInt32(), r.ReadList(ReadWindow), r.ReadOptionalInt64())),
-        Format.Of<Alert>("alert.v1", WriteAlert, ReadAlert),
+        Format.ReadOnly("alert.v1", ReadAlertV1),
+        Format.Of<Alert>("alert.v2", WriteAlert, ReadAlert),
         Format.Of<WindowResult>("window.v1", WriteWindow, ReadWindow),
         Format.Of<UserCheckpointState>(
             "user-checkpoint.v1",
@@ -55,10 +59,11 @@ public sealed partial class WireSerializer
 
         // To a partition journal (through the partition-journal region) and its answers.
         new Format("journal-envelope.v1", typeof(JournalEnvelope), (s, w, o) => s.WriteEnvelope(w, (JournalEnvelope)o), (s, r) => s.ReadEnvelope(r)),
+        Format.ReadOnly("write-checkpoint.v1", r => new WriteCheckpoint(r.ReadInt64(), r.ReadInt64(), r.ReadList(ReadSnapshot), r.ReadOptionalInt64())),
         Format.Of<WriteCheckpoint>(
-            "write-checkpoint.v1",
-            (w, m) => { w.Write(m.Epoch); w.Write(m.NextOffset); w.WriteList(m.Users, WriteSnapshot); w.WriteOptional(m.WatermarkMs); },
-            r => new WriteCheckpoint(r.ReadInt64(), r.ReadInt64(), r.ReadList(ReadSnapshot), r.ReadOptionalInt64())),
+            "write-checkpoint.v2",
+            (w, m) => { w.Write(m.Epoch); w.Write(m.NextOffset); w.WriteList(m.Users, WriteSnapshot); w.WriteOptional(m.WatermarkMs); w.WriteOptional(m.Rules); },
+            r => new WriteCheckpoint(r.ReadInt64(), r.ReadInt64(), r.ReadList(ReadSnapshot), r.ReadOptionalInt64()) { Rules = r.ReadOptionalRecordedRules() }),
         Format.Of<CheckpointWritten>(
             "checkpoint-written.v1",
             (w, m) => { w.Write(m.Epoch); w.Write(m.NextOffset); w.Write(m.Users); w.Write(m.Bytes); w.Write(m.Chunks); w.WriteOptional(m.WatermarkMs); },
@@ -78,10 +83,13 @@ public sealed partial class WireSerializer
         Format.Of<UserHandedOver>("handed-over.v1", (w, m) => w.Write(m.UserId), r => new UserHandedOver(r.ReadString())),
         Format.Singleton("rewind.v1", RewindPartition.Instance),
         Format.Singleton("get-partition-checkpoint.v1", GetPartitionCheckpoint.Instance),
-        Format.Of<PartitionCheckpoint>(
+        Format.ReadOnly(
             "partition-checkpoint.v1",
-            (w, m) => { w.Write(m.Epoch); w.WriteOptional(m.NextOffset); w.Write(m.Users); w.WriteOptional(m.WatermarkMs); w.WriteList(m.Timers, WriteTimer); },
             r => new PartitionCheckpoint(r.ReadInt64(), r.ReadOptionalInt64(), r.ReadInt32()) { WatermarkMs = r.ReadOptionalInt64(), Timers = r.ReadList(ReadTimer) }),
+        Format.Of<PartitionCheckpoint>(
+            "partition-checkpoint.v2",
+            (w, m) => { w.Write(m.Epoch); w.WriteOptional(m.NextOffset); w.Write(m.Users); w.WriteOptional(m.WatermarkMs); w.WriteList(m.Timers, WriteTimer); w.WriteOptional(m.Rules); },
+            r => new PartitionCheckpoint(r.ReadInt64(), r.ReadOptionalInt64(), r.ReadInt32()) { WatermarkMs = r.ReadOptionalInt64(), Timers = r.ReadList(ReadTimer), Rules = r.ReadOptionalRecordedRules() }),
         Format.Singleton("get-committed-users.v1", GetCommittedUsers.Instance),
         Format.Of<CommittedUsers>(
             "committed-users.v1",
@@ -149,8 +157,8 @@ public sealed partial class WireSerializer
         w.WriteOptional(m.Lost);
     }
 
-    private static TransactionApplied ReadApplied(BinaryReader r) =>
-        new(r.ReadString(), r.ReadInt32(), r.ReadInt64(), r.ReadList(ReadAlert), r.ReadBoolean())
+    private static TransactionApplied ReadApplied(BinaryReader r, Func<BinaryReader, Alert> readAlert) =>
+        new(r.ReadString(), r.ReadInt32(), r.ReadInt64(), r.ReadList(readAlert), r.ReadBoolean())
         {
             Windows = r.ReadList(ReadWindow),
             NextTimerMs = r.ReadOptionalInt64(),
@@ -173,10 +181,13 @@ public sealed partial class WireSerializer
         w.Write(a.Offset);
         w.WriteTime(a.DetectedAt);
         w.WriteOptional(a.TxId);
+        w.Write(a.RuleVersion);
     }
 
-    private static Alert ReadAlert(BinaryReader r) =>
+    private static Alert ReadAlertV1(BinaryReader r) =>
         new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadInt64(), r.ReadDecimal(), r.ReadTime(), r.ReadInt32(), r.ReadInt64(), r.ReadTime(), r.ReadOptionalString());
+
+    private static Alert ReadAlert(BinaryReader r) => ReadAlertV1(r) with { RuleVersion = r.ReadInt64() };
 
     private static void WriteWindow(BinaryWriter w, WindowResult m)
     {

@@ -142,6 +142,11 @@ public sealed partial class WireSerializer : SerializerWithStringManifest
             where T : notnull =>
             new(manifest, typeof(T), (_, w, o) => write(w, (T)o), (_, r) => read(r));
 
+        /// <summary>An older version of a message, only read (from nodes not yet upgraded).</summary>
+        public static Format ReadOnly<T>(string manifest, Func<BinaryReader, T> read)
+            where T : notnull =>
+            new(manifest, typeof(T), null, (_, r) => read(r));
+
         /// <summary>A message without fields: always the same instance.</summary>
         public static Format Singleton<T>(string manifest, T instance)
             where T : notnull =>

@@ -1,3 +1,4 @@
+using FraudActors.Engine.Rules;
 using FraudActors.Messages.Alerts;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
@@ -241,7 +242,7 @@ public sealed partial class UserActor : UntypedActor
         _applying = (command, sender);
         try
         {
-            outcome = _state.Apply(command, _settings, _clock.GetUtcNow());
+            outcome = _state.Apply(command, RuleSets.For(_settings, command.Rules), _clock.GetUtcNow());
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -295,7 +296,7 @@ public sealed partial class UserActor : UntypedActor
         UserOutcome outcome;
         try
         {
-            outcome = _state.Advance(command.WatermarkMs, command.NowMs, _settings, _clock.GetUtcNow());
+            outcome = _state.Advance(command.WatermarkMs, command.NowMs, RuleSets.For(_settings, command.Rules), _clock.GetUtcNow());
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

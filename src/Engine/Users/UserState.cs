@@ -85,6 +85,7 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
         }
 
         List<Alert>? alerts = null;
+        state = state.WithoutRulesOff(settings.Rules);
         var timers = state.Timers;
         var ruleStates = state.RuleStates;
         var input = new RuleInput(tx, command.TimeMs);
@@ -105,7 +106,8 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
                     command.Partition,
                     command.Offset,
                     now,
-                    tx.TxId));
+                    tx.TxId)
+                { RuleVersion = settings.Rules.VersionOf(rule.Name) });
             }
         }
 
@@ -137,6 +139,37 @@ public sealed record UserState(string UserId, long LastAppliedOffset)
         };
         state = state.FireDue(command.WatermarkMs, command.NowMs, settings, now, ref windows);
         return new UserOutcome(state, alerts ?? (IReadOnlyList<Alert>)[], windows ?? (IReadOnlyList<WindowResult>)[]);
+    }
+
+    /// <summary>
+    /// The state without what rules no longer running kept: a rule switched off (or not in
+    /// force) drops its state and its timers at the user's next record, so switching it on again
+    /// starts it afresh (docs/design.md, "Dynamic rules").
+    /// </summary>
+    private UserState WithoutRulesOff(RuleSettings rules)
+    {
+        var ruleStates = RuleStates;
+        foreach (var (name, _) in RuleStates)
+        {
+            if (rules.Find(name) is null)
+            {
+                ruleStates = ruleStates.Remove(name);
+            }
+        }
+
+        var timers = Timers;
+        if (timers.Count > 0)
+        {
+            foreach (var timer in Timers.All)
+            {
+                if (timer.Owner != TtlTimerOwner && rules.Find(timer.Owner) is null)
+                {
+                    timers = timers.Delete(timer);
+                }
+            }
+        }
+
+        return ReferenceEquals(ruleStates, RuleStates) && timers.Count == Timers.Count ? this : this with { RuleStates = ruleStates, Timers = timers };
     }
 
     /// <summary>

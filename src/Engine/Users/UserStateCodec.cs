@@ -130,13 +130,13 @@ public static class UserStateCodec
         var known = 0;
         foreach (var (name, _) in state.RuleStates)
         {
-            known += rules.Find(name) is null ? 0 : 1;
+            known += (rules.Find(name) ?? RuleCatalog.Codec(name)) is null ? 0 : 1;
         }
 
         w.Write(known);
         foreach (var (name, ruleState) in state.RuleStates)
         {
-            if (rules.Find(name) is not { } rule)
+            if ((rules.Find(name) ?? RuleCatalog.Codec(name)) is not { } rule)
             {
                 continue;
             }
@@ -157,7 +157,7 @@ public static class UserStateCodec
         {
             var name = r.ReadString();
             var bytes = r.ReadBytes(r.ReadInt32());
-            if (rules.Find(name) is { } rule)
+            if ((rules.Find(name) ?? RuleCatalog.Codec(name)) is { } rule)
             {
                 using var pr = new BinaryReader(new MemoryStream(bytes));
                 state = state.WithRuleState(name, rule.Read(pr));

@@ -20,6 +20,9 @@ public sealed record Alert(
     DateTimeOffset DetectedAt,
     string? TxId = null)
 {
+    /// <summary>The version of the rule's settings that raised it: 0 for the configuration's, else from the <c>rules</c> topic (docs/design.md, "Dynamic rules").</summary>
+    public long RuleVersion { get; init; }
+
     public static string IdFor(string rule, int partition, long offset) =>
         string.Create(CultureInfo.InvariantCulture, $"{rule}:{partition}:{offset}");
 

@@ -10,6 +10,7 @@ public static class AlertJson
     {
         w.WriteString("alert_id", alert.AlertId);
         w.WriteString("rule", alert.Rule);
+        w.WriteNumber("rule_version", alert.RuleVersion);
         w.WriteString("user_id", alert.UserId);
         w.WriteNumber("count", alert.Count);
         w.WriteNumber("window_ms", alert.WindowMs);
@@ -36,5 +37,8 @@ public static class AlertJson
         Partition: f.Required("partition", e => e.GetInt32()),
         Offset: f.Required("offset", e => e.GetInt64()),
         DetectedAt: f.Required("detected_at", e => e.GetDateTimeOffset()),
-        TxId: f.Optional("tx_id", e => e.GetString())));
+        TxId: f.Optional("tx_id", e => e.GetString()))
+    {
+        RuleVersion = f.Optional("rule_version", e => e.GetInt64()),
+    });
 }

@@ -19,7 +19,11 @@ public sealed record CheckpointChunk(long Epoch, int Index, IReadOnlyList<UserSn
 /// The partition's event-time watermark as of the barrier (epoch milliseconds); null before its
 /// first record, and in events written before watermarks existed (<c>commit.v1</c>).
 /// </param>
-public sealed record CheckpointCommitted(long Epoch, long NextOffset, int Users, long Bytes, long? WatermarkMs = null);
+public sealed record CheckpointCommitted(long Epoch, long NextOffset, int Users, long Bytes, long? WatermarkMs = null)
+{
+    /// <summary>The rules in force from <see cref="NextOffset"/> on (<c>commit.v3</c>); null in older events and when none were recorded.</summary>
+    public Rules.RecordedRules? Rules { get; init; }
+}
 
 /// <summary>
 /// Journal event that closes a compaction (a full snapshot written as ordinary chunks): the

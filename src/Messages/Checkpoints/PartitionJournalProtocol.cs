@@ -2,7 +2,11 @@ namespace FraudActors.Messages.Checkpoints;
 
 /// <summary>Persist checkpoint <paramref name="Epoch"/> of a partition: the changed users' states and the offset they reflect.</summary>
 /// <param name="WatermarkMs">The partition's event-time watermark at the barrier (epoch milliseconds); null before its first record.</param>
-public sealed record WriteCheckpoint(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users, long? WatermarkMs = null);
+public sealed record WriteCheckpoint(long Epoch, long NextOffset, IReadOnlyList<UserSnapshot> Users, long? WatermarkMs = null)
+{
+    /// <summary>The rules in force from <see cref="NextOffset"/> on, recorded with the commit; null: none recorded (as before rules could change).</summary>
+    public Rules.RecordedRules? Rules { get; init; }
+}
 
 /// <summary>Reply to <see cref="WriteCheckpoint"/>, sent once its commit event is durable.</summary>
 public sealed record CheckpointWritten(long Epoch, long NextOffset, int Users, long Bytes, int Chunks, long? WatermarkMs = null);
@@ -25,6 +29,9 @@ public sealed record PartitionCheckpoint(long Epoch, long? NextOffset, int Users
 {
     /// <summary>The watermark of the last commit (epoch milliseconds); null before the first commit or record.</summary>
     public long? WatermarkMs { get; init; }
+
+    /// <summary>The rules the last commit recorded, in force from its next offset; null before the first commit that recorded any.</summary>
+    public Rules.RecordedRules? Rules { get; init; }
 
     /// <summary>
     /// Every user whose state (as <see cref="LoadUser"/> returns it: committed, or handed over

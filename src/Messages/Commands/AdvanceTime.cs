@@ -1,3 +1,4 @@
+using FraudActors.Messages.Rules;
 using FraudActors.Messages.Sharding;
 
 namespace FraudActors.Messages.Commands;
@@ -7,4 +8,8 @@ namespace FraudActors.Messages.Commands;
 /// <paramref name="WatermarkMs"/> (event time) and <paramref name="NowMs"/> (processing time).
 /// Sent in stream order to users that may receive no more records, so their windows still close.
 /// </summary>
-public sealed record AdvanceTime(int Partition, string UserId, long WatermarkMs, long NowMs, long Generation) : IUserMessage;
+public sealed record AdvanceTime(int Partition, string UserId, long WatermarkMs, long NowMs, long Generation) : IUserMessage
+{
+    /// <summary>The rules in force in the partition at this point of its stream; null: the user's configured rules.</summary>
+    public RuleSet? Rules { get; init; }
+}

@@ -1,3 +1,4 @@
+using FraudActors.Messages.Rules;
 using FraudActors.Messages.Sharding;
 using FraudActors.Messages.Transactions;
 
@@ -45,4 +46,10 @@ public sealed record ApplyTransaction(int Partition, long Offset, Transaction Tr
     /// section 4, step 3).
     /// </summary>
     public long? PreviousOffset { get; init; }
+
+    /// <summary>
+    /// The rules in force in the partition at this record (docs/design.md, "Dynamic rules"):
+    /// stamped in stream order, so a replay applies the same ones; null: the user's configured rules.
+    /// </summary>
+    public RuleSet? Rules { get; init; }
 }

@@ -26,6 +26,9 @@ public enum RejectReason
 
     /// <summary>A valid record whose processing threw in its user: the user's state is as before it.</summary>
     ProcessingError,
+
+    /// <summary>A record of the <c>rules</c> topic that fails validation: it changes nothing (on <c>rules.dlq</c>).</summary>
+    InvalidRule,
 }
 
 public static class RejectReasons
@@ -44,6 +47,7 @@ public static class RejectReasons
         RejectReason.DuplicateTransaction => "duplicate",
         RejectReason.ProcessingError => "processing-error",
         RejectReason.Late => "late",
+        RejectReason.InvalidRule => "invalid-rule",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }

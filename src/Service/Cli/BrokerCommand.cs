@@ -37,7 +37,7 @@ public static class BrokerCommand
         command.Options.Add(partitions);
         command.Options.Add(bootstrapFile);
         command.Options.Add(controls);
-        var options = new CommandOptions(command, SettingKeys.TransactionsTopic, SettingKeys.AlertsTopic, SettingKeys.DlqTopic, SettingKeys.WindowCountsTopic, SettingKeys.SessionsTopic, SettingKeys.LateTopic);
+        var options = new CommandOptions(command, SettingKeys.TransactionsTopic, SettingKeys.AlertsTopic, SettingKeys.DlqTopic, SettingKeys.WindowCountsTopic, SettingKeys.SessionsTopic, SettingKeys.LateTopic, SettingKeys.RulesTopic, SettingKeys.RulesDlqTopic);
 
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
@@ -81,6 +81,10 @@ public static class BrokerCommand
             broker.CreateTopic(topics.WindowCounts, partitions);
             broker.CreateTopic(topics.Sessions, partitions);
             broker.CreateTopic(topics.Late, partitions);
+
+            // One partition: the rules' changes in one order (compacted on a real cluster, docs/design.md, "Dynamic rules").
+            broker.CreateTopic(topics.Rules, 1);
+            broker.CreateTopic(topics.RulesDlq, 1);
             return broker;
         }
         catch

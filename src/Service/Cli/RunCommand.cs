@@ -23,6 +23,8 @@ public static class RunCommand
             SettingKeys.WindowCountsTopic,
             SettingKeys.SessionsTopic,
             SettingKeys.LateTopic,
+            SettingKeys.RulesTopic,
+            SettingKeys.RulesDlqTopic,
             SettingKeys.TimeCharacteristic,
             SettingKeys.OutOfOrderness,
             SettingKeys.IdleTimeout,

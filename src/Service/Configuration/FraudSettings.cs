@@ -18,7 +18,9 @@ public sealed record TopicNames(
     string DeadLetters,
     string WindowCounts = "user-window-counts",
     string Sessions = "user-sessions",
-    string Late = "transactions.late");
+    string Late = "transactions.late",
+    string Rules = "rules",
+    string RulesDlq = "rules.dlq");
 
 public sealed record IngestSettings(int Parallelism, TimeSpan AskTimeout, int MaxRecordBytes)
 {
@@ -169,7 +171,9 @@ public sealed record FraudSettings(
                 reader.Text(SettingKeys.DlqTopic.Path),
                 reader.Text(SettingKeys.WindowCountsTopic.Path),
                 reader.Text(SettingKeys.SessionsTopic.Path),
-                reader.Text(SettingKeys.LateTopic.Path)),
+                reader.Text(SettingKeys.LateTopic.Path),
+                reader.Text(SettingKeys.RulesTopic.Path),
+                reader.Text(SettingKeys.RulesDlqTopic.Path)),
             Store: reader.Choice(SettingKeys.Store, SettingsLoader.StoreKindPath),
             Connection: config.GetString(SettingKeys.Connection.Path, string.Empty),
             Http: reader.Text(SettingKeys.Http.Path),

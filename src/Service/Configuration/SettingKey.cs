@@ -59,6 +59,8 @@ public static class SettingKeys
     public static readonly SettingKey Parallelism = new("--parallelism", "fraud.ingest.parallelism", SettingKind.PositiveInt, "records in flight between Kafka and the user actors");
     public static readonly SettingKey WindowCountsTopic = new("--window-counts-topic", "fraud.topics.window-counts", SettingKind.Text, "topic the tumbling, sliding and count window results are written to");
     public static readonly SettingKey SessionsTopic = new("--sessions-topic", "fraud.topics.sessions", SettingKind.Text, "topic the session window results are written to");
+    public static readonly SettingKey RulesTopic = new("--rules-topic", "fraud.topics.rules", SettingKind.Text, "compacted topic of the rules' settings, read whole at start and followed after (key = rule name)");
+    public static readonly SettingKey RulesDlqTopic = new("--rules-dlq-topic", "fraud.topics.rules-dlq", SettingKind.Text, "topic the records of the rules topic that fail validation go to, with the reason");
     public static readonly SettingKey LateTopic = new("--late-topic", "fraud.topics.late", SettingKind.Text, "topic of the late side output (when fraud.time.late-topic-enabled)");
     public static readonly SettingKey TimeCharacteristic = new("--time", "fraud.time.characteristic", SettingKind.Choice, "which clock rules, timers and windows follow", "event-time", "processing-time");
     public static readonly SettingKey OutOfOrderness = new("--out-of-orderness", "fraud.time.out-of-orderness", SettingKind.Duration, "how far behind the newest ts a record may arrive and still be in time (watermark bound)");

@@ -45,6 +45,7 @@ public static partial class SettingsChecks
         {
             (SettingKeys.TransactionsTopic, topics.Transactions), (SettingKeys.AlertsTopic, topics.Alerts), (SettingKeys.DlqTopic, topics.DeadLetters),
             (SettingKeys.WindowCountsTopic, topics.WindowCounts), (SettingKeys.SessionsTopic, topics.Sessions), (SettingKeys.LateTopic, topics.Late),
+            (SettingKeys.RulesTopic, topics.Rules), (SettingKeys.RulesDlqTopic, topics.RulesDlq),
         };
         foreach (var (key, name) in all)
         {

@@ -8,6 +8,7 @@ using FraudActors.Engine.Checkpoints;
 using FraudActors.Engine.Composition;
 using FraudActors.Engine.Ingest;
 using FraudActors.Engine.Kafka;
+using FraudActors.Engine.Rules;
 using FraudActors.Engine.Time;
 using FraudActors.Engine.Windows;
 using FraudActors.Messages.Transactions;
@@ -71,6 +72,12 @@ public sealed class NodeLifecycle(
     /// <summary>The actor system the node runs on, once started.</summary>
     public ActorSystem System => Started.System;
 
+    /// <summary>The node's rules: desired by the rules topic, and in force per partition; null before the start.</summary>
+    public RulesBoard? Rules => _running?.Rules;
+
+    /// <summary>How long a start waits for the rules topic to be read before it gives up.</summary>
+    private static readonly TimeSpan RulesLoadTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>The node has started (its actor system, shards and ingest are there).</summary>
     public bool IsStarted => _running is not null;
 
@@ -119,6 +126,24 @@ public sealed class NodeLifecycle(
         var partitionFence = stores.PartitionFenceOf(owner);
         partitionFence?.Fenced.ContinueWith(t => _fenced.TrySetResult(t.Result), TaskScheduler.Default);
 
+        // The rules: the whole rules topic is read before the first transaction (docs/design.md, "Dynamic rules").
+        var rules = new RulesBoard(settings.Rules.Set ?? throw new InvalidOperationException("configured rules without their specs"));
+        var rulesReader = RulesTopicReader.Start(
+            KafkaClientConfigs.NodeConsumer(settings),
+            settings.Topics.Rules,
+            rules,
+            new DeadLetterPublisher(producer, settings.Topics.RulesDlq),
+            log);
+        try
+        {
+            await rules.Loaded.WaitAsync(RulesLoadTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            rulesReader.Dispose();
+            throw new InvalidOperationException($"the rules topic '{settings.Topics.Rules}' was not read within {RulesLoadTimeout.TotalSeconds:0} s; is the broker at {settings.Bootstrap} reachable?");
+        }
+
         var pipeline = new JobPipeline(
             users,
             journals,
@@ -135,6 +160,7 @@ public sealed class NodeLifecycle(
                 settings.Ingest.MaxAbsAmount),
             Settings = new PipelineSettings(settings.Ingest.Parallelism, settings.Ingest.AskTimeout),
             Time = new PipelineTime(settings.Time, outboxes.Windows, settings.PublishLate ? new DeadLetterPublisher(producer, settings.Topics.Late) : null),
+            Rules = rules,
         };
         var database = stores.Database;
         var ingest = pipeline.Ingest(
@@ -142,7 +168,7 @@ public sealed class NodeLifecycle(
             system.Materializer(),
             database is null ? null : () => database.ExecuteAsync("SELECT 1", CancellationToken.None));
         ingest.Start();
-        _running = new Running(system, users, journals, ingest, producer, outboxes);
+        _running = new Running(system, users, journals, ingest, producer, outboxes) { Rules = rules, RulesReader = rulesReader };
 
         log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
         log.Info(
@@ -172,6 +198,7 @@ public sealed class NodeLifecycle(
             await running.Ingest.StopAsync().ConfigureAwait(false);
         }
 
+        running.RulesReader?.Dispose();
         await running.Outboxes.DrainAsync(Mode).ConfigureAwait(false);
         running.Producer.Flush(TimeSpan.FromSeconds(10));
         running.Producer.Dispose();
@@ -218,5 +245,10 @@ public sealed class NodeLifecycle(
         IPartitionJournals Journals,
         TransactionIngest Ingest,
         IProducer<byte[]?, byte[]> Producer,
-        NodeOutboxes Outboxes);
+        NodeOutboxes Outboxes)
+    {
+        public RulesBoard? Rules { get; init; }
+
+        public RulesTopicReader? RulesReader { get; init; }
+    }
 }
