@@ -15,6 +15,9 @@ public sealed partial class FraudProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly SemaphoreSlim _lineArrived = new(0);
 
+    /// <summary>Where the standard error is also written when <c>FRAUD_TEST_LOGS</c> names a directory (to read a failed run's logs); null otherwise.</summary>
+    private TextWriter? _log;
+
     private FraudProcess(Process process)
     {
         _process = process;
@@ -108,7 +111,21 @@ public sealed partial class FraudProcess : IAsyncDisposable
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var wrapper = new FraudProcess(process);
         process.OutputDataReceived += (_, e) => wrapper.Collect(wrapper._stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => wrapper.Collect(wrapper._stderr, e.Data);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            wrapper.Collect(wrapper._stderr, e.Data);
+            if (e.Data is not null)
+            {
+                wrapper._log?.WriteLine(e.Data);
+            }
+        };
+        if (Environment.GetEnvironmentVariable("FRAUD_TEST_LOGS") is { Length: > 0 } logs)
+        {
+            Directory.CreateDirectory(logs);
+            var name = $"{DateTime.UtcNow:HHmmss.fff}-{string.Join('-', args.Take(1))}-{Guid.NewGuid().ToString("N")[..6]}.log";
+            wrapper._log = TextWriter.Synchronized(new StreamWriter(Path.Combine(logs, name)) { AutoFlush = true });
+        }
+
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -30,6 +30,18 @@ public static class KafkaTestTopics
         return positions;
     }
 
+    /// <summary>Produces one record whose value may be null (a tombstone, as on a compacted topic); returns where it landed.</summary>
+    public static async Task<TopicPartitionOffset> ProduceRecordAsync(string bootstrap, string topic, string key, string? value)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = bootstrap, EnableIdempotence = true, Acks = Acks.All }).Build();
+        var delivered = await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?>
+        {
+            Key = Encoding.UTF8.GetBytes(key),
+            Value = value is null ? null : Encoding.UTF8.GetBytes(value),
+        });
+        return delivered.TopicPartitionOffset;
+    }
+
     /// <summary>Produces each record to the partition it names, in order (tests that need one partition's exact stream).</summary>
     public static async Task ProduceToAsync(string bootstrap, string topic, IEnumerable<(int Partition, string Key, string Value)> records)
     {

@@ -72,8 +72,9 @@ internal sealed class CheckpointCoordinator(
         foreach (var (partition, rules) in run.Rules)
         {
             var offset = run.Tracker.LastOffset(partition) is { } last ? last + 1 : 0;
-            if (rules.Adopt(desired, offset))
+            if (offset >= rules.NotBefore && rules.Adopt(desired, offset))
             {
+                rules.Waiting = false;
                 log.Info("Partition {0}: rules take effect from offset {1}: {2}", partition, offset, PartitionLifecycle.Describe(rules.InForce, offset));
                 run.Outputs.HoldFrom(partition, offset);
                 board.InForce(partition, rules.InForce, recorded: false);
@@ -165,6 +166,7 @@ internal sealed class CheckpointCoordinator(
                 if (rules.Adopted is { } adopted)
                 {
                     barrier.Outputs.Recorded(cut.Partition, adopted);
+                    log.Info("Partition {0}: rules in force from offset {1} recorded by checkpoint {2}", cut.Partition, adopted, cut.Epoch);
                 }
 
                 rules.Board.InForce(cut.Partition, rules.Partition.InForce, rules.Partition.IsRecorded);

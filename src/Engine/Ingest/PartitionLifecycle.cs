@@ -98,16 +98,52 @@ internal sealed class PartitionLifecycle(
         }
 
         var offset = checkpoint?.NextOffset ?? 0;
-        var rules = PartitionRules.Restored(checkpoint?.Rules, board.Configured, checkpoint?.Epoch ?? 0, offset);
-        if (rules.Adopt(board.Desired, offset))
+        var committed = checkpoint?.NextOffset is not null;
+        var notBefore = committed && run.RulesNotBefore.TryRemove(partition, out var end) ? Math.Max(offset, end) : offset;
+        var rules = PartitionRules.Restored(checkpoint?.Rules, board.Configured, committed ? checkpoint!.Epoch : null, offset, notBefore);
+        if (!committed)
+        {
+            // Nothing recorded yet: its alerts wait for its first commit (see Restored).
+            run.Outputs.HoldFrom(partition, offset);
+        }
+
+        if (notBefore > offset && !board.Desired.SameAs(rules.Set))
+        {
+            // The records before its end may have raised alerts under the recorded rules, before a crash.
+            rules.Waiting = true;
+            log.Info("Partition {0}: rules changed since its last checkpoint take effect from offset {1}, its end: the records before may have raised alerts under the rules it recorded", partition, notBefore);
+        }
+        else if (rules.Adopt(board.Desired, offset))
         {
             run.Outputs.HoldFrom(partition, offset);
             log.Info("Partition {0}: rules changed since its last checkpoint take effect from offset {1}: {2}", partition, offset, Describe(rules.InForce, offset));
-            run.RulesChanged?.Invoke();
+            run.RulesChanged();
         }
 
         run.Rules[partition] = rules;
         board.InForce(partition, rules.InForce, rules.IsRecorded);
+    }
+
+    /// <summary>
+    /// Where a change of the rules may take effect in a partition resuming from a commit whose
+    /// rules differ from the node's: its end offset now, since any record before it may have
+    /// been applied, with its alerts written, under the rules the commit recorded before this
+    /// node or run went down. Asked before the partition is assigned; nothing when the rules agree.
+    /// </summary>
+    public async Task RulesFromAsync(TopicPartition partition, PartitionCheckpoint checkpoint, RunState run)
+    {
+        if (run.Board is not { EndOffset: { } endOffset } board || checkpoint.NextOffset is null)
+        {
+            return;
+        }
+
+        var recorded = checkpoint.Rules?.ToSet() ?? board.Configured;
+        if (board.Desired.SameAs(recorded))
+        {
+            return;
+        }
+
+        run.RulesNotBefore[partition.Partition.Value] = await Task.Run(() => endOffset(partition.Partition.Value)).ConfigureAwait(false);
     }
 
     /// <summary>The rules that take effect at <paramref name="offset"/>, as the log says them.</summary>

@@ -23,6 +23,19 @@ internal sealed class PartitionRules
     /// <summary>The rules the partition's records are stamped with.</summary>
     public RuleSet Set { get; private set; }
 
+    /// <summary>
+    /// The first offset at which a change may take effect: after a restart from a checkpoint, the
+    /// records up to the partition's end may have raised visible alerts under the rules that
+    /// checkpoint recorded, so a change not recorded before waits until past them.
+    /// </summary>
+    public long NotBefore { get; init; }
+
+    /// <summary>A change waits for the record at <see cref="NotBefore"/> (set at a restart, cleared by the adoption).</summary>
+    public bool Waiting { get; set; }
+
+    /// <summary>The first record after the start was seen (the check that asks for a checkpoint when rules wait for one).</summary>
+    public bool Started { get; set; }
+
     public RecordedRules InForce
     {
         get
@@ -42,8 +55,13 @@ internal sealed class PartitionRules
     /// none (a new partition, or a journal from before rules could change), the configured ones,
     /// as the builds before applied them.
     /// </summary>
-    public static PartitionRules Restored(RecordedRules? recorded, RuleSet configured, long epoch, long nextOffset) =>
-        new(recorded ?? new RecordedRules([.. configured.Specs.Select(s => new RuleInForce(s, nextOffset, epoch))]));
+    /// <remarks>
+    /// A partition without any commit (<paramref name="epoch"/> null) has nothing recorded: its
+    /// rules count as not recorded until its first commit, and its alerts wait for that commit,
+    /// since a change read before it must be free to apply from the partition's start.
+    /// </remarks>
+    public static PartitionRules Restored(RecordedRules? recorded, RuleSet configured, long? epoch, long nextOffset, long notBefore) =>
+        new(recorded ?? new RecordedRules([.. configured.Specs.Select(s => new RuleInForce(s, nextOffset, epoch))])) { NotBefore = notBefore };
 
     /// <summary>
     /// Moves to <paramref name="desired"/> from <paramref name="offset"/> on: rules that differ

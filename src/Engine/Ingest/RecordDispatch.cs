@@ -82,6 +82,15 @@ internal sealed class RecordDispatch(
     {
         switch (e)
         {
+            case ClockTick when run.Board is not null && run.TakeRulesCheckpointWanted():
+                // The rules' checkpoint, at the stream's turn (one at a time: asked again while one is under way).
+                var cut = coordinator.Trigger(CheckpointTick.RulesChanged, run);
+                if (cut is not Barrier)
+                {
+                    run.RulesChanged();
+                }
+
+                return AfterAsync(cut, clocks.TickAsync(run));
             case ClockTick:
                 return clocks.TickAsync(run);
             case CheckpointTick tick:
@@ -99,6 +108,8 @@ internal sealed class RecordDispatch(
         }
     }
 
+    private static async Task<Step> AfterAsync(Step first, Task<Step> then) => new Steps([first, await then.ConfigureAwait(false)]);
+
     /// <summary>At the stream's turn: parses the record, moves its partition's clock and tells its user (or the dead letters).</summary>
     private void Send(KafkaRecord record, RunState run, UserReplies replies, RecordGroup group)
     {
@@ -113,6 +124,11 @@ internal sealed class RecordDispatch(
             group.Sent.Add(new RecordSent(record, null, null));
             group.Started.Add(DeadLetterAsync(record, outcome));
             return;
+        }
+
+        if (run.Board is not null && run.Rules.TryGetValue(record.Partition, out var rules))
+        {
+            StampRules(run, record, rules);
         }
 
         // The partition's clock, in stream order: the same records give the same watermarks on replay.
@@ -144,6 +160,35 @@ internal sealed class RecordDispatch(
             if (time.Late is { } lateOutput)
             {
                 group.Started.Add(lateOutput.PublishAsync(record, RejectReason.Late, $"event time {tx.Timestamp:O} is behind the partition's watermark by more than the allowed lateness ({time.Settings.Watermarks.AllowedLateness})", CancellationToken.None));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before a record is stamped with its partition's rules: a change that waited for this
+    /// offset after a restart takes effect here, and a partition whose rules wait to be recorded
+    /// asks for a checkpoint at its first record (docs/design.md, "Dynamic rules").
+    /// </summary>
+    private void StampRules(RunState run, KafkaRecord record, PartitionRules rules)
+    {
+        if (rules.Waiting && record.Offset >= rules.NotBefore)
+        {
+            rules.Waiting = false;
+            if (rules.Adopt(run.Board!.Desired, record.Offset))
+            {
+                run.Outputs.HoldFrom(record.Partition, record.Offset);
+                run.Board.InForce(record.Partition, rules.InForce, recorded: false);
+                log.Info("Partition {0}: rules take effect from offset {1}: {2}", record.Partition, record.Offset, PartitionLifecycle.Describe(rules.InForce, record.Offset));
+                run.RulesChanged();
+            }
+        }
+
+        if (!rules.Started)
+        {
+            rules.Started = true;
+            if (!rules.IsRecorded)
+            {
+                run.RulesChanged();
             }
         }
     }

@@ -36,8 +36,19 @@ internal sealed class RunState(long generation)
     /// <summary>The rules partition <paramref name="partition"/>'s records apply now; null without a board.</summary>
     public Messages.Rules.RuleSet? RulesFor(int partition) => Rules.TryGetValue(partition, out var rules) ? rules.Set : null;
 
-    /// <summary>Asks for a checkpoint soon (a partition's rules wait for one to be recorded); set when the run starts.</summary>
-    public Action? RulesChanged { get; set; }
+    /// <summary>Per partition, the offset before which a change of its rules may not take effect (see <see cref="PartitionLifecycle.RulesFromAsync"/>).</summary>
+    public ConcurrentDictionary<int, long> RulesNotBefore { get; } = new();
+
+    private int _rulesCheckpointWanted;
+
+    /// <summary>
+    /// Asks for a checkpoint soon: the rules changed, or a partition's rules wait for one to
+    /// record them. Any thread; the next clock tick, at the stream's turn, cuts it.
+    /// </summary>
+    public void RulesChanged() => Volatile.Write(ref _rulesCheckpointWanted, 1);
+
+    /// <summary>Whether a checkpoint for the rules was asked for since the last call.</summary>
+    public bool TakeRulesCheckpointWanted() => Interlocked.Exchange(ref _rulesCheckpointWanted, 0) == 1;
 
     /// <summary>Revocations waiting for their records; touched only at the stream's turn.</summary>
     public List<Revocation> Revocations { get; } = [];

@@ -78,6 +78,7 @@ public sealed class TransactionPipeline
             {
                 // Before the partition is assigned and its assignment enters the stream.
                 var checkpoint = await _partitions.RecoverAsync(partition).ConfigureAwait(false);
+                await _partitions.RulesFromAsync(partition, checkpoint, run).ConfigureAwait(false);
                 run.Recovered[partition.Partition.Value] = checkpoint;
                 return checkpoint.NextOffset;
             },
@@ -110,8 +111,7 @@ public sealed class TransactionPipeline
         var timer = new Timer(_ => ticks.OfferAsync(CheckpointTick.Periodic), null, _checkpoints.Interval, _checkpoints.Interval);
 
         // A change of the rules is cut soon, not at the next interval: its alerts wait for that commit.
-        Action rulesChanged = () => _ = ticks.OfferAsync(CheckpointTick.RulesChanged);
-        run.RulesChanged = rulesChanged;
+        Action rulesChanged = run.RulesChanged;
         if (_rules is not null)
         {
             _rules.Changed += rulesChanged;

@@ -38,6 +38,13 @@ public sealed class RulesBoard
         }
     }
 
+    /// <summary>
+    /// The end offset of a partition of the input topic (blocking; null: unknown): where a change
+    /// of the rules may take effect in a partition resuming after a crash. Without it a change
+    /// takes effect from the partition's resume offset.
+    /// </summary>
+    public Func<int, long>? EndOffset { get; init; }
+
     /// <summary>Completes once the whole <c>rules</c> topic, as it stood at start, has been read.</summary>
     public Task Loaded => _loaded.Task;
 

@@ -127,7 +127,11 @@ public sealed class NodeLifecycle(
         partitionFence?.Fenced.ContinueWith(t => _fenced.TrySetResult(t.Result), TaskScheduler.Default);
 
         // The rules: the whole rules topic is read before the first transaction (docs/design.md, "Dynamic rules").
-        var rules = new RulesBoard(settings.Rules.Set ?? throw new InvalidOperationException("configured rules without their specs"));
+        var endOffsets = new KafkaEndOffsets(settings.Bootstrap, KafkaClientConfigs.ConsumerProperties(settings));
+        var rules = new RulesBoard(settings.Rules.Set ?? throw new InvalidOperationException("configured rules without their specs"))
+        {
+            EndOffset = partition => endOffsets.Query(settings.Topics.Transactions, [partition], TimeSpan.FromSeconds(30))[partition],
+        };
         var rulesReader = RulesTopicReader.Start(
             KafkaClientConfigs.NodeConsumer(settings),
             settings.Topics.Rules,
@@ -168,7 +172,7 @@ public sealed class NodeLifecycle(
             system.Materializer(),
             database is null ? null : () => database.ExecuteAsync("SELECT 1", CancellationToken.None));
         ingest.Start();
-        _running = new Running(system, users, journals, ingest, producer, outboxes) { Rules = rules, RulesReader = rulesReader };
+        _running = new Running(system, users, journals, ingest, producer, outboxes) { Rules = rules, RulesReader = rulesReader, EndOffsets = endOffsets };
 
         log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
         log.Info(
@@ -199,6 +203,7 @@ public sealed class NodeLifecycle(
         }
 
         running.RulesReader?.Dispose();
+        running.EndOffsets?.Dispose();
         await running.Outboxes.DrainAsync(Mode).ConfigureAwait(false);
         running.Producer.Flush(TimeSpan.FromSeconds(10));
         running.Producer.Dispose();
@@ -250,5 +255,7 @@ public sealed class NodeLifecycle(
         public RulesBoard? Rules { get; init; }
 
         public RulesTopicReader? RulesReader { get; init; }
+
+        public KafkaEndOffsets? EndOffsets { get; init; }
     }
 }

@@ -24,6 +24,38 @@ public static class AlertReference
     }
 
     /// <summary>
+    /// The sliding-velocity alerts when its settings change along the stream (dynamic rules,
+    /// docs/design.md): <paramref name="ruleAt"/> gives, for a record's partition and offset, whether
+    /// the rule runs and its threshold. A record under the rule switched off drops the user's
+    /// timestamps and is not counted, so the rule switched on again starts afresh. Each alert
+    /// with the version <paramref name="ruleAt"/> gives.
+    /// </summary>
+    public static List<(string Id, long Version)> SlidingVelocity(
+        IEnumerable<(int Partition, long Offset, Transaction Transaction)> records, Func<int, long, (bool Enabled, int Threshold, long Version)> ruleAt, int windowSeconds = 60)
+    {
+        var seen = new Dictionary<string, List<DateTimeOffset>>(StringComparer.Ordinal);
+        var alerts = new List<(string, long)>();
+        foreach (var (partition, offset, tx) in records.OrderBy(r => r.Partition).ThenBy(r => r.Offset))
+        {
+            var (enabled, threshold, version) = ruleAt(partition, offset);
+            if (!enabled)
+            {
+                seen.Remove(tx.UserId);
+                continue;
+            }
+
+            var times = seen.TryGetValue(tx.UserId, out var list) ? list : seen[tx.UserId] = [];
+            times.Add(tx.Timestamp);
+            if (times.Count(t => t >= tx.Timestamp.AddSeconds(-windowSeconds) && t <= tx.Timestamp) > threshold)
+            {
+                alerts.Add((string.Create(CultureInfo.InvariantCulture, $"sliding-velocity:{partition}:{offset}"), version));
+            }
+        }
+
+        return alerts;
+    }
+
+    /// <summary>
     /// The lecture's VelocityAlert in event time: a user's count starts with a transaction and its
     /// timer, a window later, resets it once its partition's watermark (highest ts − out-of-orderness,
     /// as of the records before) has passed; more than the threshold alerts.

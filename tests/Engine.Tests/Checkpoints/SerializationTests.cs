@@ -53,9 +53,10 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
         (object Event, string Manifest)[] events =
         [
             (new CheckpointChunk(3, 1, [new UserSnapshot("u1", [1, 2, 3]), new UserSnapshot("u2", [])]), "chunk.v1"),
-            (new CheckpointCommitted(3, 1234, 2, 3), "commit.v2"),
-            (new CheckpointCommitted(3, 1234, 2, 3, 1_700_000_000_123), "commit.v2"),
-            (new CheckpointCommitted(3, 1234, 2, 3, -5), "commit.v2"),
+            (new CheckpointCommitted(3, 1234, 2, 3), "commit.v3"),
+            (new CheckpointCommitted(3, 1234, 2, 3, 1_700_000_000_123), "commit.v3"),
+            (new CheckpointCommitted(3, 1234, 2, 3, -5), "commit.v3"),
+            (new CheckpointCommitted(3, 1234, 2, 3, 7) { Rules = RecordedRules }, "commit.v3"),
             (new PartitionSnapshot(3, 1234, [new UserSnapshot("u1", [1, 2, 3])]), "snapshot.v1"),
             (new CheckpointCompacted(3, 1234, 5, 2), "compacted.v2"),
             (new CheckpointCompacted(3, 1234, 5, 2, 1_700_000_000_123), "compacted.v2"),
@@ -85,13 +86,21 @@ public sealed class SerializationTests() : TestKit(CheckpointSerializer.Hocon)
     }
 
     [Fact]
-    public void Version_2_commit_bytes_have_a_presence_byte_before_the_watermark()
+    public void Version_2_commit_bytes_have_a_presence_byte_before_the_watermark_and_version_3_one_before_the_rules()
     {
         var serializer = new CheckpointSerializer((ExtendedActorSystem)Sys);
         byte[] v1Part = [.. Le(3L), .. Le(1234L), .. Le(2), .. Le(3L)];
-        Assert.Equal([.. v1Part, 0], serializer.ToBinary(new CheckpointCommitted(3, 1234, 2, 3)));
-        Assert.Equal([.. v1Part, 1, .. Le(99L)], serializer.ToBinary(new CheckpointCommitted(3, 1234, 2, 3, 99)));
+        Assert.Equal(new CheckpointCommitted(3, 1234, 2, 3, 99), serializer.FromBinary([.. v1Part, 1, .. Le(99L)], CheckpointSerializer.CommitV2));
+        Assert.Equal([.. v1Part, 0, 0], serializer.ToBinary(new CheckpointCommitted(3, 1234, 2, 3)));
+        Assert.Equal([.. v1Part, 1, .. Le(99L), 0], serializer.ToBinary(new CheckpointCommitted(3, 1234, 2, 3, 99)));
     }
+
+    /// <summary>Rules in force as a commit records them: sliding-velocity changed at offset 40 in epoch 9, the others configured.</summary>
+    private static readonly FraudActors.Messages.Rules.RecordedRules RecordedRules = new(
+    [
+        new(new("sliding-velocity", true, [new("threshold", "2"), new("window", "60s")], 5), 40, 9),
+        new(new("timer-velocity", false, [new("threshold", "5"), new("window", "60s")], 0), 0, null),
+    ]);
 
     [Fact]
     public void An_unknown_manifest_is_refused()

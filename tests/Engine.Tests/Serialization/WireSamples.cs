@@ -7,6 +7,7 @@ using FraudActors.Messages.Checkpoints;
 using FraudActors.Messages.Commands;
 using FraudActors.Messages.Events;
 using FraudActors.Messages.Queries;
+using FraudActors.Messages.Rules;
 using FraudActors.Messages.Sharding;
 using FraudActors.Messages.Transactions;
 using FraudActors.Messages.Windows;
@@ -25,12 +26,21 @@ internal static class WireSamples
 
     public static WindowResult Window(string kind) => new($"{kind}:u901:1:2", kind, "u901", At, At.AddMinutes(5), 16, 843.20m, At.AddSeconds(301));
 
+    /// <summary>Rules in force as records carry them: sliding-velocity lowered (version 12), timer-velocity off as configured.</summary>
+    public static RuleSet Rules { get; } = new(
+    [
+        new RuleSpec("sliding-velocity", true, [new("threshold", "2"), new("window", "60s")], 12),
+        new RuleSpec("timer-velocity", false, [new("threshold", "5"), new("window", "60s")], 0),
+    ]);
+
     public static IEnumerable<object> All()
     {
         var tx = new Transaction("u901", -0.000001m, "gas_station", At, "tx-1");
         yield return new ApplyTransaction(3, 41, tx, 7) { TimeMs = 11, WatermarkBeforeMs = 12, WatermarkMs = 13, NowMs = 14, Late = true, Sequence = 15, PreviousOffset = 40 };
         yield return new ApplyTransaction(3, 41, tx with { Merchant = null, TxId = null, Amount = 79228162514264337593543950335m });
+        yield return new ApplyTransaction(3, 42, tx, 7) { Rules = Rules };
         yield return new AdvanceTime(3, "u901", 100, 200, 7);
+        yield return new AdvanceTime(3, "u901", 100, 200, 7) { Rules = Rules };
         yield return new CheckpointBarrier(9, 3, "u901");
         yield return new GetUserState(3, "u901");
         yield return StopUser.Instance;
@@ -47,6 +57,7 @@ internal static class WireSamples
         yield return new TimeAdvanced("u901", 3, [Window(WindowKinds.Count)], 1234);
         yield return new TimeAdvanced("u901", 3, [], null);
         yield return Alert("tx-9");
+        yield return Alert("tx-10") with { RuleVersion = 12 };
         yield return Window(WindowKinds.Sliding);
         yield return new UserCheckpointState("u901", 3, 9, 41, [1, 2, 3, 0, 255]);
         yield return new CurrentUserState("u901", 3, 41, [4, 0, 4]);
@@ -55,6 +66,7 @@ internal static class WireSamples
         yield return new JournalEnvelope(3, new LoadUser("u901", 2));
         yield return new WriteCheckpoint(9, 42, [new UserSnapshot("u1", [1]), new UserSnapshot("u2", [])], 77);
         yield return new WriteCheckpoint(9, 42, [], null);
+        yield return new WriteCheckpoint(9, 42, [], 5) { Rules = new RecordedRules([new RuleInForce(Rules.Specs[0], 40, 9), new RuleInForce(Rules.Specs[1], 42, null)]) };
         yield return new CheckpointWritten(9, 42, 2, 1024, 1, 77);
         yield return new CheckpointWritten(9, 42, 2, 1024, 1);
         yield return new LoadUser("u901", 2);
@@ -66,6 +78,7 @@ internal static class WireSamples
         yield return GetPartitionCheckpoint.Instance;
         yield return new PartitionCheckpoint(9, 42, 2) { WatermarkMs = 77, Timers = [new UserTimerDue("u1", 5), new UserTimerDue("u2", 6)] };
         yield return new PartitionCheckpoint(0, null, 0);
+        yield return new PartitionCheckpoint(9, 42, 2) { Rules = new RecordedRules([new RuleInForce(Rules.Specs[0], 40, 9)]) };
         yield return GetCommittedUsers.Instance;
         yield return new CommittedUsers(9, 42, [new UserSnapshot("u1", [1, 2])], 77);
         yield return new CommittedUsers(0, null, [], null);
