@@ -44,10 +44,20 @@ public sealed class AlertTests
     }
 
     [Fact]
+    public void An_alert_carries_the_version_of_its_rule_and_one_written_before_versions_reads_as_version_0()
+    {
+        var versioned = Sample with { RuleVersion = 12 };
+        Assert.Contains("\"rule_version\":12,", System.Text.Encoding.UTF8.GetString(AlertJson.Serialize(versioned)), StringComparison.Ordinal);
+        Assert.Equal(12, AlertJson.Deserialize(AlertJson.Serialize(versioned)).RuleVersion);
+        var before = """{"alert_id":"sliding-velocity:2:41","rule":"sliding-velocity","user_id":"u901","count":6,"window_ms":60000,"last_amount":12.5,"tx_ts":"2026-03-17T09:00:05.300Z","partition":2,"offset":41,"detected_at":"2026-03-17T09:00:06.000Z"}""";
+        Assert.Equal(0, AlertJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(before)).RuleVersion);
+    }
+
+    [Fact]
     public void The_bytes_on_the_topic_are_the_contracts()
     {
         Assert.Equal(
-            """{"alert_id":"sliding-velocity:2:41","rule":"sliding-velocity","user_id":"u901","count":6,"window_ms":60000,"last_amount":12.5,"tx_ts":"2026-03-17T09:00:05.300Z","partition":2,"offset":41,"detected_at":"2026-03-17T09:00:06.000Z","tx_id":"tx-17"}""",
+            """{"alert_id":"sliding-velocity:2:41","rule":"sliding-velocity","rule_version":0,"user_id":"u901","count":6,"window_ms":60000,"last_amount":12.5,"tx_ts":"2026-03-17T09:00:05.300Z","partition":2,"offset":41,"detected_at":"2026-03-17T09:00:06.000Z","tx_id":"tx-17"}""",
             System.Text.Encoding.UTF8.GetString(AlertJson.Serialize(Sample)));
         Assert.DoesNotContain("tx_id", System.Text.Encoding.UTF8.GetString(AlertJson.Serialize(Sample with { TxId = null })), StringComparison.Ordinal);
     }

@@ -113,7 +113,7 @@ public sealed class TransactionParserTests
     public void Reasons_have_stable_wire_names()
     {
         Assert.Equal(
-            ["oversized", "invalid-json", "missing-user-id", "invalid-amount", "invalid-ts", "invalid-field", "missing-key", "key-mismatch", "late", "invalid-user-id", "duplicate", "processing-error"],
+            ["oversized", "invalid-json", "missing-user-id", "invalid-amount", "invalid-ts", "invalid-field", "missing-key", "key-mismatch", "late", "invalid-user-id", "duplicate", "processing-error", "invalid-rule"],
             Enum.GetValues<RejectReason>().Select(r => r.WireName()));
     }
 
