@@ -26,7 +26,7 @@ public static class RulesSetCommand
         var name = new Argument<string>("NAME") { Description = "the rule: sliding-velocity, timer-velocity, small-then-large" };
         var options = new CommandOptions(command, SettingKeys.Bootstrap, SettingKeys.RulesTopic);
         var json = new Option<string?>("--json") { Description = "the record's value, e.g. '{\"enabled\":true,\"params\":{\"threshold\":3}}' (fields left out keep their configured value)" };
-        var enabled = new Option<bool?>("--enabled") { Description = "turn the rule on (true) or off (false)" };
+        var enabled = new Option<string?>("--enabled") { Description = "true: the rule runs; false: it does not" };
         var parameters = new Option<string[]>("--param") { Description = "a parameter, key=value (repeat for several), e.g. --param threshold=3 --param window=30s" };
         var reset = new Option<bool>("--reset") { Description = "publish a tombstone: the rule goes back to its configured settings" };
         var http = RulesCommand.HttpOption("publish through its PUT /rules/{name} (DELETE with --reset) instead of writing to Kafka");
@@ -40,7 +40,7 @@ public static class RulesSetCommand
         command.SetAction((parse, _) => Guarded.RunAsync(async stop =>
         {
             var rule = parse.GetValue(name)!;
-            var value = Value(rule, parse.GetValue(json), parse.GetValue(enabled), parse.GetValue(parameters) ?? [], parse.GetValue(reset));
+            var value = Value(rule, parse.GetValue(json), Enabled(parse.GetValue(enabled)), parse.GetValue(parameters) ?? [], parse.GetValue(reset));
             RulesCommand.RequireOneWay(parse, options, http);
 
             // Checked here first, as the node and every reader of the topic check it.
@@ -79,6 +79,14 @@ public static class RulesSetCommand
         }));
         return command;
     }
+
+    private static bool? Enabled(string? text) => text switch
+    {
+        null => null,
+        "true" => true,
+        "false" => false,
+        _ => throw new ConfigurationException($"--enabled: '{text}' is not true or false"),
+    };
 
     /// <summary>The record's value the options give (null with --reset: a tombstone); contradicting options stop with exit 2.</summary>
     private static byte[]? Value(string rule, string? json, bool? enabled, string[] parameters, bool reset)
