@@ -80,6 +80,7 @@ public static class RulesSetCommand
         return command;
     }
 
+    /// <summary><c>--enabled</c>'s text as a flag (null: not given); anything but true or false stops with exit 2.</summary>
     private static bool? Enabled(string? text) => text switch
     {
         null => null,
