@@ -43,8 +43,9 @@ public static class RulesListCommand
 
             var settings = options.Settings(parse);
             LibRdKafka.EnsureLoaded();
+            KafkaClientConfigs.Validate(settings);
             var configured = settings.Rules.Set ?? throw new InvalidOperationException("configured rules without their specs");
-            var contents = await Task.Run(() => RulesTopicContents.Read(settings.Bootstrap, settings.Topics.Rules, configured, ReadTimeout), stop).ConfigureAwait(false);
+            var contents = await Task.Run(() => RulesTopicContents.Read(settings, configured, ReadTimeout), stop).ConfigureAwait(false);
             Console.WriteLine(parse.GetValue(json) ? TopicJson(settings.Topics.Rules, contents) : TopicTable(settings.Topics.Rules, settings.Bootstrap, contents));
             return ExitCodes.Success;
         }));
@@ -84,7 +85,9 @@ public static class RulesListCommand
         }));
         var lines = new List<string>
         {
-            $"rules topic '{topic}' at {bootstrap}: {contents.Records} records, {contents.Refused.Count} refused (version 0: as configured here)",
+            contents.TopicExists
+                ? $"rules topic '{topic}' at {bootstrap}: {contents.Records} records, {contents.Refused.Count} refused (version 0: as configured here)"
+                : $"rules topic '{topic}' at {bootstrap} does not exist: every rule as configured here (README, \"Dynamic rules\", to create it)",
             Table(rows),
         };
         lines.AddRange(contents.Refused.Select(r => string.Create(
@@ -97,6 +100,7 @@ public static class RulesListCommand
         new
         {
             Topic = topic,
+            contents.TopicExists,
             contents.Records,
             Desired = contents.Desired.Specs.Select(RuleView.Of).ToList(),
             contents.Refused,

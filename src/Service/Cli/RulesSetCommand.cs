@@ -69,11 +69,23 @@ public static class RulesSetCommand
 
             LibRdKafka.EnsureLoaded();
             KafkaClientConfigs.Validate(settings);
-            using var producer = RulesPublisher.CreateProducer(settings);
-            var published = await new RulesPublisher(producer, settings.Topics.Rules)
-                .PublishAsync(rule, value is null ? null : RuleRecord.Serialize(spec), stop)
-                .WaitAsync(PublishTimeout, stop)
-                .ConfigureAwait(false);
+            using var publisher = new RulesPublisher(settings);
+            RulePublished published;
+            try
+            {
+                published = await publisher.PublishAsync(rule, value is null ? null : RuleRecord.Serialize(spec), stop).WaitAsync(PublishTimeout, stop).ConfigureAwait(false);
+            }
+            catch (RulesTopicMissingException e)
+            {
+                await Console.Error.WriteLineAsync($"fraud: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+            catch (TimeoutException)
+            {
+                await Console.Error.WriteLineAsync($"fraud: the rules topic '{publisher.Topic}' did not take the record within {PublishTimeout.TotalSeconds:0} s; is Kafka reachable at {settings.Bootstrap}?").ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+
             Print(rule, RulesCommand.Describe(spec), value is null, published.Topic, published.Partition, published.Offset, published.Version);
             return ExitCodes.Success;
         }));

@@ -76,7 +76,7 @@ public sealed class NodeLifecycle(
     /// <summary>The node's rules: desired by the rules topic, and in force per partition; null before the start.</summary>
     public RulesBoard? Rules => _running?.Rules;
 
-    /// <summary>Writes to the rules topic with the node's producer (<c>PUT /rules/{name}</c>); null before the start.</summary>
+    /// <summary>Writes to the rules topic (<c>PUT</c> and <c>DELETE /rules/{name}</c>); null before the start.</summary>
     public RulesPublisher? RulesPublisher => _running?.RulesPublisher;
 
     /// <summary>How long a start waits for the rules topic to be read before it gives up.</summary>
@@ -176,7 +176,7 @@ public sealed class NodeLifecycle(
         {
             Rules = rules,
             RulesReader = rulesReader,
-            RulesPublisher = new RulesPublisher(producer, settings.Topics.Rules),
+            RulesPublisher = new RulesPublisher(settings),
         };
 
         log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
@@ -208,6 +208,7 @@ public sealed class NodeLifecycle(
         }
 
         running.RulesReader?.Dispose();
+        running.RulesPublisher?.Dispose();
         await running.Outboxes.DrainAsync(Mode).ConfigureAwait(false);
         running.Producer.Flush(TimeSpan.FromSeconds(10));
         running.Producer.Dispose();

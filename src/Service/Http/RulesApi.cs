@@ -93,6 +93,10 @@ public static class RulesApi
             var published = await publisher.PublishAsync(spec.Name, value, ct).WaitAsync(PublishTimeout, ct).ConfigureAwait(false);
             return Results.Json(RulePublishedView.Of(spec, published), statusCode: StatusCodes.Status202Accepted);
         }
+        catch (RulesTopicMissingException e)
+        {
+            return Problems.Unavailable(e.Message);
+        }
         catch (KafkaException e)
         {
             return Problems.Unavailable($"the rules topic did not take the record: {e.Error.Reason}");

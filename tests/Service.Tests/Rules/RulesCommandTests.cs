@@ -7,7 +7,8 @@ namespace FraudActors.Service.Tests.Rules;
 /// <c>fraud rules list|set</c> as the real executable runs them: bad arguments exit 2 naming the
 /// option or the key; <c>set --bootstrap</c> publishes the normalized record to the rules topic
 /// (<c>--rules-topic</c> honoured), <c>--reset</c> a tombstone, and <c>list --bootstrap</c> reads
-/// them back with the refused records; <c>--http</c> goes through a node's API with its tokens.
+/// them back with the refused records; a missing topic is an error, never created; <c>--http</c>
+/// goes through a node's API with its tokens.
 /// </summary>
 [Collection(RulesNodeCollection.Name)]
 public sealed class RulesCommandTests(RulesNode node)
@@ -80,6 +81,23 @@ public sealed class RulesCommandTests(RulesNode node)
         Assert.Contains(lines, l => Words(l) is ["sliding-velocity", "on", "1", "threshold=3", "window=60s"]);
         Assert.Contains(lines, l => Words(l) is ["timer-velocity", "off", "2", "threshold=5", "window=60s"]);
         Assert.Contains(lines, l => l.StartsWith("refused: partition 0 offset 2 key 'sliding-velocity': ", StringComparison.Ordinal) && l.Contains("params.threshold:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Set_to_a_topic_that_does_not_exist_fails_without_creating_it()
+    {
+        // The dev broker, like a broker with auto.create.topics.enable, creates a topic a producer
+        // names: an uncompacted rules topic would lose the rules to retention.
+        using var broker = KafkaTestTopics.StartBroker(("transactions", 1));
+        var (code, set) = await FraudProcess.RunAsync(Timeout, "rules", "set", "sliding-velocity", "--enabled", "false", "--bootstrap", broker.BootstrapServers, "--rules-topic", "no-rules");
+        Assert.Equal(1, code);
+        Assert.Contains("the rules topic 'no-rules' does not exist", set.StandardError, StringComparison.Ordinal);
+
+        (code, var list) = await FraudProcess.RunAsync(Timeout, "rules", "list", "--bootstrap", broker.BootstrapServers, "--rules-topic", "no-rules");
+        Assert.True(code == 0, list.StandardError);
+        Assert.StartsWith("rules topic 'no-rules' at ", list.StandardOutput.First(), StringComparison.Ordinal);
+        Assert.Contains("does not exist: every rule as configured here", list.StandardOutput.First(), StringComparison.Ordinal);
+        Assert.Contains(list.StandardOutput, l => Words(l) is ["sliding-velocity", "on", "0", "threshold=5", "window=60s"]);
     }
 
     [Fact]
