@@ -12,6 +12,7 @@ var root = new RootCommand("FraudActors: fraud detection on sharded, persistent 
     DrillCommand.Create(),
     CheckpointsCommand.Create(),
     RescaleCommand.Create(),
+    RulesCommand.Create(),
     CertsCommand.Create(),
     BenchCommand.Create(),
 };

@@ -27,6 +27,11 @@ public static class Guarded
             await Console.Error.WriteLineAsync($"fraud: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
+        catch (NodeApiException e)
+        {
+            await Console.Error.WriteLineAsync($"fraud: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException) when (signal.Token.IsCancellationRequested)
         {
             return ExitCodes.Success;

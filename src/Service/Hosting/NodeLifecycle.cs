@@ -13,6 +13,7 @@ using FraudActors.Engine.Time;
 using FraudActors.Engine.Windows;
 using FraudActors.Messages.Transactions;
 using FraudActors.Service.Configuration;
+using FraudActors.Service.Rules;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -74,6 +75,9 @@ public sealed class NodeLifecycle(
 
     /// <summary>The node's rules: desired by the rules topic, and in force per partition; null before the start.</summary>
     public RulesBoard? Rules => _running?.Rules;
+
+    /// <summary>Writes to the rules topic (<c>PUT</c> and <c>DELETE /rules/{name}</c>); null before the start.</summary>
+    public RulesPublisher? RulesPublisher => _running?.RulesPublisher;
 
     /// <summary>How long a start waits for the rules topic to be read before it gives up.</summary>
     private static readonly TimeSpan RulesLoadTimeout = TimeSpan.FromSeconds(60);
@@ -172,7 +176,13 @@ public sealed class NodeLifecycle(
             system.Materializer(),
             database is null ? null : () => database.ExecuteAsync("SELECT 1", CancellationToken.None));
         ingest.Start();
-        _running = new Running(system, users, journals, ingest, producer, outboxes) { Rules = rules, RulesReader = rulesReader, EndOffsets = endOffsets };
+        _running = new Running(system, users, journals, ingest, producer, outboxes)
+        {
+            Rules = rules,
+            RulesReader = rulesReader,
+            RulesPublisher = new RulesPublisher(settings),
+            EndOffsets = endOffsets,
+        };
 
         log.Info("FraudActors node up at {0}, reading {1} from {2}", Cluster.Get(system).SelfAddress, settings.Topics.Transactions, settings.Bootstrap);
         log.Info(
@@ -204,6 +214,7 @@ public sealed class NodeLifecycle(
 
         running.RulesReader?.Dispose();
         running.EndOffsets?.Dispose();
+        running.RulesPublisher?.Dispose();
         await running.Outboxes.DrainAsync(Mode).ConfigureAwait(false);
         running.Producer.Flush(TimeSpan.FromSeconds(10));
         running.Producer.Dispose();
@@ -257,5 +268,7 @@ public sealed class NodeLifecycle(
         public RulesTopicReader? RulesReader { get; init; }
 
         public KafkaEndOffsets? EndOffsets { get; init; }
+
+        public RulesPublisher? RulesPublisher { get; init; }
     }
 }

@@ -1,5 +1,8 @@
 using FraudActors.Engine.Checkpoints;
+using FraudActors.Engine.Rules;
+using FraudActors.Messages.Rules;
 using FraudActors.Service.Hosting;
+using FraudActors.Service.Rules;
 
 namespace FraudActors.Service.Http;
 
@@ -54,3 +57,40 @@ public sealed record Overview(
 public sealed record Health(string Status);
 
 public sealed record Readiness(string Status, IReadOnlyList<string> Missing);
+
+/// <summary><c>GET /rules</c>: the rules the topic asks for, and those in force in each partition read here.</summary>
+public sealed record RulesView(IReadOnlyList<RuleView> Desired, IReadOnlyList<PartitionRuleSetView> Partitions)
+{
+    public static RulesView Of(RulesBoard board) => new(
+        [.. board.Desired.Specs.Select(RuleView.Of)],
+        [.. board.Partitions.Select(p => new PartitionRuleSetView(p.Partition, p.Recorded, [.. p.Rules.Rules.Select(RuleInForceView.Of)]))]);
+
+    /// <summary>A rule's parameters as a JSON object of key to text, in key order.</summary>
+    internal static IReadOnlyDictionary<string, string> Params(RuleSpec spec) => new SortedDictionary<string, string>(spec.Params.ToDictionary(), StringComparer.Ordinal);
+}
+
+/// <summary>A rule's settings and their version (0: the configuration's, else the rules topic's offset + 1).</summary>
+public sealed record RuleView(string Rule, bool Enabled, IReadOnlyDictionary<string, string> Params, long Version)
+{
+    public static RuleView Of(RuleSpec spec) => new(spec.Name, spec.Enabled, RulesView.Params(spec), spec.Version);
+}
+
+/// <summary>The rules in force in one partition; <c>recorded</c> false while a change waits for the checkpoint that records it.</summary>
+public sealed record PartitionRuleSetView(int Partition, bool Recorded, IReadOnlyList<RuleInForceView> Rules);
+
+/// <summary>A rule in force in a partition: from which offset, recorded by the checkpoint of which epoch (null: not yet).</summary>
+public sealed record RuleInForceView(string Rule, bool Enabled, IReadOnlyDictionary<string, string> Params, long Version, long SinceOffset, long? SinceEpoch)
+{
+    public static RuleInForceView Of(RuleInForce r) =>
+        new(r.Spec.Name, r.Spec.Enabled, RulesView.Params(r.Spec), r.Spec.Version, r.SinceOffset, r.SinceEpoch);
+}
+
+/// <summary>
+/// <c>PUT</c> or <c>DELETE /rules/{name}</c>: the settings written (for a DELETE, the configured
+/// ones the rule returns to) and where the record landed; the rule's version is its offset + 1.
+/// </summary>
+public sealed record RulePublishedView(string Rule, bool Enabled, IReadOnlyDictionary<string, string> Params, string Topic, int Partition, long Offset, long Version)
+{
+    public static RulePublishedView Of(RuleSpec spec, RulePublished published) =>
+        new(spec.Name, spec.Enabled, RulesView.Params(spec), published.Topic, published.Partition, published.Offset, published.Version);
+}

@@ -15,7 +15,7 @@ namespace FraudActors.Service.Http;
 
 /// <summary>
 /// The node's HTTP API and dashboard (docs/design.md, section 6), ASP.NET Core minimal APIs: the job,
-/// its checkpoints, partition offsets, users' live state, recent alerts, stop and cancel,
+/// its checkpoints, partition offsets, users' live state, recent alerts, the rules, stop and cancel,
 /// Prometheus metrics and health. Errors are problem details; admin calls need the admin token,
 /// and with a read token set every route but the probes needs it or the admin token (<see cref="ReadAuthorization"/>).
 /// </summary>
@@ -31,8 +31,10 @@ public static class HttpApi
         app.UseStatusCodePages(context => Problems.ForEmptyResponse(context.HttpContext));
         new ReadAuthorization(settings.ReadToken, settings.AdminToken, DashboardFiles()).Use(app);
         MapDashboard(app);
-        MapJob(app, new AdminAuthorization(settings.AdminToken));
+        var admin = new AdminAuthorization(settings.AdminToken);
+        MapJob(app, admin);
         MapNode(app);
+        RulesApi.Map(app, admin);
         MapProbes(app);
     }
 
@@ -66,7 +68,7 @@ public static class HttpApi
         {
             Console.Error.WriteLine($"fraud: dashboard files not found at {root}: / shows a note instead");
             app.MapGet("/", () => Results.Text(
-                $"FraudActors: the dashboard's files are missing (expected in {root}).\nThe API works: /overview, /jobs, /partitions, /alerts, /metrics, /healthz, /readyz.\n",
+                $"FraudActors: the dashboard's files are missing (expected in {root}).\nThe API works: /overview, /jobs, /partitions, /alerts, /rules, /metrics, /healthz, /readyz.\n",
                 "text/plain; charset=utf-8"));
         }
     }

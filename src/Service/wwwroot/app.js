@@ -21,6 +21,8 @@ const state = {
   connected: null,
   throughput: { in: [], out: [] },
   lag: new Map(),          // "topic/partition" -> [{ t, v }]
+  rules: [],               // the desired rules of the last GET /rules
+  ruleFormFor: null,       // the rule the change form was last filled from
 };
 
 // ---------------------------------------------------------------- HTTP
@@ -307,6 +309,71 @@ function renderPartitions(body) {
   drawChart($("lag-chart"), $("lag-legend"), series);
 }
 
+function fmtParams(params) {
+  return Object.entries(params || {}).map(([k, v]) => `${k}=${v}`).join(" ");
+}
+
+// GET /rules: the desired rules, then each partition's rules in force; a rule whose checkpoint
+// has not recorded it yet shows "pending" (its alerts wait for that checkpoint).
+function renderRules(body) {
+  const desired = Array.isArray(body.desired) ? body.desired : [];
+  state.rules = desired;
+  fillTable("rules-desired", "rules-desired-empty", desired, (r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "rule-row";
+    tr.dataset.rule = r.rule ?? "";
+    cell(tr, r.rule ?? "–");
+    cell(tr, r.enabled ? "on" : "off");
+    cell(tr, String(r.version ?? "–"), "num").title = r.version === 0 ? "as configured" : "offset in the rules topic + 1";
+    cell(tr, fmtParams(r.params));
+    return tr;
+  });
+  const rows = (body.partitions || []).flatMap((p) => (p.rules || []).map((r) => ({ partition: p.partition, recorded: p.recorded, ...r })));
+  fillTable("rules-partitions", "rules-partitions-empty", rows, (r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "rule-in-force-row";
+    tr.dataset.recorded = String(r.since_epoch !== null && r.since_epoch !== undefined);
+    cell(tr, String(r.partition ?? "–"), "num");
+    cell(tr, r.rule ?? "–");
+    cell(tr, r.enabled ? "on" : "off");
+    cell(tr, String(r.version ?? "–"), "num");
+    cell(tr, fmtNumber(r.since_offset), "num");
+    const recorded = r.since_epoch !== null && r.since_epoch !== undefined;
+    const epoch = cell(tr, recorded ? String(r.since_epoch) : "pending", recorded ? "num" : "num pending");
+    if (!recorded) epoch.title = "waits for the checkpoint that records it; its alerts wait too";
+    cell(tr, fmtParams(r.params));
+    return tr;
+  });
+  renderRuleChoices();
+}
+
+// The change form's rule list follows the desired rules; the fields are filled from a rule when
+// it is chosen (or first appears), never while someone edits them.
+function renderRuleChoices() {
+  const select = $("rule-name");
+  const names = state.rules.map((r) => r.rule);
+  const current = [...select.options].map((o) => o.value);
+  if (names.join("\n") !== current.join("\n")) {
+    const chosen = select.value;
+    select.replaceChildren(...names.map((n) => {
+      const option = document.createElement("option");
+      option.value = n;
+      option.textContent = n;
+      return option;
+    }));
+    if (names.includes(chosen)) select.value = chosen;
+  }
+  if (select.value && state.ruleFormFor !== select.value) fillRuleForm();
+}
+
+function fillRuleForm() {
+  const rule = state.rules.find((r) => r.rule === $("rule-name").value);
+  if (!rule) return;
+  state.ruleFormFor = rule.rule;
+  $("rule-enabled").checked = Boolean(rule.enabled);
+  $("rule-params").value = Object.entries(rule.params || {}).map(([k, v]) => `${k}=${v}`).join("\n");
+}
+
 // ---------------------------------------------------------------- charts (inline SVG)
 
 function push(points, t, v) {
@@ -379,17 +446,19 @@ function drawChart(svg, legend, series) {
 // ---------------------------------------------------------------- polling
 
 async function poll() {
-  const [overview, jobs, partitions, alerts] = await Promise.allSettled([
+  const [overview, jobs, partitions, alerts, rules] = await Promise.allSettled([
     request("overview"),
     request("jobs"),
     request("partitions"),
     request("alerts?limit=20"),
+    request("rules"),
   ]);
 
   if (overview.status === "fulfilled") renderOverview(overview.value);
   if (jobs.status === "fulfilled") renderJob(pickJob(jobs.value?.jobs));
   if (partitions.status === "fulfilled") renderPartitions(partitions.value);
   if (alerts.status === "fulfilled") renderAlerts(alerts.value);
+  if (rules.status === "fulfilled") renderRules(rules.value);
 
   let checkpoints = null;
   if (state.job?.id) {
@@ -398,7 +467,7 @@ async function poll() {
   }
 
   // Connected while the node answers at all; an error status is still an answer.
-  const results = [overview, jobs, partitions, alerts, checkpoints].filter(Boolean);
+  const results = [overview, jobs, partitions, alerts, rules, checkpoints].filter(Boolean);
   renderReadToken(results.some((r) => r.status === "rejected" && r.reason instanceof HttpError && r.reason.status === 401));
   const answered = results.some((r) => r.status === "fulfilled" || r.reason instanceof HttpError);
   const why = results.find((r) => r.status === "rejected")?.reason?.message;
@@ -485,6 +554,82 @@ async function changeJob(mode) {
   }
 }
 
+// ---------------------------------------------------------------- rule change
+
+function ruleMessage(text, kind) {
+  const el = $("rule-message");
+  el.textContent = text;
+  el.dataset.kind = kind;
+  el.className = `message ${kind}`;
+}
+
+// The params field: a JSON object, or key=value lines (commas also separate); empty: none given.
+function parseParams(text) {
+  const trimmed = text.trim();
+  if (!trimmed) return null;
+  if (trimmed.startsWith("{")) {
+    const parsed = JSON.parse(trimmed);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("the params JSON must be an object");
+    return parsed;
+  }
+  const params = {};
+  for (const part of trimmed.split(/[\n,]+/).map((p) => p.trim()).filter(Boolean)) {
+    const equals = part.indexOf("=");
+    if (equals <= 0) throw new Error(`'${part}' is not key=value`);
+    params[part.slice(0, equals).trim()] = part.slice(equals + 1).trim();
+  }
+  return params;
+}
+
+async function changeRule() {
+  const name = $("rule-name").value;
+  const token = $("rule-token").value.trim();
+  if (!name) {
+    ruleMessage("No rule to change yet: the node has not listed its rules.", "error");
+    return;
+  }
+  if (!token) {
+    ruleMessage("Type the admin token first (the node's --admin-token or FRAUD_ADMIN_TOKEN).", "error");
+    $("rule-token").focus();
+    return;
+  }
+  const value = { rule: name, enabled: $("rule-enabled").checked };
+  try {
+    const params = parseParams($("rule-params").value);
+    if (params) value.params = params;
+  } catch (e) {
+    ruleMessage(`params: ${e.message}`, "error");
+    return;
+  }
+  $("rule-apply").disabled = true;
+  ruleMessage(`${name}: publishing…`, "info");
+  try {
+    const answer = await request(`rules/${encodeURIComponent(name)}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(value),
+    });
+    ruleMessage(`${answer.rule}: version ${answer.version} published (offset ${answer.offset} of ${answer.topic}): `
+      + `${answer.enabled ? "on" : "off"} ${fmtParams(answer.params)}. Each partition takes it at its next checkpoint.`, "ok");
+    $("rule-enabled").checked = Boolean(answer.enabled);
+    $("rule-params").value = Object.entries(answer.params || {}).map(([k, v]) => `${k}=${v}`).join("\n");
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 400) {
+      ruleMessage(`400 Bad Request: ${e.problem?.detail ?? e.message}`, "error");
+    } else if (e instanceof HttpError && e.status === 401) {
+      ruleMessage(`401 Unauthorized: the token is missing or wrong. ${e.problem?.detail ?? ""}`.trim(), "error");
+    } else if (e instanceof HttpError && e.status === 403) {
+      ruleMessage(`403 Forbidden: this node refuses admin calls. ${e.problem?.detail ?? ""}`.trim(), "error");
+    } else if (e instanceof HttpError) {
+      ruleMessage(`${e.status} ${e.problem?.title ?? ""}: ${e.problem?.detail ?? e.message}`, "error");
+    } else {
+      ruleMessage(`${name}: the node did not answer (${e.message}).`, "error");
+    }
+  } finally {
+    $("rule-apply").disabled = false;
+  }
+}
+
 // ---------------------------------------------------------------- user lookup
 
 async function lookUpUser() {
@@ -521,9 +666,15 @@ async function lookUpUser() {
 // ---------------------------------------------------------------- start
 
 function start() {
-  const token = $("token");
-  token.value = sessionStorage.getItem(TOKEN_KEY) || "";
-  token.addEventListener("input", () => sessionStorage.setItem(TOKEN_KEY, token.value));
+  // One admin token for the tab: typed in Job control or in Rules, it fills both.
+  const tokens = [$("token"), $("rule-token")];
+  for (const input of tokens) {
+    input.value = sessionStorage.getItem(TOKEN_KEY) || "";
+    input.addEventListener("input", () => {
+      sessionStorage.setItem(TOKEN_KEY, input.value);
+      for (const other of tokens) if (other !== input) other.value = input.value;
+    });
+  }
   $("admin-form").addEventListener("submit", (e) => e.preventDefault());
   $("read-token").value = sessionStorage.getItem(READ_TOKEN_KEY) || "";
   $("read-form").addEventListener("submit", (e) => {
@@ -535,6 +686,8 @@ function start() {
   $("cancel").addEventListener("click", () => changeJob("cancel"));
   $("stop").addEventListener("click", () => changeJob("stop"));
   $("user-form").addEventListener("submit", (e) => { e.preventDefault(); lookUpUser(); });
+  $("rule-form").addEventListener("submit", (e) => { e.preventDefault(); changeRule(); });
+  $("rule-name").addEventListener("change", fillRuleForm);
   renderJobState(null);
   setText("job-state", "loading");
   loop();

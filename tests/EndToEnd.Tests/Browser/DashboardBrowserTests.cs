@@ -9,7 +9,8 @@ namespace FraudActors.EndToEnd.Tests.Browser;
 /// The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright against
 /// a real <c>fraud run</c> reading a live <c>fraud produce</c> stream from the dev broker. The
 /// page must show the running job, fill its checkpoints table, show an alert of a bursting
-/// user, and cancel the job with the admin token; the node needs a read token, which the page asks for.
+/// user, show the rules and change one (a refusal naming the key, then a new version), and
+/// cancel the job with the admin token; the node needs a read token, which the page asks for.
 /// </summary>
 public sealed partial class DashboardBrowserTests
 {
@@ -88,6 +89,27 @@ public sealed partial class DashboardBrowserTests
             await Expect(alert).ToBeVisibleAsync();
             await Expect(alert).ToHaveAttributeAsync("data-user", BurstingUser());
 
+            // The rules, desired and in force per partition; a change the node refuses names the
+            // key at fault, a valid one is published and read back as the rule's new version.
+            await Expect(page.Locator("#rules-desired tbody tr[data-rule=sliding-velocity]")).ToBeVisibleAsync();
+            await Expect(page.Locator("#rules-partitions tbody tr").First).ToBeVisibleAsync();
+            await page.Locator("#rule-name").SelectOptionAsync("timer-velocity");
+            await page.Locator("#rule-enabled").CheckAsync();
+            await page.Locator("#rule-params").FillAsync("threshold=0");
+            await page.Locator("#rule-token").FillAsync(AdminToken);
+            await page.Locator("#rule-apply").ClickAsync();
+            await Expect(page.Locator("#rule-message")).ToContainTextAsync("400 Bad Request: rule timer-velocity: params.threshold:");
+            await page.Locator("#rule-params").FillAsync("threshold=3\nwindow=30s");
+            await page.Locator("#rule-apply").ClickAsync();
+            await Expect(page.Locator("#rule-message")).ToContainTextAsync(new Regex("^timer-velocity: version [1-9][0-9]* published"));
+            var timerVelocity = page.Locator("#rules-desired tbody tr[data-rule=timer-velocity] td");
+            await Expect(timerVelocity.Nth(1)).ToHaveTextAsync("on");
+            await Expect(timerVelocity.Nth(3)).ToHaveTextAsync("threshold=3 window=30s");
+
+            // One admin token for the tab: clearing it in Job control clears it in Rules too.
+            await page.Locator("#token").FillAsync(string.Empty);
+            await Expect(page.Locator("#rule-token")).ToHaveValueAsync(string.Empty);
+
             // Without the token the page says so and the job keeps running.
             await page.Locator("#cancel").ClickAsync();
             await Expect(page.Locator("#admin-message")).ToContainTextAsync("admin token");
@@ -111,7 +133,7 @@ public sealed partial class DashboardBrowserTests
         catch (Exception e) when (e is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
         {
             throw new InvalidOperationException(
-                $"{e.Message}\npage errors: {string.Join("; ", pageErrors)}\nadmin message: {await TextOf(page, "#admin-message")}\nconnection: {await TextOf(page, "#connection")}\nservice stderr:\n{service.StandardErrorTail()}",
+                $"{e.Message}\npage errors: {string.Join("; ", pageErrors)}\nadmin message: {await TextOf(page, "#admin-message")}\nrule message: {await TextOf(page, "#rule-message")}\nconnection: {await TextOf(page, "#connection")}\nservice stderr:\n{service.StandardErrorTail()}",
                 e);
         }
     }

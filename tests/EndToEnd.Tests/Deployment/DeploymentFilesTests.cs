@@ -111,7 +111,7 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
-    public void The_topics_service_creates_every_topic_of_fraud_conf_and_transactions_with_twelve_partitions()
+    public void The_topics_service_creates_every_topic_of_fraud_conf_transactions_with_twelve_partitions_and_rules_compacted()
     {
         var topics = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(RepositoryRoot, "hocon", "fraud.conf")))
             .GetConfig("fraud.topics").AsEnumerable().Select(kv => kv.Value.GetString()).ToList();
@@ -123,13 +123,20 @@ public sealed partial class DeploymentFilesTests
         Assert.Equal("service_healthy", Scalar(Map(Map(service, "depends_on"), "kafka"), "condition"));
         var script = string.Join('\n', ((YamlSequenceNode)service.Children[new YamlScalarNode("command")]).Children.Cast<YamlScalarNode>().Select(s => s.Value));
         Assert.Contains("kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists", script, StringComparison.Ordinal);
-        var created = CreateLine().Matches(script).ToDictionary(m => m.Groups["topic"].Value, m => int.Parse(m.Groups["partitions"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var created = CreateLine().Matches(script).ToDictionary(
+            m => m.Groups["topic"].Value,
+            m => (Partitions: int.Parse(m.Groups["partitions"].Value, System.Globalization.CultureInfo.InvariantCulture), Configs: m.Groups["configs"].Value));
         foreach (var topic in topics)
         {
             Assert.True(created.ContainsKey(topic!), $"the topics service does not create '{topic}' (creates {string.Join(", ", created.Keys)})");
         }
 
-        Assert.Equal(12, created["transactions"]);
+        Assert.Equal(12, created["transactions"].Partitions);
+
+        // The rules topic is compacted (a rule's latest record is its settings), one partition (one order).
+        Assert.Equal((1, " --config cleanup.policy=compact"), created["rules"]);
+        Assert.Equal((1, string.Empty), created["rules.dlq"]);
+        Assert.Contains("\"$${@:3}\"", script, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -365,6 +372,6 @@ public sealed partial class DeploymentFilesTests
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    [GeneratedRegex(@"^\s*create (?<topic>[A-Za-z0-9._-]+) (?<partitions>\d+)\s*$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\s*create (?<topic>[A-Za-z0-9._-]+) (?<partitions>\d+)(?<configs>( --config [a-z.]+=[A-Za-z0-9.,_-]+)*)\s*$", RegexOptions.Multiline)]
     private static partial Regex CreateLine();
 }

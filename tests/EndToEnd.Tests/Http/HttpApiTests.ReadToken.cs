@@ -25,7 +25,7 @@ public sealed partial class HttpApiTests
             Timeout);
         var jobId = System.Text.Json.JsonDocument.Parse(await id.Content.ReadAsStringAsync()).RootElement.GetProperty("jobs")[0].GetProperty("id").GetString()!;
 
-        foreach (var path in new[] { "/overview", "/jobs", $"/jobs/{jobId}", $"/jobs/{jobId}/checkpoints", "/partitions", "/alerts", "/users/u901", "/metrics" })
+        foreach (var path in new[] { "/overview", "/jobs", $"/jobs/{jobId}", $"/jobs/{jobId}/checkpoints", "/partitions", "/alerts", "/rules", "/users/u901", "/metrics" })
         {
             foreach (var wrong in new string?[] { null, "guess", read + "x", admin[..^1] })
             {
