@@ -28,6 +28,7 @@ public sealed class NodeOutboxes
 
     /// <summary>Longer than the publisher's own drain limit, so its answer comes first.</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ActorSystem _system;
 
@@ -106,7 +107,10 @@ public sealed class NodeOutboxes
         IActorRef publisher;
         try
         {
-            publisher = await _system.ActorSelection($"/user/{ManagerName}/singleton").ResolveOne(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            // Not here: answered at once. Here: answered once its busy actor system gets to it,
+            // which on a loaded machine took longer than a second, and the drain was skipped,
+            // leaving the last run's rows for the next publisher.
+            publisher = await _system.ActorSelection($"/user/{ManagerName}/singleton").ResolveOne(ResolveTimeout).ConfigureAwait(false);
         }
         catch (ActorNotFoundException)
         {
