@@ -112,7 +112,7 @@ public sealed class RuleConfig(string ruleName, Func<string, string?> lookup, Fu
         Parse(key, fallback, text => (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0, n), "is not a positive whole number", n => n.ToString(CultureInfo.InvariantCulture));
 
     public decimal Decimal(string key, decimal fallback) =>
-        Parse(key, fallback, text => (decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var d), d), "is not a number", d => d.ToString(CultureInfo.InvariantCulture));
+        Parse(key, fallback, text => (decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var d), d), "is not a number", d => (d / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture));
 
     public TimeSpan Duration(string key, TimeSpan fallback) =>
         Parse(key, fallback, text => (Durations.TryParse(text, out var d) && d > TimeSpan.Zero, d), "is not a positive duration such as 60s or 5m", Durations.Format);

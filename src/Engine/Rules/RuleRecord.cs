@@ -98,7 +98,7 @@ public static class RuleRecord
                     given[p.Name] = p.Value.ValueKind switch
                     {
                         JsonValueKind.String => p.Value.GetString()!,
-                        JsonValueKind.Number => p.Value.GetRawText(),
+                        JsonValueKind.Number => Number(p.Value),
                         JsonValueKind.True => "on",
                         JsonValueKind.False => "off",
                         _ => throw new RuleRecordException("params." + p.Name, $"rule {key}: params.{p.Name} is {p.Value.GetRawText()}, not a number, text or true/false"),
@@ -137,6 +137,12 @@ public static class RuleRecord
 
         return spec with { Enabled = enabled ?? base_.Enabled };
     }
+
+    /// <summary>A JSON number as a setting's text: a whole number without its fraction (3.0 is 3), others as written.</summary>
+    private static string Number(JsonElement value) =>
+        value.TryGetDecimal(out var d) && d == decimal.Truncate(d) && d is >= long.MinValue and <= long.MaxValue
+            ? ((long)d).ToString(CultureInfo.InvariantCulture)
+            : value.GetRawText();
 
     /// <summary>The value of a record that sets <paramref name="spec"/>'s settings (its version is the topic's to give).</summary>
     public static byte[] Serialize(RuleSpec spec) => WireJson.Write(w =>

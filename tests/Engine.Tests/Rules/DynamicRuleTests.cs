@@ -27,6 +27,8 @@ public sealed class DynamicRuleTests
         Assert.Equal(("sliding-velocity", true, 8L), (spec.Name, spec.Enabled, spec.Version));
         Assert.Equal([new("threshold", "3"), new("window", "60s")], spec.Params);
 
+        Assert.Equal("4", Parse("sliding-velocity", """{"params":{"threshold":4.0}}""", version: 8).Param("threshold"));
+
         var on = Parse("timer-velocity", """{"enabled":true,"params":{"window":"2m"}}""", version: 9);
         Assert.Equal((true, "5", "120s"), (on.Enabled, on.Param("threshold"), on.Param("window")));
 

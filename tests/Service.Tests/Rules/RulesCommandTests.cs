@@ -110,7 +110,7 @@ public sealed class RulesCommandTests(RulesNode node)
 
         (code, var set) = await FraudProcess.RunAsync(Timeout, "rules", "set", "small-then-large", "--json", """{"enabled":true,"params":{"within":"30s"}}""", "--http", http, "--token", RulesNode.AdminToken);
         Assert.True(code == 0, set.StandardError);
-        Assert.Equal("small-then-large: on, large-above=500.00, small-below=1.00, within=30s", set.StandardOutput.First());
+        Assert.Equal("small-then-large: on, large-above=500, small-below=1, within=30s", set.StandardOutput.First());
         var version = long.Parse(System.Text.RegularExpressions.Regex.Match(set.StandardOutput.Last(), @"version (\d+)$").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
         // The node reads its own record back; the list shows it as desired.
