@@ -95,9 +95,9 @@ public sealed class AlertOutboxTests : IDisposable
         var second = new Outbox<Alert>(store, _producer, _broker.BootstrapServers, NoLogger.Instance, transactionalId: "fraud-outbox-test", fence: new OutboxFence(database, "job", "alerts", "second"));
         await second.StartAsync(CancellationToken.None);
         await second.Reconciled.WaitAsync(Timeout);
-        Assert.False(first.Fenced.IsCompleted);
 
-        // The first one's next batch is refused by the broker: it stops publishing; the second publishes.
+        // The first one finds itself fenced at its next check (its next batch, or earlier on a
+        // slow machine): it stops publishing; the second publishes.
         var after = Enumerable.Range(10, 10).Select(i => Alert($"r:2:{i}", "u1")).ToList();
         await first.PublishAsync(after, CancellationToken.None);
         await first.Fenced.WaitAsync(Timeout);
