@@ -203,10 +203,11 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
     }
 
     /// <summary>
-    /// Polls <paramref name="condition"/>. A node the split-brain resolver downed (on a loaded
-    /// machine a busy node can be found unreachable too) is started again and noted, as its
+    /// Polls <paramref name="condition"/>. A node the split-brain resolver downed, or that found a
+    /// partition of its fenced (on a loaded machine a busy node can be found unreachable, or lose
+    /// its partitions with its consumer's session), is started again and noted, as its
     /// supervisor would; a node that ends by itself otherwise, or no progress within the drill's
-    /// timeout, ends the drill.
+    /// timeout, ends the drill. The drill's counts must agree all the same.
     /// </summary>
     private async Task WaitAsync(NodeCluster cluster, Func<bool> condition, string what, CancellationToken stop)
     {
@@ -218,7 +219,7 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
                 foreach (var downed in cluster.TakeDowned())
                 {
                     _downedRestarts.Add($"{NodeCluster.Name(downed)} while waiting for {what}");
-                    progress.Say($"{NodeCluster.Name(downed)} was downed by the others and exited 1; starting it again, as its supervisor would");
+                    progress.Say($"{NodeCluster.Name(downed)} was downed or fenced (the end of its log says which) and exited 1; starting it again, as its supervisor would");
                     await cluster.StartAsync(downed, stop).ConfigureAwait(false);
                 }
 
@@ -287,7 +288,7 @@ public sealed class ClusterDrill(RecoveryDrill drill, int nodes, int events, Con
     /// <summary>Nodes downed though not frozen or killed: started again, they do not fail the drill, whose counts still have to agree.</summary>
     private void ReportDownedRestarts()
     {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"nodes downed besides the frozen and killed ones, and started again: {_downedRestarts.Count}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"nodes downed or fenced besides the frozen and killed ones, and started again: {_downedRestarts.Count}"));
         foreach (var line in _downedRestarts)
         {
             Console.WriteLine("  " + line);

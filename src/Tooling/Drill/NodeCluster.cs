@@ -19,6 +19,7 @@ public sealed partial class NodeCluster : IAsyncDisposable
 {
     private const string Listening = "Started up successfully";
     private const string DownedLine = "fraud: this node was removed from the cluster";
+    private const string FencedLine = "fraud: fenced:";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
@@ -191,14 +192,17 @@ public sealed partial class NodeCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// The running nodes that ended because the split-brain resolver downed them (exit code 1 and
-    /// the service's line saying so): each is no longer running once returned, for the caller to
-    /// start again, as a supervisor (compose's <c>restart: unless-stopped</c>) would.
+    /// The running nodes that ended because the split-brain resolver downed them, or because they
+    /// found a partition of theirs fenced (their consumer, stalled on a loaded machine, lost it to
+    /// another node): exit code 1 and the service's line saying so. Each is no longer running
+    /// once returned, for the caller to start again, as a supervisor (compose's
+    /// <c>restart: unless-stopped</c>) would.
     /// </summary>
     public IReadOnlyList<int> TakeDowned()
     {
         var downed = Running
-            .Where(n => _running[n - 1]!.HasExited && _running[n - 1]!.ExitCode == ExitCodes.Failure && _running[n - 1]!.StandardError.Any(l => l.StartsWith(DownedLine, StringComparison.Ordinal)))
+            .Where(n => _running[n - 1]!.HasExited && _running[n - 1]!.ExitCode == ExitCodes.Failure
+                && _running[n - 1]!.StandardError.Any(l => l.StartsWith(DownedLine, StringComparison.Ordinal) || l.StartsWith(FencedLine, StringComparison.Ordinal)))
             .ToList();
         downed.ForEach(Ended);
         return downed;
