@@ -41,5 +41,5 @@ public sealed record JobPipeline(
     /// <paramref name="storeAnswers"/> probes the store before a restart (null: no store to wait for).
     /// </summary>
     public TransactionIngest Ingest(KafkaSourceSettings source, IMaterializer materializer, Func<Task>? storeAnswers = null) =>
-        new(Build(), Journals, source, materializer, Log, storeAnswers);
+        new(Build(), Journals, source, materializer, Log, storeAnswers) { StartAfter = Rules?.Loaded };
 }

@@ -50,6 +50,12 @@ public sealed class TransactionIngest(
     public void Start() => _loop = Task.Run(RunAsync);
 
     /// <summary>
+    /// Completes when the first run may start (the node's rules are read, docs/design.md,
+    /// "Dynamic rules"); null: at once. A stop before then ends the ingest without a run.
+    /// </summary>
+    public Task? StartAfter { get; init; }
+
+    /// <summary>
     /// Stops like Flink's stop-with-savepoint: no new records are read, a final checkpoint
     /// commits the ones in flight, the offsets are committed and the consumer leaves its group.
     /// </summary>
@@ -110,6 +116,18 @@ public sealed class TransactionIngest(
 
     private async Task RunLoopAsync()
     {
+        if (StartAfter is { } ready)
+        {
+            try
+            {
+                await ready.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         var backoff = new RestartBackoff(MinBackoff, MaxBackoff);
 
         // Each run's generation differs from every other run's, on this node and on the others

@@ -71,9 +71,6 @@ public sealed class RulesBoard
     /// <summary>The topic has been read to where it stood at start.</summary>
     public void MarkLoaded() => _loaded.TrySetResult();
 
-    /// <summary>The reader could not read the topic at start: nodes must not run on rules they do not know.</summary>
-    public void FailLoad(Exception e) => _loaded.TrySetException(e);
-
     /// <summary>Partition <paramref name="partition"/> has <paramref name="rules"/> in force (<paramref name="recorded"/>: a commit holds them).</summary>
     public void InForce(int partition, RecordedRules rules, bool recorded) => _partitions[partition] = new PartitionRulesView(partition, rules, recorded);
 

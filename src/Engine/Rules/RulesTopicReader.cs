@@ -58,58 +58,72 @@ public sealed class RulesTopicReader : IDisposable
 
     public void Dispose()
     {
+        // Not disposed: a reader still inside a Kafka call reads the token when it returns.
         _stop.Cancel();
         _thread.Join(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
     }
 
+    /// <summary>Reads until disposed; a failure (Kafka unreachable) is logged and the reading starts again after a pause.</summary>
     private void Run()
     {
-        try
+        while (!_stop.IsCancellationRequested)
         {
-            using var consumer = new ConsumerBuilder<string?, byte[]?>(_config)
-                .SetErrorHandler((_, e) => _log.Warning("Rules topic reader: {0} ({1})", e.Reason, e.Code))
-                .Build();
-            var partitions = FindPartitions(consumer);
-            var open = partitions
-                .Select(p => (Partition: p, High: consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(30)).High.Value))
-                .Where(p => p.High > 0)
-                .ToDictionary(p => p.Partition.Partition.Value, p => p.High);
-            consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
-            if (open.Count == 0)
+            try
             {
-                Loaded();
+                Read();
             }
-
-            while (!_stop.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
-                if (consumer.Consume(Poll) is not { } result)
+                return;
+            }
+            catch (Exception e)
+            {
+                _log.Warning("Rules topic {0} not read ({1}); trying again in {2} s{3}", _topic, e.Message, LookAgain.TotalSeconds, _board.Loaded.IsCompleted ? string.Empty : ": the ingest waits for it");
+                if (_stop.Token.WaitHandle.WaitOne(LookAgain))
                 {
-                    continue;
-                }
-
-                if (!result.IsPartitionEOF)
-                {
-                    Apply(result);
-                }
-
-                if (open.Count > 0 && open.TryGetValue(result.Partition.Value, out var high) && result.Offset.Value >= high - (result.IsPartitionEOF ? 0 : 1))
-                {
-                    open.Remove(result.Partition.Value);
-                    if (open.Count == 0)
-                    {
-                        Loaded();
-                    }
+                    return;
                 }
             }
         }
-        catch (OperationCanceledException)
+    }
+
+    /// <summary>Reads the topic from its beginning, then follows it until disposed.</summary>
+    private void Read()
+    {
+        using var consumer = new ConsumerBuilder<string?, byte[]?>(_config)
+            .SetErrorHandler((_, e) => _log.Warning("Rules topic reader: {0} ({1})", e.Reason, e.Code))
+            .Build();
+        var partitions = FindPartitions(consumer);
+        var open = partitions
+            .Select(p => (Partition: p, High: consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(30)).High.Value))
+            .Where(p => p.High > 0)
+            .ToDictionary(p => p.Partition.Partition.Value, p => p.High);
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)));
+        if (open.Count == 0)
         {
+            Loaded();
         }
-        catch (Exception e)
+
+        while (!_stop.IsCancellationRequested)
         {
-            _log.Error(e, "Rules topic {0}: not read: {1}", _topic, e.Message);
-            _board.FailLoad(e);
+            if (consumer.Consume(Poll) is not { } result)
+            {
+                continue;
+            }
+
+            if (!result.IsPartitionEOF)
+            {
+                Apply(result);
+            }
+
+            if (open.Count > 0 && open.TryGetValue(result.Partition.Value, out var high) && result.Offset.Value >= high - (result.IsPartitionEOF ? 0 : 1))
+            {
+                open.Remove(result.Partition.Value);
+                if (open.Count == 0)
+                {
+                    Loaded();
+                }
+            }
         }
     }
 

@@ -79,9 +79,6 @@ public sealed class NodeLifecycle(
     /// <summary>Writes to the rules topic (<c>PUT</c> and <c>DELETE /rules/{name}</c>); null before the start.</summary>
     public RulesPublisher? RulesPublisher => _running?.RulesPublisher;
 
-    /// <summary>How long a start waits for the rules topic to be read before it gives up.</summary>
-    private static readonly TimeSpan RulesLoadTimeout = TimeSpan.FromSeconds(60);
-
     /// <summary>The node has started (its actor system, shards and ingest are there).</summary>
     public bool IsStarted => _running is not null;
 
@@ -130,7 +127,8 @@ public sealed class NodeLifecycle(
         var partitionFence = stores.PartitionFenceOf(owner);
         partitionFence?.Fenced.ContinueWith(t => _fenced.TrySetResult(t.Result), TaskScheduler.Default);
 
-        // The rules: the whole rules topic is read before the first transaction (docs/design.md, "Dynamic rules").
+        // The rules: the whole rules topic is read before the first transaction (docs/design.md,
+        // "Dynamic rules"); the ingest's first run waits for it, the node's start does not.
         var endOffsets = new KafkaEndOffsets(settings.Bootstrap, KafkaClientConfigs.ConsumerProperties(settings));
         var rules = new RulesBoard(settings.Rules.Set ?? throw new InvalidOperationException("configured rules without their specs"))
         {
@@ -142,16 +140,6 @@ public sealed class NodeLifecycle(
             rules,
             new DeadLetterPublisher(producer, settings.Topics.RulesDlq),
             log);
-        try
-        {
-            await rules.Loaded.WaitAsync(RulesLoadTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            rulesReader.Dispose();
-            throw new InvalidOperationException($"the rules topic '{settings.Topics.Rules}' was not read within {RulesLoadTimeout.TotalSeconds:0} s; is the broker at {settings.Bootstrap} reachable?");
-        }
-
         var pipeline = new JobPipeline(
             users,
             journals,
