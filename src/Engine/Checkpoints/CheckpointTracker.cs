@@ -86,6 +86,10 @@ public sealed class CheckpointTracker
     /// </summary>
     public bool Mark(int partition) => _lastSent.ContainsKey(partition) && _moved.Add(partition) | true;
 
+    /// <summary>The last offset of <paramref name="partition"/> sent to <paramref name="userId"/> since the partition's last cut; null when none was.</summary>
+    public long? LastSent(int partition, string userId) =>
+        _dirty.TryGetValue(partition, out var users) && users.TryGetValue(userId, out var last) && last != AnyOffset ? last : null;
+
     /// <summary>A record that went to no user (a dead letter) still moves the partition's cut.</summary>
     public void Skipped(int partition, long offset)
     {

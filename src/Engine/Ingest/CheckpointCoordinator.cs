@@ -93,9 +93,9 @@ internal sealed class CheckpointCoordinator(
         var cut = run.Tracker.Cut(epoch, partition);
         var replies = new BarrierReplies(((IInternalActorRef)users.Region).Provider, cut.Expected.Count, checkpoints.Timeout);
         var to = users.For(run, partition);
-        foreach (var user in cut.Expected.Keys)
+        foreach (var (user, last) in cut.Expected)
         {
-            to.Tell(new CheckpointBarrier(epoch, partition, user), replies);
+            to.Tell(new CheckpointBarrier(epoch, partition, user) { ExpectedOffset = last == CheckpointTracker.AnyOffset ? null : last }, replies);
         }
 
         var watermark = run.Clocks.TryGetValue(partition, out var clock) && clock.Given != long.MinValue ? clock.Given : (long?)null;

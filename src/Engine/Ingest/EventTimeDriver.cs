@@ -63,12 +63,18 @@ internal sealed class EventTimeDriver(UserDelivery users, PipelineSettings setti
         foreach (var user in woken)
         {
             run.Tracker.Touched(partition, user);
-            to.Tell(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation) { Rules = rules }, replies);
+            to.Tell(new AdvanceTime(partition, user, clock.Given, nowMs, run.Generation) { Rules = rules, PreviousOffset = run.Tracker.LastSent(partition, user) }, replies);
         }
 
         var fired = new List<WindowResult>();
         foreach (var reply in await replies.All.ConfigureAwait(false))
         {
+            if (reply.Lost is { } lost)
+            {
+                // A record sent before this wake never reached its user: the partition rewinds.
+                throw new CheckpointFailedException($"user {reply.UserId}, partition {reply.Partition}: {lost}");
+            }
+
             clock.WakeBy(reply.UserId, reply.NextTimerMs);
             fired.AddRange(reply.Windows);
         }

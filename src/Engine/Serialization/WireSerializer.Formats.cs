@@ -24,12 +24,13 @@ public sealed partial class WireSerializer
         Format.ReadOnly("advance-time.v1", r => new AdvanceTime(r.ReadInt32(), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64())),
         Format.Of<AdvanceTime>(
             "advance-time.v2",
-            (w, m) => { w.Write(m.Partition); w.Write(m.UserId); w.Write(m.WatermarkMs); w.Write(m.NowMs); w.Write(m.Generation); w.WriteOptional(m.Rules); },
-            r => new AdvanceTime(r.ReadInt32(), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64()) { Rules = r.ReadOptionalRuleSet() }),
+            (w, m) => { w.Write(m.Partition); w.Write(m.UserId); w.Write(m.WatermarkMs); w.Write(m.NowMs); w.Write(m.Generation); w.WriteOptional(m.Rules); w.WriteOptional(m.PreviousOffset); },
+            r => new AdvanceTime(r.ReadInt32(), r.ReadString(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64()) { Rules = r.ReadOptionalRuleSet(), PreviousOffset = r.ReadOptionalInt64() }),
+        Format.ReadOnly("barrier.v1", r => new CheckpointBarrier(r.ReadInt64(), r.ReadInt32(), r.ReadString())),
         Format.Of<CheckpointBarrier>(
-            "barrier.v1",
-            (w, m) => { w.Write(m.Epoch); w.Write(m.Partition); w.Write(m.UserId); },
-            r => new CheckpointBarrier(r.ReadInt64(), r.ReadInt32(), r.ReadString())),
+            "barrier.v2",
+            (w, m) => { w.Write(m.Epoch); w.Write(m.Partition); w.Write(m.UserId); w.WriteOptional(m.ExpectedOffset); },
+            r => new CheckpointBarrier(r.ReadInt64(), r.ReadInt32(), r.ReadString()) { ExpectedOffset = r.ReadOptionalInt64() }),
         Format.Of<GetUserState>(
             "get-user-state.v1",
             (w, m) => { w.Write(m.Partition); w.Write(m.UserId); },
@@ -37,10 +38,11 @@ public sealed partial class WireSerializer
         Format.Singleton("stop-user.v1", StopUser.Instance),
         Format.ReadOnly("tx-applied.v1", r => ReadApplied(r, ReadAlertV1)),
         Format.Of<TransactionApplied>("tx-applied.v2", WriteApplied, r => ReadApplied(r, ReadAlert)),
+        Format.ReadOnly("time-advanced.v1", r => new TimeAdvanced(r.ReadString(), r.ReadInt32(), r.ReadList(ReadWindow), r.ReadOptionalInt64())),
         Format.Of<TimeAdvanced>(
-            "time-advanced.v1",
-            (w, m) => { w.Write(m.UserId); w.Write(m.Partition); w.WriteList(m.Windows, WriteWindow); w.WriteOptional(m.NextTimerMs); },
-            r => new TimeAdvanced(r.ReadString(), r.ReadInt32(), r.ReadList(ReadWindow), r.ReadOptionalInt64())),
+            "time-advanced.v2",
+            (w, m) => { w.Write(m.UserId); w.Write(m.Partition); w.WriteList(m.Windows, WriteWindow); w.WriteOptional(m.NextTimerMs); w.WriteOptional(m.Lost); },
+            r => new TimeAdvanced(r.ReadString(), r.ReadInt32(), r.ReadList(ReadWindow), r.ReadOptionalInt64()) { Lost = r.ReadOptionalString() }),
         Format.ReadOnly("alert.v1", ReadAlertV1),
         Format.Of<Alert>("alert.v2", WriteAlert, ReadAlert),
         Format.Of<WindowResult>("window.v1", WriteWindow, ReadWindow),

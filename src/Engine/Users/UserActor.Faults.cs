@@ -34,6 +34,43 @@ public sealed partial class UserActor
     }
 
     /// <summary>
+    /// Why the clock's wake must fire nothing: a record sent to this user in this run has not
+    /// been applied (lost in transit, or applied by an incarnation whose state this one lacks), so
+    /// its timers and windows would fire on a state behind the stream, and their outputs would be
+    /// written before the run fails. A record replayed at or below the last applied offset is no gap.
+    /// </summary>
+    private string? Missed(AdvanceTime command)
+    {
+        if (_missedIn == command.Generation)
+        {
+            return "an earlier record of this run was missed";
+        }
+
+        if (command.PreviousOffset is not { } previous || previous <= _state.LastAppliedOffset)
+        {
+            return null;
+        }
+
+        _missedIn = command.Generation;
+        var why = $"offset {previous} was sent before the clock woke it, but the last offset applied is {_state.LastAppliedOffset}: a record was lost in transit";
+        Log.Warning("User {0}, partition {1}: {2}", _userId, command.Partition, why);
+        return why;
+    }
+
+    /// <summary>
+    /// The barrier names the last offset sent to this user before it: one not applied was lost,
+    /// and the user applies and fires nothing more of the run (the checkpoint fails on its answer).
+    /// </summary>
+    private void MissedBefore(Messages.Checkpoints.CheckpointBarrier barrier)
+    {
+        if (barrier.ExpectedOffset is { } expected && expected > _state.LastAppliedOffset && _missedIn != _generation)
+        {
+            _missedIn = _generation;
+            Log.Warning("User {0}, partition {1}: offset {2} was sent before checkpoint {3}, but the last offset applied is {4}: a record was lost in transit", _userId, barrier.Partition, expected, barrier.Epoch, _state.LastAppliedOffset);
+        }
+    }
+
+    /// <summary>
     /// A record whose processing threw: the state stays as it was before it (apply is pure, so
     /// nothing of it was kept), only marked as having handled its offset, so the barrier's
     /// count holds and a replay does not meet it twice; the record goes to the dead-letter topic.

@@ -182,6 +182,7 @@ public sealed partial class UserActor : UntypedActor
                 Advance(advance, sender);
                 break;
             case CheckpointBarrier barrier:
+                MissedBefore(barrier);
                 sender.Tell(new UserCheckpointState(_userId, barrier.Partition, barrier.Epoch, _state.LastAppliedOffset, UserStateCodec.Encode(_state, _settings)));
                 _changed = false;
                 break;
@@ -290,6 +291,12 @@ public sealed partial class UserActor : UntypedActor
     {
         if (Rewound(command, sender))
         {
+            return;
+        }
+
+        if (Missed(command) is { } lost)
+        {
+            sender.Tell(new TimeAdvanced(_userId, command.Partition, [], null) { Lost = lost });
             return;
         }
 

@@ -7,7 +7,16 @@ namespace FraudActors.Messages.Checkpoints;
 /// records of <paramref name="Partition"/> it received: the user answers with its state as of
 /// the barrier.
 /// </summary>
-public sealed record CheckpointBarrier(long Epoch, int Partition, string UserId) : IUserMessage;
+public sealed record CheckpointBarrier(long Epoch, int Partition, string UserId) : IUserMessage
+{
+    /// <summary>
+    /// The last offset of the partition sent to this user before the barrier (null: only its
+    /// clock woke it). A user that has not applied it lost a record in transit: it applies and
+    /// fires nothing more of the run, so no output leaves from a state behind the stream while
+    /// the checkpoint fails (docs/design.md, section 4, step 3).
+    /// </summary>
+    public long? ExpectedOffset { get; init; }
+}
 
 /// <summary>A user's answer to a <see cref="CheckpointBarrier"/>: its serialized state and the last offset it applied.</summary>
 public sealed record UserCheckpointState(string UserId, int Partition, long Epoch, long LastAppliedOffset, byte[] State);

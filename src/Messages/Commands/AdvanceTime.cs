@@ -12,4 +12,11 @@ public sealed record AdvanceTime(int Partition, string UserId, long WatermarkMs,
 {
     /// <summary>The rules in force in the partition at this point of its stream; null: the user's configured rules.</summary>
     public RuleSet? Rules { get; init; }
+
+    /// <summary>
+    /// The last offset of the partition sent to this user in this run's interval (null: none). A
+    /// user that has not applied it lost a record in transit and fires nothing: its timers and
+    /// windows would fire on a state behind the stream (docs/design.md, section 4, step 3).
+    /// </summary>
+    public long? PreviousOffset { get; init; }
 }

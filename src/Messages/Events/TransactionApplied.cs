@@ -38,4 +38,8 @@ public sealed record TransactionApplied(string UserId, int Partition, long Offse
 }
 
 /// <summary>The user actor's reply to <see cref="Commands.AdvanceTime"/>: what fired, and when it next needs waking.</summary>
-public sealed record TimeAdvanced(string UserId, int Partition, IReadOnlyList<WindowResult> Windows, long? NextTimerMs);
+public sealed record TimeAdvanced(string UserId, int Partition, IReadOnlyList<WindowResult> Windows, long? NextTimerMs)
+{
+    /// <summary>Why the user fired nothing: a record sent to it in this run never reached it (the run fails and rewinds).</summary>
+    public string? Lost { get; init; }
+}

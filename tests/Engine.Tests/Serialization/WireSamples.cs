@@ -40,8 +40,9 @@ internal static class WireSamples
         yield return new ApplyTransaction(3, 41, tx with { Merchant = null, TxId = null, Amount = 79228162514264337593543950335m });
         yield return new ApplyTransaction(3, 42, tx, 7) { Rules = Rules };
         yield return new AdvanceTime(3, "u901", 100, 200, 7);
-        yield return new AdvanceTime(3, "u901", 100, 200, 7) { Rules = Rules };
+        yield return new AdvanceTime(3, "u901", 100, 200, 7) { Rules = Rules, PreviousOffset = 41 };
         yield return new CheckpointBarrier(9, 3, "u901");
+        yield return new CheckpointBarrier(9, 3, "u901") { ExpectedOffset = 41 };
         yield return new GetUserState(3, "u901");
         yield return StopUser.Instance;
         yield return new TransactionApplied("u901", 3, 41, [Alert("tx-1"), Alert(null)], Duplicate: true)
@@ -56,6 +57,7 @@ internal static class WireSamples
         yield return new TransactionApplied("u901", 3, 41, [], Duplicate: false);
         yield return new TimeAdvanced("u901", 3, [Window(WindowKinds.Count)], 1234);
         yield return new TimeAdvanced("u901", 3, [], null);
+        yield return new TimeAdvanced("u901", 3, [], null) { Lost = "offset 40 was sent" };
         yield return Alert("tx-9");
         yield return Alert("tx-10") with { RuleVersion = 12 };
         yield return Window(WindowKinds.Sliding);

@@ -141,6 +141,44 @@ public sealed class UserActorTests : TestKit
         Assert.Equal((5L, 2L), (state.LastAppliedOffset, state.TransactionCount));
     }
 
+    [Fact]
+    public void A_user_woken_by_its_clock_after_a_record_it_never_got_fires_nothing_and_says_so()
+    {
+        var settings = new UserSettings(RuleSettings.Default, new FraudActors.Engine.Windows.WindowSettings(Tumbling: TimeSpan.FromMinutes(5)));
+        var user = Sys.ActorOf(UserActor.PropsFor("u6", settings, TimeProvider.System));
+        user.Tell(Apply("u6", 0, 3, T0) with { Generation = 1 }, TestActor);
+        Assert.Null(ExpectMsg<TransactionApplied>().Lost);
+
+        // Offset 4 was sent and lost; the wake past the window's end must not close it without it.
+        var end = T0.AddMinutes(10).ToUnixTimeMilliseconds();
+        user.Tell(new AdvanceTime(0, "u6", end, 0, 1) { PreviousOffset = 4 }, TestActor);
+        var woken = ExpectMsg<TimeAdvanced>();
+        Assert.Contains("offset 4 was sent before the clock woke it", woken.Lost);
+        Assert.Empty(woken.Windows);
+
+        // A wake naming an offset the user has applied (or a replayed one below it) fires as usual, in a new run.
+        user.Tell(new AdvanceTime(0, "u6", end, 0, 2) { PreviousOffset = 3 }, TestActor);
+        var fired = ExpectMsg<TimeAdvanced>();
+        Assert.Null(fired.Lost);
+        Assert.Single(fired.Windows);
+    }
+
+    [Fact]
+    public void A_barrier_naming_an_offset_the_user_never_applied_stops_it_applying_the_rest_of_the_run()
+    {
+        var user = Sys.ActorOf(UserActor.PropsFor("u8", RuleSettings.Default, TimeProvider.System));
+        user.Tell(Apply("u8", 0, 3, T0) with { Generation = 1 }, TestActor);
+        Assert.Null(ExpectMsg<TransactionApplied>().Lost);
+        user.Tell(new CheckpointBarrier(7, 0, "u8") { ExpectedOffset = 5 }, TestActor);
+        Assert.Equal(3, ExpectMsg<UserCheckpointState>().LastAppliedOffset);
+
+        // After the barrier, a record with no earlier one in the interval: still refused in this run.
+        user.Tell(Apply("u8", 0, 6, T0.AddSeconds(1)) with { Generation = 1 }, TestActor);
+        Assert.NotNull(ExpectMsg<TransactionApplied>().Lost);
+        user.Tell(new AdvanceTime(0, "u8", T0.AddMinutes(1).ToUnixTimeMilliseconds(), 0, 1), TestActor);
+        Assert.NotNull(ExpectMsg<TimeAdvanced>().Lost);
+    }
+
     private static ApplyTransaction Apply(string user, int partition, long offset, DateTimeOffset ts) =>
         new(partition, offset, new Transaction(user, 10m, "shop", ts));
 }
