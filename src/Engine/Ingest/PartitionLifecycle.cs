@@ -125,20 +125,15 @@ internal sealed class PartitionLifecycle(
     }
 
     /// <summary>
-    /// Where a change of the rules may take effect in a partition resuming from a commit whose
-    /// rules differ from the node's: its end offset now, since any record before it may have
-    /// been applied, with its alerts written, under the rules the commit recorded before this
-    /// node or run went down. Asked before the partition is assigned; nothing when the rules agree.
+    /// Where a change of the rules may take effect in a partition resuming from a commit: not
+    /// before its end offset now, since any record before it may have been applied, with its
+    /// alerts written, under the rules the commit recorded before this node or run went down;
+    /// whether the change is known now or arrives while those records are read again. Asked
+    /// before the partition is assigned.
     /// </summary>
     public async Task RulesFromAsync(TopicPartition partition, PartitionCheckpoint checkpoint, RunState run)
     {
-        if (run.Board is not { EndOffset: { } endOffset } board || checkpoint.NextOffset is null)
-        {
-            return;
-        }
-
-        var recorded = checkpoint.Rules?.ToSet() ?? board.Configured;
-        if (board.Desired.SameAs(recorded))
+        if (run.Board is not { EndOffset: { } endOffset } || checkpoint.NextOffset is null)
         {
             return;
         }
