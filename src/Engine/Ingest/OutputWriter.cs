@@ -130,6 +130,20 @@ internal sealed class OutputWriter(IOutputSink<Alert> alerts, IOutputSink<Window
         Add(released, null);
     }
 
+    /// <summary>
+    /// The partition left this node, or arrives again: what was held for it goes. Those alerts
+    /// belong to records after its last commit (a commit that recorded their rules released
+    /// them), which its next owner reads again; a hold left behind would keep every later
+    /// alert of the partition back.
+    /// </summary>
+    public void Forget(int partition)
+    {
+        lock (_gate)
+        {
+            _held.Remove(partition);
+        }
+    }
+
     /// <summary>The alerts that may be written now; the others are kept in <see cref="_held"/>.</summary>
     private List<Alert> Hold(IReadOnlyList<Alert> raised)
     {

@@ -99,6 +99,7 @@ internal sealed class PartitionLifecycle(
 
         var offset = checkpoint?.NextOffset ?? 0;
         var committed = checkpoint?.NextOffset is not null;
+        run.Outputs.Forget(partition);
         var notBefore = committed && run.RulesNotBefore.TryRemove(partition, out var end) ? Math.Max(offset, end) : offset;
         var rules = PartitionRules.Restored(checkpoint?.Rules, board.Configured, committed ? checkpoint!.Epoch : null, offset, notBefore);
         if (!committed)
@@ -202,6 +203,7 @@ internal sealed class PartitionLifecycle(
             run.Clocks.Remove(partition.Partition.Value);
             run.Rules.Remove(partition.Partition.Value);
             run.Board?.Forget(partition.Partition.Value);
+            run.Outputs.Forget(partition.Partition.Value);
             UserDelivery.Forget(run, partition.Partition.Value);
             metrics.Partitions.Revoked(partition.Partition.Value);
             journals.Release(partition.Partition.Value);

@@ -170,6 +170,22 @@ public sealed class DynamicRuleTests
         Assert.Equal(0, writer.HeldAlerts);
     }
 
+    [Fact]
+    public async Task A_partition_that_leaves_forgets_what_was_held_for_it_so_nothing_of_it_is_held_when_it_comes_back()
+    {
+        var sink = new ListSink();
+        var writer = new OutputWriter(sink, null, new PipelineMetrics(), e => throw e);
+        writer.HoldFrom(partition: 2, offset: 0);
+        writer.Add([Alert(2, 5)], null);
+        writer.Forget(2);
+
+        // Back with a commit that recorded its rules: nothing holds its alerts any more.
+        writer.Add([Alert(2, 9)], null);
+        await writer.FlushAsync();
+        Assert.Equal(["2:9"], sink.Ids);
+        Assert.Equal(0, writer.HeldAlerts);
+    }
+
     private static RuleSpec Parse(string name, string value, long version) => RuleRecord.Parse(name, Encoding.UTF8.GetBytes(value), version, Configured);
 
     private static (long SinceOffset, long? SinceEpoch) Since(RecordedRules rules, string name) =>
