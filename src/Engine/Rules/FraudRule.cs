@@ -169,9 +169,6 @@ public static class RuleCatalog
         return new RuleSpec(config.RuleName, enabled, config.Read, version);
     }
 
-    /// <summary>Whether the rule runs when neither the configuration nor the rules topic says.</summary>
-    public static bool EnabledByDefault(string name) => Known.First(r => r.Name == name).EnabledByDefault;
-
     /// <summary>A rule with its defaults, for reading and writing its state whatever the settings in force.</summary>
     public static IFraudRule? Codec(string name) => Codecs.GetValueOrDefault(name);
 

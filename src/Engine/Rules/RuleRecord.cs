@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using FraudActors.Messages.Rules;
 using FraudActors.Messages.Serialization;
@@ -164,8 +163,4 @@ public static class RuleRecord
 
         w.WriteEndObject();
     });
-
-    /// <summary>The record's value as the dead-letter reason shows it, cut short.</summary>
-    public static string Describe(byte[]? value) =>
-        value is null ? "null" : Encoding.UTF8.GetString(value, 0, Math.Min(value.Length, 200));
 }
