@@ -63,21 +63,17 @@ internal sealed class CheckpointCoordinator(
     /// </summary>
     private void AdoptRules(RunState run)
     {
-        if (run.Board is not { } board)
+        if (run.Board is null)
         {
             return;
         }
 
-        var desired = board.Desired;
         foreach (var (partition, rules) in run.Rules)
         {
             var offset = run.Tracker.LastOffset(partition) is { } last ? last + 1 : 0;
-            if (offset >= rules.NotBefore && rules.Adopt(desired, offset))
+            if (offset >= rules.NotBefore && run.AdoptRules(partition, rules, offset))
             {
-                rules.Waiting = false;
                 log.Info("Partition {0}: rules take effect from offset {1}: {2}", partition, offset, PartitionLifecycle.Describe(rules.InForce, offset));
-                run.Outputs.HoldFrom(partition, offset);
-                board.InForce(partition, rules.InForce, recorded: false);
             }
 
             if (!rules.IsRecorded)

@@ -114,9 +114,8 @@ internal sealed class PartitionLifecycle(
             rules.Waiting = true;
             log.Info("Partition {0}: rules changed since its last checkpoint take effect from offset {1}, its end: the records before may have raised alerts under the rules it recorded", partition, notBefore);
         }
-        else if (rules.Adopt(board.Desired, offset))
+        else if (run.AdoptRules(partition, rules, offset))
         {
-            run.Outputs.HoldFrom(partition, offset);
             log.Info("Partition {0}: rules changed since its last checkpoint take effect from offset {1}: {2}", partition, offset, Describe(rules.InForce, offset));
             run.RulesChanged();
         }

@@ -174,10 +174,8 @@ internal sealed class RecordDispatch(
         if (rules.Waiting && record.Offset >= rules.NotBefore)
         {
             rules.Waiting = false;
-            if (rules.Adopt(run.Board!.Desired, record.Offset))
+            if (run.AdoptRules(record.Partition, rules, record.Offset))
             {
-                run.Outputs.HoldFrom(record.Partition, record.Offset);
-                run.Board.InForce(record.Partition, rules.InForce, recorded: false);
                 log.Info("Partition {0}: rules take effect from offset {1}: {2}", record.Partition, record.Offset, PartitionLifecycle.Describe(rules.InForce, record.Offset));
                 run.RulesChanged();
             }

@@ -50,6 +50,24 @@ internal sealed class RunState(long generation)
     /// <summary>Whether a checkpoint for the rules was asked for since the last call.</summary>
     public bool TakeRulesCheckpointWanted() => Interlocked.Exchange(ref _rulesCheckpointWanted, 0) == 1;
 
+    /// <summary>
+    /// At the stream's turn: <paramref name="partition"/> moves to the node's desired rules from
+    /// <paramref name="offset"/> on, unrecorded: its alerts from there wait for the commit that
+    /// records them, and the board shows the change. False when nothing differs.
+    /// </summary>
+    public bool AdoptRules(int partition, PartitionRules rules, long offset)
+    {
+        if (!rules.Adopt(Board!.Desired, offset))
+        {
+            return false;
+        }
+
+        rules.Waiting = false;
+        Outputs.HoldFrom(partition, offset);
+        Board.InForce(partition, rules.InForce, recorded: false);
+        return true;
+    }
+
     /// <summary>Revocations waiting for their records; touched only at the stream's turn.</summary>
     public List<Revocation> Revocations { get; } = [];
 

@@ -26,7 +26,6 @@ public sealed class RulesTopicReader : IDisposable
     private readonly ILoggingAdapter _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
-    private long _invalid;
 
     private RulesTopicReader(ConsumerConfig config, string topic, RulesBoard board, DeadLetterPublisher? deadLetters, ILoggingAdapter log)
     {
@@ -44,9 +43,6 @@ public sealed class RulesTopicReader : IDisposable
         _log = log;
         _thread = new Thread(Run) { IsBackground = true, Name = "fraud-rules-reader" };
     }
-
-    /// <summary>Records of the topic refused so far.</summary>
-    public long Invalid => Interlocked.Read(ref _invalid);
 
     /// <summary>Starts reading <paramref name="topic"/> into <paramref name="board"/>; <paramref name="config"/> carries the bootstrap servers and the client's security settings.</summary>
     public static RulesTopicReader Start(ConsumerConfig config, string topic, RulesBoard board, DeadLetterPublisher? deadLetters, ILoggingAdapter log)
@@ -176,7 +172,6 @@ public sealed class RulesTopicReader : IDisposable
         }
         catch (RuleRecordException e)
         {
-            Interlocked.Increment(ref _invalid);
             _log.Warning("Rules topic {0}: record at partition {1}, offset {2} refused ({3}): {4}", _topic, result.Partition.Value, result.Offset.Value, e.Key, e.Message);
             if (_deadLetters is not null)
             {
